@@ -1,0 +1,78 @@
+//! The HTTP surface: one module per resource, merged under `/api`.
+
+mod analytics;
+mod auctions;
+mod blog;
+mod cart;
+mod categories;
+mod coupons;
+mod favorites;
+mod hero_slides;
+mod orders;
+mod products;
+mod returns;
+mod reviews;
+mod shops;
+mod support;
+mod users;
+
+use crate::error::ApiError;
+use crate::state::Shared;
+use axum::Router;
+use axum::routing::get;
+
+/// What every route module needs.
+mod prelude {
+    pub use crate::error::{ApiError, ApiResult, bad, conflict, created, forbidden, not_found, ok};
+    pub use crate::extract::{Auth, Empty, JsonBody, MaybeAuth, Params};
+    pub use crate::listing::{contains, page, sort};
+    pub use crate::models::*;
+    pub use crate::state::Shared;
+    pub use crate::store::{Store, find, get as lookup, get_mut as lookup_mut};
+    pub use crate::time::Ts;
+    pub use crate::validate;
+    pub use axum::Router;
+    pub use axum::extract::{Path, State};
+    pub use axum::routing::{get, post};
+    pub use serde::Deserialize;
+    pub use serde_json::{Value, json};
+}
+
+/// Every route, plus JSON 404/405 fallbacks.
+pub fn router(st: Shared) -> Router {
+    Router::new()
+        .route("/api/health", get(health))
+        .merge(users::routes())
+        .merge(shops::routes())
+        .merge(categories::routes())
+        .merge(products::routes())
+        .merge(cart::routes())
+        .merge(orders::routes())
+        .merge(coupons::routes())
+        .merge(auctions::routes())
+        .merge(support::routes())
+        .merge(reviews::routes())
+        .merge(favorites::routes())
+        .merge(analytics::routes())
+        .merge(returns::routes())
+        .merge(blog::routes())
+        .merge(hero_slides::routes())
+        .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        .method_not_allowed_fallback(|| async {
+            ApiError::BadRequest("method not allowed on this route".into()).with_405()
+        })
+        .with_state(st)
+}
+
+async fn health() -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({ "status": "ok" }))
+}
+
+impl ApiError {
+    fn with_405(self) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        let mut r = self.into_response();
+        *r.status_mut() = axum::http::StatusCode::METHOD_NOT_ALLOWED;
+        r
+    }
+}

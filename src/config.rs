@@ -1,0 +1,467 @@
+//! Suite configuration: `harness.toml`, `WORKFLOW_*` environment variables and command-line
+//! flags, merged with the precedence CLI > environment > file > defaults.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+use url::Url;
+
+use crate::report::ReportFormat;
+
+/// The name of the configuration file looked up next to the suite's `Cargo.toml`.
+pub const FILE_NAME: &str = "harness.toml";
+
+/// The merged configuration of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The deployment under test; `None` lets the suite start its embedded server.
+    pub base_url: Option<Url>,
+    /// Workflows running at once.
+    pub concurrency: usize,
+    /// Default per-workflow deadline.
+    pub timeout: Duration,
+    /// Deadline of one HTTP request.
+    pub request_timeout: Duration,
+    /// Where reports are written.
+    pub report_dir: PathBuf,
+    /// Which reports are written.
+    pub report_formats: Vec<ReportFormat>,
+    /// The file the settings were read from, if any.
+    pub file: Option<PathBuf>,
+}
+
+impl Config {
+    /// The defaults, with reports under `<root>/target/workflow-reports`.
+    pub fn defaults(root: &Path) -> Self {
+        Config {
+            base_url: None,
+            concurrency: 16,
+            timeout: Duration::from_secs(300),
+            request_timeout: Duration::from_secs(30),
+            report_dir: root.join("target").join("workflow-reports"),
+            report_formats: ReportFormat::ALL.to_vec(),
+            file: None,
+        }
+    }
+}
+
+/// A setting that could not be used; the message names where it came from.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid (syntax, unknown key, wrong type, bad value); the message holds
+    /// the line, column and key.
+    #[error("{}: {message}", path.display())]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message, with line and column.
+        message: String,
+    },
+    /// An environment variable holds a bad value.
+    #[error("environment variable {var}={value:?}: {reason}")]
+    Env {
+        /// The variable.
+        var: &'static str,
+        /// Its value.
+        value: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// A command-line flag holds a bad value.
+    #[error("{flag} {value}: {reason}")]
+    Cli {
+        /// The flag.
+        flag: &'static str,
+        /// Its value.
+        value: String,
+        /// Why it is refused.
+        reason: String,
+    },
+}
+
+/// Settings given on the command line (`None`: not given).
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--config`.
+    pub config: Option<PathBuf>,
+    /// `--base-url`.
+    pub base_url: Option<String>,
+    /// `--test-threads`.
+    pub concurrency: Option<usize>,
+    /// `--timeout`.
+    pub timeout: Option<String>,
+    /// `--report-dir`.
+    pub report_dir: Option<PathBuf>,
+    /// `--report-formats`.
+    pub report_formats: Option<String>,
+}
+
+/// `harness.toml` as written. Unknown keys are errors, so a typo never goes unnoticed.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    base_url: Option<HttpUrl>,
+    concurrency: Option<Positive>,
+    timeout: Option<HumanDuration>,
+    request_timeout: Option<HumanDuration>,
+    reports: Option<ReportsSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReportsSection {
+    dir: Option<PathBuf>,
+    formats: Option<Vec<ReportFormat>>,
+}
+
+/// Loads the configuration: `overrides` from the command line, `env` to read variables
+/// (`std::env::var` in production, a map in tests), `root` the suite's manifest directory
+/// (where `harness.toml` is looked for and relative paths of the defaults start).
+pub fn load(
+    overrides: &Overrides,
+    env: &dyn Fn(&str) -> Option<String>,
+    root: &Path,
+) -> Result<Config, ConfigError> {
+    let mut config = Config::defaults(root);
+    let env = |var: &str| env(var).filter(|v| !v.trim().is_empty());
+
+    let (path, required) = match (&overrides.config, env("WORKFLOW_CONFIG")) {
+        (Some(path), _) => (path.clone(), true),
+        (None, Some(path)) => (PathBuf::from(path), true),
+        (None, None) => (root.join(FILE_NAME), false),
+    };
+    if required || path.exists() {
+        apply_file(&mut config, &path)?;
+    }
+
+    if let Some(v) = env("WORKFLOW_BASE_URL") {
+        config.base_url = Some(parse_url(&v).map_err(env_error("WORKFLOW_BASE_URL", &v))?);
+    }
+    if let Some(v) = env("WORKFLOW_CONCURRENCY") {
+        config.concurrency = parse_positive(&v).map_err(env_error("WORKFLOW_CONCURRENCY", &v))?;
+    }
+    if let Some(v) = env("WORKFLOW_TIMEOUT") {
+        config.timeout = parse_duration(&v).map_err(env_error("WORKFLOW_TIMEOUT", &v))?;
+    }
+    if let Some(v) = env("WORKFLOW_REQUEST_TIMEOUT") {
+        config.request_timeout =
+            parse_duration(&v).map_err(env_error("WORKFLOW_REQUEST_TIMEOUT", &v))?;
+    }
+    if let Some(v) = env("WORKFLOW_REPORT_DIR") {
+        config.report_dir = PathBuf::from(v);
+    }
+    if let Some(v) = env("WORKFLOW_REPORT_FORMATS") {
+        config.report_formats =
+            parse_formats(&v).map_err(env_error("WORKFLOW_REPORT_FORMATS", &v))?;
+    }
+
+    if let Some(v) = &overrides.base_url {
+        config.base_url = Some(parse_url(v).map_err(cli_error("--base-url", v))?);
+    }
+    if let Some(n) = overrides.concurrency {
+        if n == 0 {
+            return Err(ConfigError::Cli {
+                flag: "--test-threads",
+                value: "0".into(),
+                reason: "must be at least 1".into(),
+            });
+        }
+        config.concurrency = n;
+    }
+    if let Some(v) = &overrides.timeout {
+        config.timeout = parse_duration(v).map_err(cli_error("--timeout", v))?;
+    }
+    if let Some(dir) = &overrides.report_dir {
+        config.report_dir = dir.clone();
+    }
+    if let Some(v) = &overrides.report_formats {
+        config.report_formats = parse_formats(v).map_err(cli_error("--report-formats", v))?;
+    }
+    Ok(config)
+}
+
+fn apply_file(config: &mut Config, path: &Path) -> Result<(), ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let file: FileConfig = toml::from_str(&text).map_err(|e| ConfigError::File {
+        path: path.to_owned(),
+        message: e.to_string().trim_end().to_owned(),
+    })?;
+    if let Some(HttpUrl(url)) = file.base_url {
+        config.base_url = Some(url);
+    }
+    if let Some(Positive(n)) = file.concurrency {
+        config.concurrency = n;
+    }
+    if let Some(HumanDuration(d)) = file.timeout {
+        config.timeout = d;
+    }
+    if let Some(HumanDuration(d)) = file.request_timeout {
+        config.request_timeout = d;
+    }
+    if let Some(reports) = file.reports {
+        if let Some(dir) = reports.dir {
+            // Relative to the file, so the suite writes to the same place from any directory.
+            config.report_dir = path.parent().unwrap_or(Path::new(".")).join(dir);
+        }
+        if let Some(formats) = reports.formats {
+            config.report_formats = formats;
+        }
+    }
+    config.file = Some(path.to_owned());
+    Ok(())
+}
+
+fn env_error<'a>(var: &'static str, value: &'a str) -> impl FnOnce(String) -> ConfigError + 'a {
+    move |reason| ConfigError::Env {
+        var,
+        value: value.to_owned(),
+        reason,
+    }
+}
+
+fn cli_error<'a>(flag: &'static str, value: &'a str) -> impl FnOnce(String) -> ConfigError + 'a {
+    move |reason| ConfigError::Cli {
+        flag,
+        value: value.to_owned(),
+        reason,
+    }
+}
+
+/// An absolute `http`/`https` URL.
+pub fn parse_url(s: &str) -> Result<Url, String> {
+    let url = Url::parse(s.trim())
+        .map_err(|e| format!("not a URL ({e}): expected e.g. http://127.0.0.1:3000"))?;
+    match url.scheme() {
+        "http" | "https" if url.has_host() => Ok(url),
+        "http" | "https" => Err("the URL has no host".into()),
+        other => Err(format!(
+            "unsupported scheme {other:?}: expected http or https"
+        )),
+    }
+}
+
+/// A positive integer.
+pub fn parse_positive(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err("expected a positive integer".into()),
+    }
+}
+
+/// A positive duration such as `30s`, `1500ms` or `2m`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(s.trim()) {
+        Ok(d) if d.is_zero() => Err("must be longer than zero".into()),
+        Ok(d) => Ok(d),
+        Err(e) => Err(format!(
+            "{e}: expected a duration such as \"30s\", \"1500ms\" or \"2m\""
+        )),
+    }
+}
+
+/// A comma-separated list of report formats.
+pub fn parse_formats(s: &str) -> Result<Vec<ReportFormat>, String> {
+    s.split(',')
+        .filter(|f| !f.trim().is_empty())
+        .map(str::parse)
+        .collect()
+}
+
+/// Values whose `Deserialize` validates, so the TOML error carries the line of the bad value.
+#[derive(Debug)]
+struct HttpUrl(Url);
+#[derive(Debug)]
+struct Positive(usize);
+#[derive(Debug)]
+struct HumanDuration(Duration);
+
+impl<'de> Deserialize<'de> for HttpUrl {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        parse_url(&s).map(HttpUrl).map_err(serde::de::Error::custom)
+    }
+}
+
+impl<'de> Deserialize<'de> for Positive {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = i64::deserialize(d)?;
+        match usize::try_from(n) {
+            Ok(n) if n > 0 => Ok(Positive(n)),
+            _ => Err(serde::de::Error::custom(format!(
+                "{n} is not allowed: must be at least 1"
+            ))),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for HumanDuration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        parse_duration(&s)
+            .map(HumanDuration)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn load_with(
+        file: Option<&str>,
+        env: &[(&str, &str)],
+        overrides: Overrides,
+    ) -> (Result<Config, ConfigError>, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        if let Some(text) = file {
+            std::fs::write(dir.path().join(FILE_NAME), text).unwrap();
+        }
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let result = load(&overrides, &|k| env.get(k).cloned(), dir.path());
+        (result, dir)
+    }
+
+    #[test]
+    fn defaults_without_file() {
+        let (config, dir) = load_with(None, &[], Overrides::default());
+        let config = config.unwrap();
+        assert_eq!(config, Config::defaults(dir.path()));
+    }
+
+    #[test]
+    fn precedence_is_cli_then_env_then_file() {
+        let file = "base_url = \"http://file:1\"\nconcurrency = 3\ntimeout = \"10s\"\n[reports]\ndir = \"out\"\nformats = [\"json\"]\n";
+        let (config, dir) = load_with(Some(file), &[], Overrides::default());
+        let config = config.unwrap();
+        assert_eq!(config.base_url.unwrap().as_str(), "http://file:1/");
+        assert_eq!(config.concurrency, 3);
+        assert_eq!(config.timeout, Duration::from_secs(10));
+        assert_eq!(config.report_dir, dir.path().join("out"));
+        assert_eq!(config.report_formats, vec![ReportFormat::Json]);
+
+        let env = [
+            ("WORKFLOW_BASE_URL", "http://env:2"),
+            ("WORKFLOW_CONCURRENCY", "5"),
+        ];
+        let (config, _) = load_with(Some(file), &env, Overrides::default());
+        let config = config.unwrap();
+        assert_eq!(config.base_url.unwrap().as_str(), "http://env:2/");
+        assert_eq!(config.concurrency, 5);
+
+        let cli = Overrides {
+            base_url: Some("https://cli:3".into()),
+            concurrency: Some(1),
+            ..Overrides::default()
+        };
+        let (config, _) = load_with(Some(file), &env, cli);
+        let config = config.unwrap();
+        assert_eq!(config.base_url.unwrap().as_str(), "https://cli:3/");
+        assert_eq!(config.concurrency, 1);
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let (err, _) = load_with(
+            Some("concurrency = 2\nconcurency = 3\n"),
+            &[],
+            Overrides::default(),
+        );
+        let msg = err.unwrap_err().to_string();
+        assert!(msg.contains("harness.toml"), "{msg}");
+        assert!(msg.contains("line 2"), "{msg}");
+        assert!(msg.contains("unknown field `concurency`"), "{msg}");
+    }
+
+    #[test]
+    fn wrong_type_names_line_and_key() {
+        let (err, _) = load_with(
+            Some("\n\nconcurrency = \"many\"\n"),
+            &[],
+            Overrides::default(),
+        );
+        let msg = err.unwrap_err().to_string();
+        assert!(msg.contains("line 3"), "{msg}");
+        assert!(msg.contains("concurrency"), "{msg}");
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_their_line() {
+        for (text, line, needle) in [
+            ("base_url = \"localhost:3000\"", 1, "unsupported scheme"),
+            ("x = 1", 1, "unknown field"),
+            ("\ntimeout = \"soon\"", 2, "expected a duration"),
+            ("concurrency = 0", 1, "at least 1"),
+            ("[reports]\nformats = [\"xml\"]", 2, "unknown variant `xml`"),
+        ] {
+            let text = text.replace("x = 1", "bogus = 1");
+            let (err, _) = load_with(Some(&text), &[], Overrides::default());
+            let msg = err.unwrap_err().to_string();
+            assert!(msg.contains(&format!("line {line}")), "{text}: {msg}");
+            assert!(msg.contains(needle), "{text}: {msg}");
+        }
+    }
+
+    #[test]
+    fn env_and_cli_errors_name_their_source() {
+        let (err, _) = load_with(None, &[("WORKFLOW_TIMEOUT", "abc")], Overrides::default());
+        let msg = err.unwrap_err().to_string();
+        assert!(
+            msg.starts_with("environment variable WORKFLOW_TIMEOUT=\"abc\""),
+            "{msg}"
+        );
+
+        let cli = Overrides {
+            concurrency: Some(0),
+            ..Overrides::default()
+        };
+        let (err, _) = load_with(None, &[], cli);
+        assert_eq!(
+            err.unwrap_err().to_string(),
+            "--test-threads 0: must be at least 1"
+        );
+
+        let cli = Overrides {
+            base_url: Some("not a url".into()),
+            ..Overrides::default()
+        };
+        let (err, _) = load_with(None, &[], cli);
+        assert!(
+            err.unwrap_err()
+                .to_string()
+                .starts_with("--base-url not a url: not a URL")
+        );
+    }
+
+    #[test]
+    fn explicit_missing_file_is_an_error() {
+        let (err, _) = load_with(
+            None,
+            &[("WORKFLOW_CONFIG", "/nonexistent/h.toml")],
+            Overrides::default(),
+        );
+        assert!(
+            err.unwrap_err()
+                .to_string()
+                .starts_with("cannot read /nonexistent/h.toml")
+        );
+    }
+}

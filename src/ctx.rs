@@ -1,0 +1,264 @@
+//! The context a workflow runs with: named, timed steps and HTTP against the base URL.
+
+use reqwest::Method;
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use crate::event::{Event, EventSink};
+use crate::http::{self, HttpError, Response};
+use crate::step::{Recorder, StepStatus};
+use crate::workflow::StepResult;
+
+/// A required step failed; this error ends the workflow. Its message names the step.
+#[derive(Debug, thiserror::Error)]
+#[error("step {step:?} failed")]
+pub struct StepFailed {
+    /// The step's name.
+    pub step: String,
+    /// What went wrong in it.
+    #[source]
+    pub source: anyhow::Error,
+}
+
+/// One workflow's view of the run: its steps, its HTTP client and its default headers.
+///
+/// The client is shared by every workflow of the process (one connection pool); the headers
+/// (e.g. the bearer token of the user this workflow acts as) are this workflow's own.
+pub struct Ctx {
+    workflow_id: String,
+    client: reqwest::Client,
+    base_url: Option<Url>,
+    headers: HeaderMap,
+    recorder: Recorder,
+    events: EventSink,
+    planned_steps: Option<usize>,
+}
+
+impl Ctx {
+    pub(crate) fn new(
+        workflow_id: String,
+        client: reqwest::Client,
+        base_url: Option<Url>,
+        recorder: Recorder,
+        events: EventSink,
+        planned_steps: Option<usize>,
+    ) -> Self {
+        Ctx {
+            workflow_id,
+            client,
+            base_url,
+            headers: HeaderMap::new(),
+            recorder,
+            events,
+            planned_steps,
+        }
+    }
+
+    /// The id of the workflow this context belongs to.
+    pub fn workflow_id(&self) -> &str {
+        &self.workflow_id
+    }
+
+    /// The base URL paths are joined to, if one is configured.
+    pub fn base_url(&self) -> Option<&Url> {
+        self.base_url.as_ref()
+    }
+
+    /// The shared client, for requests the helpers below do not cover.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// Runs a required step: records its name, duration and outcome. On error the step is
+    /// recorded as failed and the returned [`StepFailed`] ends the workflow when propagated
+    /// with `?`; the steps already run stay in the report.
+    pub async fn step<T>(
+        &mut self,
+        name: &str,
+        body: impl AsyncFnOnce(&mut Ctx) -> StepResult<T>,
+    ) -> StepResult<T> {
+        let index = self.begin(name, false);
+        match body(self).await {
+            Ok(value) => {
+                self.end(index, StepStatus::Passed, None);
+                Ok(value)
+            }
+            Err(source) => {
+                self.end(index, StepStatus::Failed, Some(format!("{source:#}")));
+                Err(StepFailed {
+                    step: name.to_owned(),
+                    source,
+                }
+                .into())
+            }
+        }
+    }
+
+    /// Runs an optional step: on error it is recorded as `skipped` with the error, and the
+    /// workflow goes on with `None`.
+    pub async fn optional_step<T>(
+        &mut self,
+        name: &str,
+        body: impl AsyncFnOnce(&mut Ctx) -> StepResult<T>,
+    ) -> Option<T> {
+        let index = self.begin(name, true);
+        match body(self).await {
+            Ok(value) => {
+                self.end(index, StepStatus::Passed, None);
+                Some(value)
+            }
+            Err(error) => {
+                self.end(index, StepStatus::Skipped, Some(format!("{error:#}")));
+                None
+            }
+        }
+    }
+
+    fn begin(&self, name: &str, optional: bool) -> usize {
+        let index = self.recorder.begin(name, optional);
+        self.events.emit(Event::StepStarted {
+            workflow_id: self.workflow_id.clone(),
+            index,
+            step: name.to_owned(),
+        });
+        index
+    }
+
+    fn end(&self, index: usize, status: StepStatus, error: Option<String>) {
+        let step = self.recorder.finish(status, error);
+        let done = self.recorder.finished_count();
+        self.events.emit(Event::StepFinished {
+            workflow_id: self.workflow_id.clone(),
+            index,
+            step,
+            progress: crate::report::progress(done, self.planned_steps, false),
+        });
+    }
+
+    /// Sends `Authorization: Bearer <token>` with every later request of this workflow.
+    pub fn set_bearer(&mut self, token: &str) -> Result<(), HttpError> {
+        self.set_header(AUTHORIZATION.as_str(), &format!("Bearer {token}"))
+    }
+
+    /// Sends `name: value` with every later request of this workflow.
+    pub fn set_header(&mut self, name: &str, value: &str) -> Result<(), HttpError> {
+        let bad = |reason: String| HttpError::Url {
+            method: Method::GET,
+            path: format!("(header {name})"),
+            reason,
+        };
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| bad(e.to_string()))?;
+        let value = HeaderValue::from_str(value).map_err(|e| bad(e.to_string()))?;
+        self.headers.insert(name, value);
+        Ok(())
+    }
+
+    /// Forgets a default header set with [`Ctx::set_header`] or [`Ctx::set_bearer`].
+    pub fn remove_header(&mut self, name: &str) {
+        self.headers.remove(name);
+    }
+
+    /// A request builder for `path` with this workflow's default headers, for anything the
+    /// helpers below do not cover (query structs, other bodies); send it with [`Ctx::send`].
+    pub fn request(
+        &self,
+        method: Method,
+        path: &str,
+    ) -> Result<reqwest::RequestBuilder, HttpError> {
+        let url = http::join(self.base_url.as_ref(), &method, path)?;
+        Ok(self
+            .client
+            .request(method, url)
+            .headers(self.headers.clone()))
+    }
+
+    /// Sends a builder from [`Ctx::request`] and reads the whole response.
+    pub async fn send(&self, builder: reqwest::RequestBuilder) -> Result<Response, HttpError> {
+        let request = builder.build().map_err(|e| HttpError::Url {
+            method: Method::GET,
+            path: e.url().map(Url::to_string).unwrap_or_default(),
+            reason: e.to_string(),
+        })?;
+        http::execute(&self.client, request).await
+    }
+
+    async fn call<B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<Response, HttpError> {
+        let mut builder = self.request(method, path)?;
+        if let Some(body) = body {
+            builder = builder.json(body);
+        }
+        self.send(builder).await
+    }
+
+    /// `GET path`. Any status is returned; check it with [`Response::expect`].
+    pub async fn get(&self, path: &str) -> Result<Response, HttpError> {
+        self.call::<()>(Method::GET, path, None).await
+    }
+
+    /// `DELETE path`.
+    pub async fn delete(&self, path: &str) -> Result<Response, HttpError> {
+        self.call::<()>(Method::DELETE, path, None).await
+    }
+
+    /// `POST path` with a JSON body.
+    pub async fn post<B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<Response, HttpError> {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    /// `PATCH path` with a JSON body.
+    pub async fn patch<B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<Response, HttpError> {
+        self.call(Method::PATCH, path, Some(body)).await
+    }
+
+    /// `PUT path` with a JSON body.
+    pub async fn put<B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<Response, HttpError> {
+        self.call(Method::PUT, path, Some(body)).await
+    }
+
+    /// `GET path`, requiring a 2xx status, decoded as JSON.
+    pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, HttpError> {
+        self.get(path).await?.expect_success()?.json()
+    }
+
+    /// `POST path` with a JSON body, requiring a 2xx status, decoded as JSON.
+    pub async fn post_json<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, HttpError> {
+        self.post(path, body).await?.expect_success()?.json()
+    }
+
+    /// `PATCH path` with a JSON body, requiring a 2xx status, decoded as JSON.
+    pub async fn patch_json<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, HttpError> {
+        self.patch(path, body).await?.expect_success()?.json()
+    }
+
+    /// `DELETE path`, requiring a 2xx status, decoded as JSON.
+    pub async fn delete_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, HttpError> {
+        self.delete(path).await?.expect_success()?.json()
+    }
+}

@@ -1,0 +1,166 @@
+//! The programmatic API (the seed's `ParallelWorkflowExecutor`): build a set of workflows in
+//! code, watch their status, run them, export the report. It drives the same [`Engine`] as
+//! `cargo test`.
+
+use std::time::Duration;
+
+use url::Url;
+
+use crate::ctx::Ctx;
+use crate::engine::{Engine, EngineConfig, SuiteError, validate};
+use crate::event::Event;
+use crate::report::RunReport;
+use crate::status::{LiveStatus, StatusBoard};
+use crate::workflow::{BoxFuture, StepResult, WorkflowSpec};
+
+type StatusCallback = Box<dyn FnMut(&[LiveStatus]) + Send>;
+type EventCallback = Box<dyn FnMut(&Event) + Send>;
+
+/// Runs workflows added in code.
+///
+/// ```
+/// use workflow_harness::prelude::*;
+/// use workflow_harness::Executor;
+///
+/// # #[tokio::main(flavor = "multi_thread")]
+/// # async fn main() -> anyhow::Result<()> {
+/// let mut executor = Executor::new();
+/// executor
+///     .add_workflow("arithmetic", "Arithmetic", |cx| {
+///         Box::pin(async move {
+///             let sum = cx.step("Add", async |_| Ok(2 + 2)).await?;
+///             cx.step("Check", async move |_| {
+///                 anyhow::ensure!(sum == 4, "2 + 2 = {sum}");
+///                 Ok(())
+///             })
+///             .await
+///         })
+///     })
+///     .on_status_update(|statuses| {
+///         for s in statuses {
+///             eprintln!("{} {:?} {}%", s.workflow_id, s.status, s.progress);
+///         }
+///     });
+/// let report = executor.execute_all().await?;
+/// assert_eq!(report.completed, 1);
+/// println!("{}", report.to_csv());
+/// # Ok(())
+/// # }
+/// ```
+pub struct Executor {
+    config: EngineConfig,
+    client: Option<reqwest::Client>,
+    workflows: Vec<WorkflowSpec>,
+    on_status: Vec<StatusCallback>,
+    on_event: Vec<EventCallback>,
+}
+
+impl Default for Executor {
+    fn default() -> Self {
+        Executor::new()
+    }
+}
+
+impl Executor {
+    /// An executor with the engine's default settings and no base URL.
+    pub fn new() -> Self {
+        Executor {
+            config: EngineConfig::default(),
+            client: None,
+            workflows: Vec::new(),
+            on_status: Vec::new(),
+            on_event: Vec::new(),
+        }
+    }
+
+    /// Joins relative request paths to `url`.
+    pub fn base_url(&mut self, url: Url) -> &mut Self {
+        self.config.base_url = Some(url);
+        self
+    }
+
+    /// Runs at most `n` workflows at once (at least 1).
+    pub fn concurrency(&mut self, n: usize) -> &mut Self {
+        self.config.concurrency = n.max(1);
+        self
+    }
+
+    /// Default deadline of each workflow; `None` waits forever.
+    pub fn timeout(&mut self, timeout: Option<Duration>) -> &mut Self {
+        self.config.default_timeout = timeout;
+        self
+    }
+
+    /// Uses `client` for every request (to share a pool or set proxies and timeouts).
+    pub fn client(&mut self, client: reqwest::Client) -> &mut Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// Adds a workflow from an id, a name and its body.
+    pub fn add_workflow<F>(&mut self, id: &str, name: &str, run: F) -> &mut Self
+    where
+        F: for<'a> Fn(&'a mut Ctx) -> BoxFuture<'a, StepResult<()>> + Send + Sync + 'static,
+    {
+        self.add(WorkflowSpec::new(id, name, run))
+    }
+
+    /// Adds a fully described workflow (tags, planned steps, timeout).
+    pub fn add(&mut self, spec: WorkflowSpec) -> &mut Self {
+        self.workflows.push(spec);
+        self
+    }
+
+    /// Calls `callback` with every workflow's status whenever one changes.
+    pub fn on_status_update(
+        &mut self,
+        callback: impl FnMut(&[LiveStatus]) + Send + 'static,
+    ) -> &mut Self {
+        self.on_status.push(Box::new(callback));
+        self
+    }
+
+    /// Calls `callback` with every engine event (step-level detail).
+    pub fn on_event(&mut self, callback: impl FnMut(&Event) + Send + 'static) -> &mut Self {
+        self.on_event.push(Box::new(callback));
+        self
+    }
+
+    /// Runs every added workflow concurrently and returns the report. Fails, running nothing,
+    /// when two workflows share an id or an id is invalid. The executor can run again.
+    pub async fn execute_all(&mut self) -> Result<RunReport, SuiteError> {
+        validate(&self.workflows)?;
+        let client = self.client.clone().unwrap_or_default();
+        let mut engine = Engine::with_client(self.config.clone(), client);
+        let mut events = engine.subscribe();
+        let mut board = StatusBoard::default();
+        let (on_status, on_event) = (&mut self.on_status, &mut self.on_event);
+        let watch = async {
+            while let Some(event) = events.recv().await {
+                on_event.iter_mut().for_each(|cb| cb(&event));
+                if board.apply(&event) {
+                    on_status.iter_mut().for_each(|cb| cb(board.statuses()));
+                }
+                if matches!(event, Event::RunFinished { .. }) {
+                    break;
+                }
+            }
+        };
+        let (report, ()) = tokio::join!(engine.run(self.workflows.clone()), watch);
+        report
+    }
+}
+
+/// Runs `workflows` with `config` and returns the report: the seed's
+/// `executeWorkflowsInParallel` helper.
+pub async fn execute_in_parallel(
+    workflows: Vec<WorkflowSpec>,
+    config: EngineConfig,
+) -> Result<RunReport, SuiteError> {
+    let mut executor = Executor::new();
+    executor.config = config;
+    for w in workflows {
+        executor.add(w);
+    }
+    executor.execute_all().await
+}

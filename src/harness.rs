@@ -1,0 +1,264 @@
+//! The libtest front end: the `main` of a `harness = false` test target.
+//!
+//! libtest-mimic parses the command line, filters and prints; the engine schedules. The
+//! selection is computed with libtest-mimic's own predicates, the engine runs it on one tokio
+//! runtime, and every libtest trial just waits for its workflow's outcome.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::mpsc as std_mpsc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Parser;
+use libtest_mimic::{Failed, Trial};
+use url::Url;
+
+use crate::cli::Cli;
+use crate::config::{self, Config};
+use crate::engine::{Engine, EngineConfig, validate};
+use crate::event::Event;
+use crate::report::{self, RunReport, WorkflowReport, WorkflowStatus};
+use crate::step::StepStatus;
+use crate::workflow::{BoxFuture, WorkflowSpec};
+
+/// Exit code for a setup problem (bad configuration, invalid suite): the run did not happen.
+const SETUP_ERROR: u8 = 2;
+
+/// A server the suite starts for itself when no `base_url` is configured.
+pub struct EmbeddedServer {
+    /// Where it listens.
+    pub base_url: Url,
+    /// Stops it; awaited after the last workflow.
+    pub shutdown: BoxFuture<'static, ()>,
+}
+
+type ServerFactory = Box<dyn FnOnce(&Config) -> BoxFuture<'static, anyhow::Result<EmbeddedServer>>>;
+
+/// Runs the registered workflows with libtest's command line; see [`main`].
+pub struct Harness {
+    workflows: Vec<WorkflowSpec>,
+    server: Option<ServerFactory>,
+}
+
+impl Default for Harness {
+    fn default() -> Self {
+        Harness::new()
+    }
+}
+
+/// Runs every workflow registered with [`workflow!`](crate::workflow!): the whole `main` of a
+/// `harness = false` test target.
+///
+/// ```no_run
+/// fn main() -> std::process::ExitCode {
+///     workflow_harness::main()
+/// }
+/// ```
+pub fn main() -> ExitCode {
+    Harness::new().main()
+}
+
+impl Harness {
+    /// A harness for the workflows registered with `workflow!`.
+    pub fn new() -> Self {
+        Harness {
+            workflows: crate::registry::registered(),
+            server: None,
+        }
+    }
+
+    /// Starts a server before the first workflow when no `base_url` is configured, and stops
+    /// it after the last. `--list` starts nothing.
+    pub fn embedded_server<F, Fut>(mut self, start: F) -> Self
+    where
+        F: FnOnce(&Config) -> Fut + 'static,
+        Fut: Future<Output = anyhow::Result<EmbeddedServer>> + Send + 'static,
+    {
+        self.server = Some(Box::new(move |config| Box::pin(start(config))));
+        self
+    }
+
+    /// Parses the process's arguments, runs, writes reports; returns the exit code: 0 when
+    /// every selected workflow passed, 101 when one failed (as libtest), 2 when the run could
+    /// not start (bad configuration or suite).
+    pub fn main(self) -> ExitCode {
+        let cli = Cli::parse();
+        match self.run(cli) {
+            Ok(code) => code,
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                ExitCode::from(SETUP_ERROR)
+            }
+        }
+    }
+
+    fn run(self, mut cli: Cli) -> anyhow::Result<ExitCode> {
+        validate(&self.workflows).context("invalid workflow suite; nothing was run")?;
+        if cli.libtest.list {
+            // Nothing but the list: nextest parses it.
+            let trials = self.workflows.iter().map(placeholder).collect();
+            return Ok(libtest_mimic::run(&cli.libtest, trials).exit_code());
+        }
+
+        let root = manifest_dir();
+        let config = config::load(&cli.overrides(), &|k| std::env::var(k).ok(), &root)?;
+
+        let selected: Vec<WorkflowSpec> = self
+            .workflows
+            .iter()
+            .filter(|w| {
+                let probe = placeholder(w);
+                !cli.libtest.is_filtered_out(&probe) && !cli.libtest.is_ignored(&probe)
+            })
+            .cloned()
+            .collect();
+
+        // One runtime for the whole process. More workers than cores: workflows wait on I/O,
+        // and a workflow that blocks its thread must not starve the timers of the others.
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(cores.max(4))
+            .enable_all()
+            .build()
+            .context("cannot start the tokio runtime")?;
+
+        let mut server = None;
+        let mut base_url = config.base_url.clone();
+        if base_url.is_none() && !selected.is_empty() {
+            if let Some(start) = self.server {
+                let started = runtime
+                    .block_on(start(&config))
+                    .context("cannot start the embedded server")?;
+                base_url = Some(started.base_url.clone());
+                server = Some(started.shutdown);
+            }
+        }
+
+        let client = reqwest::Client::builder()
+            .timeout(config.request_timeout)
+            .build()
+            .context("cannot build the HTTP client")?;
+        let mut engine = Engine::with_client(
+            EngineConfig {
+                base_url,
+                concurrency: config.concurrency,
+                default_timeout: Some(config.timeout),
+            },
+            client,
+        );
+
+        // Route each workflow's final entry to the trial waiting for it.
+        let mut waiting: HashMap<String, std_mpsc::Sender<WorkflowReport>> = HashMap::new();
+        let mut outcomes: HashMap<String, std_mpsc::Receiver<WorkflowReport>> = HashMap::new();
+        for w in &selected {
+            let (tx, rx) = std_mpsc::channel();
+            waiting.insert(w.id.clone(), tx);
+            outcomes.insert(w.id.clone(), rx);
+        }
+        let mut events = engine.subscribe();
+        runtime.spawn(async move {
+            while let Some(event) = events.recv().await {
+                if let Event::WorkflowFinished { workflow } = event {
+                    if let Some(tx) = waiting.remove(&workflow.workflow_id) {
+                        let _ = tx.send(*workflow);
+                    }
+                }
+            }
+        });
+        let run = runtime.spawn(async move { engine.run(selected).await });
+
+        let trials: Vec<Trial> = self
+            .workflows
+            .iter()
+            .map(|w| match outcomes.remove(&w.id) {
+                Some(rx) => waiter(w, rx),
+                None => placeholder(w),
+            })
+            .collect();
+        // Waiting trials cost a parked thread each; with enough of them lines print in
+        // completion order. One thread keeps `--test-threads 1` strictly sequential output.
+        let waiters = if config.concurrency == 1 {
+            1
+        } else {
+            trials.len().clamp(2, 256)
+        };
+        cli.libtest.test_threads = Some(waiters);
+        let conclusion = libtest_mimic::run(&cli.libtest, trials);
+
+        let report = runtime.block_on(run);
+        if let Some(shutdown) = server {
+            runtime.block_on(shutdown);
+        }
+        // A workflow stuck in synchronous code past its deadline still holds a worker thread;
+        // do not wait for it.
+        runtime.shutdown_timeout(Duration::from_millis(200));
+
+        let report = report.context("the engine task failed")??;
+        if report.total_workflows > 0 {
+            write_reports(&report, &config)?;
+        }
+        Ok(conclusion.exit_code())
+    }
+}
+
+/// The directory of the suite's `Cargo.toml` (cargo and nextest set `CARGO_MANIFEST_DIR` when
+/// they run a test binary), else the working directory.
+fn manifest_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::current_dir().ok())
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn placeholder(w: &WorkflowSpec) -> Trial {
+    Trial::test(w.id.clone(), || Ok(())).with_ignored_flag(w.ignored)
+}
+
+fn waiter(w: &WorkflowSpec, outcome: std_mpsc::Receiver<WorkflowReport>) -> Trial {
+    Trial::test(w.id.clone(), move || match outcome.recv() {
+        Ok(entry) if entry.status == WorkflowStatus::Completed => Ok(()),
+        Ok(entry) => Err(Failed::from(failure_text(&entry))),
+        Err(_) => Err("the engine stopped before this workflow finished".into()),
+    })
+    .with_ignored_flag(w.ignored)
+}
+
+/// What libtest prints under `failures:` for a workflow.
+fn failure_text(entry: &WorkflowReport) -> String {
+    let mut text = format!(
+        "{} failed: {}\n",
+        entry.workflow_name,
+        entry.error.as_deref().unwrap_or("unknown error")
+    );
+    for (i, step) in entry.result.steps.iter().enumerate() {
+        let mark = match step.status {
+            StepStatus::Passed => "ok",
+            StepStatus::Failed => "FAILED",
+            StepStatus::Skipped => "skipped",
+        };
+        text.push_str(&format!(
+            "  {:>2}. {mark:<7} {:>6} ms  {}\n",
+            i + 1,
+            step.duration.as_millis(),
+            step.name
+        ));
+    }
+    text
+}
+
+fn write_reports(report: &RunReport, config: &Config) -> anyhow::Result<()> {
+    if let Ok(run_id) = std::env::var("NEXTEST_RUN_ID") {
+        // One process per workflow under nextest: an aggregate file would be overwritten by
+        // every process, so each writes its own fragment.
+        let path = report::write_fragment(report, &config.report_dir, &run_id)?;
+        eprintln!("workflow report fragment: {}", path.display());
+        return Ok(());
+    }
+    let paths = report::write_reports(report, &config.report_dir, &config.report_formats)?;
+    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    eprintln!("workflow reports: {}", names.join(", "));
+    Ok(())
+}

@@ -1,0 +1,44 @@
+//! # workflow-harness
+//!
+//! Runs multi-step end-to-end workflows (HTTP scenarios such as "browse → add to cart → order
+//! → verify") concurrently as an ordinary `cargo test` target, and reports them as JSON, CSV
+//! and JUnit XML.
+//!
+//! Data flows one way: [`registry`] (workflows registered with [`workflow!`]) → selection
+//! (libtest's filters, in [`harness`]) → [`engine`] (the one scheduler) → [`event`]s →
+//! [`report`]s. The same engine backs the programmatic [`Executor`].
+
+pub mod cli;
+pub mod config;
+pub mod ctx;
+pub mod engine;
+pub mod event;
+pub mod executor;
+pub mod harness;
+pub mod http;
+pub mod registry;
+pub mod report;
+pub mod status;
+pub mod step;
+pub mod workflow;
+
+pub use ctx::{Ctx, StepFailed};
+pub use engine::{Engine, EngineConfig, SuiteError};
+pub use event::Event;
+pub use executor::{Executor, execute_in_parallel};
+pub use harness::{EmbeddedServer, Harness, main};
+pub use http::{HttpError, Response};
+pub use report::{RunReport, WorkflowReport};
+pub use workflow::{BoxFuture, StepResult, WorkflowSpec};
+
+#[doc(hidden)]
+pub use inventory;
+
+/// What a workflow file needs: `use workflow_harness::prelude::*;`.
+pub mod prelude {
+    pub use crate::workflow;
+    pub use crate::{Ctx, HttpError, Response, StepResult};
+    pub use anyhow::{Context as _, anyhow, bail, ensure};
+    pub use serde_json::{Value, json};
+    pub use std::time::Duration;
+}

@@ -1,0 +1,104 @@
+//! `report.csv`: the seed's header and rows, a blank line, then the `SUMMARY` block. Written
+//! with the `csv` crate, so a name holding a comma or a quote stays one field.
+
+use super::RunReport;
+
+const HEADER: [&str; 8] = [
+    "Workflow ID",
+    "Workflow Name",
+    "Status",
+    "Duration (ms)",
+    "Total Steps",
+    "Passed Steps",
+    "Failed Steps",
+    "Success Rate (%)",
+];
+
+pub(super) fn to_csv(report: &RunReport) -> String {
+    // Writing to memory has no I/O to fail, and every record is made of plain strings.
+    let bytes = write(report).expect("writing CSV to memory cannot fail");
+    String::from_utf8(bytes).expect("CSV of UTF-8 strings is UTF-8")
+}
+
+fn write(report: &RunReport) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+    let mut table = csv::Writer::from_writer(Vec::new());
+    table.write_record(HEADER)?;
+    for w in &report.workflows {
+        table.write_record([
+            w.workflow_id.clone(),
+            w.workflow_name.clone(),
+            serde_json::to_value(w.status)?
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            w.duration.as_millis().to_string(),
+            w.result.total_steps.to_string(),
+            w.result.passed.to_string(),
+            w.result.failed.to_string(),
+            format!("{:.1}", w.result.success_rate()),
+        ])?;
+    }
+    let mut out = table.into_inner()?;
+    out.push(b'\n');
+
+    let stats = &report.aggregate_stats;
+    let mut summary = csv::WriterBuilder::new().flexible(true).from_writer(out);
+    summary.write_record(["SUMMARY"])?;
+    let lines = [
+        ("Total Workflows", report.total_workflows.to_string()),
+        ("Completed", report.completed.to_string()),
+        ("Failed", report.failed.to_string()),
+        (
+            "Total Duration (ms)",
+            report.total_duration.as_millis().to_string(),
+        ),
+        (
+            "Average Duration (ms)",
+            format!("{:.0}", stats.average_duration),
+        ),
+        (
+            "Overall Success Rate (%)",
+            format!("{:.1}", stats.success_rate),
+        ),
+        ("Fastest Workflow", stats.fastest_workflow.clone()),
+        ("Slowest Workflow", stats.slowest_workflow.clone()),
+    ];
+    for (key, value) in lines {
+        summary.write_record([key, value.as_str()])?;
+    }
+    Ok(summary.into_inner()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::sample;
+
+    #[test]
+    fn csv_has_header_rows_and_summary() {
+        let text = sample().to_csv();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "Workflow ID,Workflow Name,Status,Duration (ms),Total Steps,Passed Steps,Failed Steps,Success Rate (%)"
+        );
+        assert_eq!(
+            lines[1],
+            "a,\"Alpha, \"\"quoted\"\"\",completed,0,2,1,0,50.0"
+        );
+        assert_eq!(lines[2], "b,Beta,failed,30,2,1,1,50.0");
+        assert_eq!(lines[4], "");
+        assert_eq!(lines[5], "SUMMARY");
+        assert_eq!(lines[6], "Total Workflows,3");
+        assert!(lines.contains(&"Overall Success Rate (%),60.0"));
+        assert!(lines.contains(&"Fastest Workflow,\"Alpha, \"\"quoted\"\"\""));
+    }
+
+    #[test]
+    fn csv_reads_back_with_a_csv_reader() {
+        let text = sample().to_csv();
+        let table = text.split("\n\n").next().unwrap();
+        let mut reader = csv::Reader::from_reader(table.as_bytes());
+        let names: Vec<String> = reader.records().map(|r| r.unwrap()[1].to_owned()).collect();
+        assert_eq!(names, ["Alpha, \"quoted\"", "Beta", "Gamma"]);
+    }
+}

@@ -1,0 +1,127 @@
+//! Live status of every workflow of a run, folded from the engine's events: what the seed's
+//! status callback received, and what a progress view shows.
+
+use std::time::SystemTime;
+
+use serde::Serialize;
+
+use crate::event::Event;
+use crate::report::WorkflowStatus;
+
+/// Where a workflow is right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// Waiting for a concurrency slot.
+    Pending,
+    /// Started, not finished.
+    Running,
+    /// Finished, every required step passed.
+    Completed,
+    /// Finished with a failure.
+    Failed,
+}
+
+/// One workflow's live status (the seed's `ParallelWorkflowStatus`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveStatus {
+    /// The workflow's id.
+    pub workflow_id: String,
+    /// Its display name.
+    pub workflow_name: String,
+    /// Where it is.
+    pub status: Phase,
+    /// Steps done over steps planned, 0–100.
+    pub progress: f64,
+    /// The step running now, or a phase description.
+    pub current_step: String,
+    /// When it started.
+    #[serde(skip_serializing_if = "Option::is_none", with = "opt_epoch")]
+    pub start_time: Option<SystemTime>,
+    /// Why it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The statuses of one run, in run order.
+#[derive(Debug, Clone, Default)]
+pub struct StatusBoard {
+    statuses: Vec<LiveStatus>,
+}
+
+impl StatusBoard {
+    /// The statuses now.
+    pub fn statuses(&self) -> &[LiveStatus] {
+        &self.statuses
+    }
+
+    /// Folds one event in; returns whether a status changed.
+    pub fn apply(&mut self, event: &Event) -> bool {
+        match event {
+            Event::RunStarted { workflows, .. } => {
+                self.statuses = workflows
+                    .iter()
+                    .map(|(id, name)| LiveStatus {
+                        workflow_id: id.clone(),
+                        workflow_name: name.clone(),
+                        status: Phase::Pending,
+                        progress: 0.0,
+                        current_step: "Waiting to start...".into(),
+                        start_time: None,
+                        error: None,
+                    })
+                    .collect();
+                true
+            }
+            Event::WorkflowStarted {
+                workflow_id, at, ..
+            } => self.update(workflow_id, |s| {
+                s.status = Phase::Running;
+                s.current_step = "Starting workflow...".into();
+                s.start_time = Some(*at);
+            }),
+            Event::StepStarted {
+                workflow_id, step, ..
+            } => self.update(workflow_id, |s| s.current_step = step.clone()),
+            Event::StepFinished {
+                workflow_id,
+                progress,
+                ..
+            } => self.update(workflow_id, |s| s.progress = *progress),
+            Event::WorkflowFinished { workflow } => self.update(&workflow.workflow_id, |s| {
+                s.status = match workflow.status {
+                    WorkflowStatus::Completed => Phase::Completed,
+                    WorkflowStatus::Failed => Phase::Failed,
+                };
+                s.progress = workflow.progress;
+                s.current_step = workflow.current_step.clone();
+                s.error = workflow.error.clone();
+            }),
+            Event::RunFinished { .. } => false,
+        }
+    }
+
+    fn update(&mut self, id: &str, f: impl FnOnce(&mut LiveStatus)) -> bool {
+        match self.statuses.iter_mut().find(|s| s.workflow_id == id) {
+            Some(status) => {
+                f(status);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+mod opt_epoch {
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    use serde::Serializer;
+
+    pub fn serialize<S: Serializer>(t: &Option<SystemTime>, s: S) -> Result<S::Ok, S::Error> {
+        let ms = t
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        s.serialize_u64(ms)
+    }
+}

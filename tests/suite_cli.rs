@@ -1,0 +1,584 @@
+//! The suite binary as a user runs it: this test binary starts itself again as a workflow suite
+//! (see `support::run_suite`) with libtest arguments, then checks the exit code, the libtest
+//! summary line and the three reports.
+
+mod support;
+
+use std::process::ExitCode;
+
+use libtest_mimic::{Arguments, Trial};
+use workflow_harness::prelude::*;
+use workflow_harness::report::{FailureKind, WorkflowStatus};
+use workflow_harness::step::StepStatus;
+
+use support::run_suite;
+
+// ---- fixture workflows (run only in the child process) ----
+
+workflow! {
+    id: "pass-chain",
+    name: "Chain, with \"quotes\"",
+    tags: ["pass"],
+    steps: 3,
+    run: pass_chain,
+}
+
+/// Each step returns a value the next one uses.
+async fn pass_chain(cx: &mut Ctx) -> StepResult {
+    let items: Vec<Value> = cx
+        .step("List items", async |cx| Ok(cx.get_json("/items").await?))
+        .await?;
+    let first = items.first().cloned().context("no items")?;
+    let echoed: Value = cx
+        .step("Echo first item", async move |cx| {
+            Ok(cx.post_json("/echo", &first).await?)
+        })
+        .await?;
+    cx.step("Check echo", async move |_| {
+        ensure!(echoed["name"] == "first", "echo returned {echoed}");
+        Ok(())
+    })
+    .await
+}
+
+workflow! {
+    id: "pass-optional",
+    name: "Optional step fails",
+    tags: ["pass"],
+    run: pass_optional,
+}
+
+async fn pass_optional(cx: &mut Ctx) -> StepResult {
+    cx.step("Ping", async |cx| {
+        cx.get("/ok").await?.expect(200)?;
+        Ok(())
+    })
+    .await?;
+    let skipped = cx
+        .optional_step("Flaky endpoint", async |cx| {
+            cx.get("/status/503").await?.expect(200)?;
+            Ok(())
+        })
+        .await;
+    ensure!(skipped.is_none(), "the optional step should have failed");
+    cx.step("Ping again", async |cx| {
+        cx.get("/ok").await?.expect(200)?;
+        Ok(())
+    })
+    .await
+}
+
+workflow! { id: "seq-a", name: "Sequential A", tags: ["seq"], run: sleeper }
+workflow! { id: "seq-b", name: "Sequential B", tags: ["seq"], run: sleeper }
+
+async fn sleeper(cx: &mut Ctx) -> StepResult {
+    cx.step("Sleep", async |_| {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        Ok(())
+    })
+    .await
+}
+
+workflow! {
+    id: "fail-at-step",
+    name: "Fails at step 3 of 4",
+    tags: ["fail"],
+    steps: 4,
+    run: fail_at_step,
+}
+
+async fn fail_at_step(cx: &mut Ctx) -> StepResult {
+    for name in ["One", "Two"] {
+        cx.step(name, async |cx| {
+            cx.get("/ok").await?.expect(200)?;
+            Ok(())
+        })
+        .await?;
+    }
+    cx.step("Three", async |cx| {
+        cx.get("/status/404").await?.expect(200)?;
+        Ok(())
+    })
+    .await?;
+    cx.step("Four", async |_| Ok(())).await
+}
+
+workflow! { id: "fail-error-no-steps", name: "Error before any step", tags: ["fail"], run: fail_error }
+
+async fn fail_error(_cx: &mut Ctx) -> StepResult {
+    bail!("configuration missing before any step")
+}
+
+workflow! { id: "fail-panic", name: "Panics in a step", tags: ["fail"], run: fail_panic }
+
+async fn fail_panic(cx: &mut Ctx) -> StepResult {
+    cx.step("Fine", async |_| Ok(())).await?;
+    cx.step("Explode", async |_| -> StepResult { panic!("kaboom") })
+        .await
+}
+
+workflow! { id: "fail-panic-spawned", name: "Panic in a spawned task", tags: ["fail"], run: fail_panic_spawned }
+
+async fn fail_panic_spawned(cx: &mut Ctx) -> StepResult {
+    cx.step("Spawn", async |_| {
+        tokio::spawn(async { panic!("spawned kaboom") }).await?;
+        Ok(())
+    })
+    .await
+}
+
+workflow! {
+    id: "fail-timeout-async",
+    name: "Hangs asynchronously",
+    tags: ["fail"],
+    timeout: Duration::from_millis(300),
+    run: fail_timeout_async,
+}
+
+async fn fail_timeout_async(cx: &mut Ctx) -> StepResult {
+    cx.step("Quick", async |_| Ok(())).await?;
+    cx.step("Wait forever", async |_| {
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        Ok(())
+    })
+    .await
+}
+
+workflow! {
+    id: "fail-timeout-blocking",
+    name: "Blocks its thread",
+    tags: ["fail"],
+    timeout: Duration::from_millis(300),
+    run: fail_timeout_blocking,
+}
+
+async fn fail_timeout_blocking(cx: &mut Ctx) -> StepResult {
+    cx.step("Block the thread", async |_| {
+        std::thread::sleep(Duration::from_secs(3));
+        Ok(())
+    })
+    .await
+}
+
+workflow! { id: "ignored-extra", name: "Ignored by default", ignored: true, run: sleeper }
+
+// ---- tests (run in the parent process) ----
+
+const PASSING: [&str; 4] = ["pass-chain", "pass-optional", "seq-a", "seq-b"];
+const FAILING: [&str; 6] = [
+    "fail-at-step",
+    "fail-error-no-steps",
+    "fail-panic",
+    "fail-panic-spawned",
+    "fail-timeout-async",
+    "fail-timeout-blocking",
+];
+
+fn passing_workflows_pass_and_reports_agree() {
+    let run = run_suite(&["pass-"], &[]);
+    assert_eq!(
+        run.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    assert!(
+        run.summary_line().starts_with(
+            "test result: ok. 2 passed; 0 failed; 0 ignored; 0 measured; 9 filtered out"
+        ),
+        "{}",
+        run.summary_line()
+    );
+    let report = run.report();
+    assert_eq!(report.total_workflows, 2);
+    let chain = &report.workflows[0];
+    assert_eq!(chain.workflow_id, "pass-chain");
+    assert_eq!(chain.status, WorkflowStatus::Completed);
+    assert_eq!(chain.progress, 100.0);
+    let names: Vec<&str> = chain.result.steps.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["List items", "Echo first item", "Check echo"]);
+    let optional = &report.workflows[1];
+    assert_eq!(optional.status, WorkflowStatus::Completed);
+    assert_eq!((optional.result.passed, optional.result.skipped), (2, 1));
+    let skipped = &optional.result.steps[1];
+    assert_eq!(skipped.status, StepStatus::Skipped);
+    let error = skipped.error.as_deref().unwrap();
+    assert!(
+        error.contains("GET http://127.0.0.1:")
+            && error.contains("/status/503")
+            && error.contains("503"),
+        "{error}"
+    );
+    run.assert_reports_agree();
+    run.assert_junit_validates();
+}
+
+fn failures_are_isolated_and_recorded() {
+    let run = run_suite(&[], &[]);
+    assert_eq!(
+        run.code, 101,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    assert!(
+        run.summary_line()
+            .starts_with("test result: FAILED. 4 passed; 6 failed; 1 ignored;"),
+        "{}",
+        run.summary_line()
+    );
+    let report = run.report();
+    assert_eq!(
+        report.total_workflows, 10,
+        "every selected workflow once, the ignored one not"
+    );
+    let by_id = |id: &str| {
+        report
+            .workflows
+            .iter()
+            .find(|w| w.workflow_id == id)
+            .unwrap()
+    };
+    for id in PASSING {
+        assert_eq!(
+            by_id(id).status,
+            WorkflowStatus::Completed,
+            "{id} must not be affected by the failures"
+        );
+    }
+    for id in FAILING {
+        assert_eq!(by_id(id).status, WorkflowStatus::Failed, "{id}");
+        let line = run
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("test {id} ")))
+            .unwrap();
+        assert!(line.ends_with("... FAILED"), "{id}: {line}");
+    }
+
+    let at_step = by_id("fail-at-step");
+    let statuses: Vec<_> = at_step
+        .result
+        .steps
+        .iter()
+        .map(|s| (s.name.as_str(), s.status))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("One", StepStatus::Passed),
+            ("Two", StepStatus::Passed),
+            ("Three", StepStatus::Failed)
+        ]
+    );
+    assert_eq!(at_step.progress, 50.0, "2 of 4 planned steps done");
+    assert_eq!(at_step.current_step, "Three");
+    let error = at_step.error.as_deref().unwrap();
+    for needle in [
+        "step \"Three\" failed",
+        "GET http://127.0.0.1:",
+        "/status/404",
+        "expected status 200, got 404",
+        "status 404",
+    ] {
+        assert!(error.contains(needle), "missing {needle:?} in {error}");
+    }
+    assert!(
+        run.stdout
+            .contains("Fails at step 3 of 4 failed: step \"Three\" failed"),
+        "{}",
+        run.stdout
+    );
+
+    let no_steps = by_id("fail-error-no-steps");
+    assert!(no_steps.result.steps.is_empty());
+    assert_eq!(
+        no_steps.error.as_deref(),
+        Some("configuration missing before any step")
+    );
+    assert_eq!(no_steps.failure_kind, Some(FailureKind::Error));
+
+    let panic = by_id("fail-panic");
+    assert_eq!(panic.failure_kind, Some(FailureKind::Panic));
+    assert_eq!(
+        panic.error.as_deref(),
+        Some("step \"Explode\" panicked: kaboom")
+    );
+    assert_eq!(panic.result.passed, 1);
+    assert_eq!(
+        panic.result.steps[1].error.as_deref(),
+        Some("panicked: kaboom")
+    );
+
+    let spawned = by_id("fail-panic-spawned");
+    assert!(
+        spawned.error.as_deref().unwrap().contains("spawned kaboom"),
+        "{:?}",
+        spawned.error
+    );
+    assert_eq!(spawned.result.steps[0].status, StepStatus::Failed);
+
+    for id in ["fail-timeout-async", "fail-timeout-blocking"] {
+        let w = by_id(id);
+        assert_eq!(w.failure_kind, Some(FailureKind::Timeout), "{id}");
+        assert!(
+            w.error
+                .as_deref()
+                .unwrap()
+                .starts_with("timed out after 300ms in step"),
+            "{id}: {:?}",
+            w.error
+        );
+        assert!(
+            w.duration >= Duration::from_millis(300),
+            "{id}: {:?}",
+            w.duration
+        );
+    }
+    assert_eq!(
+        by_id("fail-timeout-async").result.steps[0].status,
+        StepStatus::Passed,
+        "steps before the timeout are kept"
+    );
+
+    let stats = &report.aggregate_stats;
+    assert_eq!(
+        stats.failed_steps, 5,
+        "failed workflows count in the step totals (one failed before any step)"
+    );
+    let expected_rate =
+        (stats.passed_steps as f64 * 10000.0 / stats.total_steps as f64).round() / 100.0;
+    assert_eq!(stats.success_rate, expected_rate);
+    run.assert_reports_agree();
+    run.assert_junit_validates();
+    let json = run.json();
+    assert_eq!(
+        json["workflows"][0]["workflowId"], "fail-at-step",
+        "name order"
+    );
+}
+
+fn list_prints_only_the_list() {
+    let run = run_suite(&["--list"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut ids: Vec<&str> = PASSING
+        .iter()
+        .chain(&FAILING)
+        .chain(&["ignored-extra"])
+        .copied()
+        .collect();
+    ids.sort();
+    let expected: Vec<String> = ids.iter().map(|id| format!("{id}: test")).collect();
+    let lines: Vec<&str> = run.stdout.lines().filter(|l| !l.is_empty()).collect();
+    let tail = lines
+        .iter()
+        .position(|l| !l.ends_with(": test"))
+        .unwrap_or(lines.len());
+    assert_eq!(
+        &lines[..tail],
+        expected
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice()
+    );
+    assert!(
+        lines[tail..]
+            .iter()
+            .all(|l| l.contains("tests") || l.contains("benchmarks")),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.report_dir().exists(), "--list writes no report");
+
+    let run = run_suite(&["--skip", "fail", "--list"], &[]);
+    assert!(!run.stdout.contains("fail-"), "{}", run.stdout);
+    assert!(run.stdout.contains("pass-chain: test"));
+
+    let run = run_suite(&["--list", "--format", "terse", "--ignored"], &[]);
+    assert_eq!(
+        run.stdout.trim(),
+        "ignored-extra: test",
+        "nextest's listing of ignored tests"
+    );
+}
+
+fn filters_exact_skip_and_ignored() {
+    let run = run_suite(&["--exact", "seq-a"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.summary_line().starts_with(
+            "test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 10 filtered out"
+        ),
+        "{}",
+        run.summary_line()
+    );
+    let ids: Vec<String> = run
+        .report()
+        .workflows
+        .into_iter()
+        .map(|w| w.workflow_id)
+        .collect();
+    assert_eq!(ids, ["seq-a"]);
+
+    let run = run_suite(&["--exact", "seq"], &[]);
+    assert!(
+        run.summary_line().contains("0 passed; 0 failed"),
+        "--exact does not match substrings"
+    );
+    assert!(
+        !run.report_dir().exists(),
+        "a run without workflows writes no report"
+    );
+
+    let run = run_suite(&["--skip", "fail", "--skip", "seq"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let ids: Vec<String> = run
+        .report()
+        .workflows
+        .into_iter()
+        .map(|w| w.workflow_id)
+        .collect();
+    assert_eq!(ids, ["pass-chain", "pass-optional"]);
+
+    let run = run_suite(&["--ignored"], &[]);
+    let ids: Vec<String> = run
+        .report()
+        .workflows
+        .into_iter()
+        .map(|w| w.workflow_id)
+        .collect();
+    assert_eq!(ids, ["ignored-extra"]);
+
+    let run = run_suite(&["--include-ignored", "--skip", "fail"], &[]);
+    assert_eq!(run.report().total_workflows, 5);
+}
+
+fn test_threads_sets_the_engine_concurrency() {
+    let overlap = |run: &support::Run| {
+        let r = run.report();
+        let (a, b) = (&r.workflows[0], &r.workflows[1]);
+        a.start_time < b.end_time && b.start_time < a.end_time
+    };
+    let run = run_suite(&["seq-", "--test-threads", "1"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        !overlap(&run),
+        "--test-threads 1 runs one workflow at a time"
+    );
+    let run = run_suite(&["seq-"], &[]);
+    assert!(overlap(&run), "by default the two run concurrently");
+    let run = run_suite(&["seq-"], &[("WORKFLOW_CONCURRENCY", "1")]);
+    assert!(!overlap(&run), "WORKFLOW_CONCURRENCY=1 runs one at a time");
+
+    let run = run_suite(&["seq-", "--test-threads", "0"], &[]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("--test-threads 0: must be at least 1"),
+        "{}",
+        run.stderr
+    );
+}
+
+fn bad_configuration_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    for (text, needles) in [
+        (
+            "concurrency = 4\nconcurency = 3\n",
+            vec!["line 2", "unknown field `concurency`"],
+        ),
+        (
+            "timeout = 30\n",
+            vec![
+                "line 1",
+                "timeout",
+                "invalid type: integer `30`, expected a string",
+            ],
+        ),
+        (
+            "[reports]\ndir = \"x\"\nformats = [\"json\", \"pdf\"]\n",
+            vec!["line 3", "unknown variant `pdf`"],
+        ),
+    ] {
+        std::fs::write(&path, text).unwrap();
+        let run = run_suite(&["--config", path.to_str().unwrap(), "pass-"], &[]);
+        assert_eq!(run.code, 2, "{text}: {}", run.stdout);
+        assert!(
+            run.stderr.contains(path.to_str().unwrap()),
+            "{}",
+            run.stderr
+        );
+        for needle in needles {
+            assert!(
+                run.stderr.contains(needle),
+                "missing {needle:?} in:\n{}",
+                run.stderr
+            );
+        }
+        assert!(!run.stdout.contains("test pass-chain"), "nothing runs");
+        assert!(!run.report_dir().exists());
+    }
+    let run = run_suite(&["pass-"], &[("WORKFLOW_BASE_URL", "ftp://x")]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("WORKFLOW_BASE_URL=\"ftp://x\": unsupported scheme"),
+        "{}",
+        run.stderr
+    );
+}
+
+fn nextest_processes_write_fragments() {
+    let run = run_suite(&["--exact", "pass-chain"], &[("NEXTEST_RUN_ID", "run-42")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let fragment = run.report_dir().join("fragments/run-42/pass-chain.json");
+    assert!(fragment.exists(), "{}", run.stderr);
+    assert!(
+        !run.report_path(workflow_harness::report::ReportFormat::Json)
+            .exists(),
+        "no aggregate file under nextest"
+    );
+    assert!(run.stderr.contains("fragment"), "{}", run.stderr);
+}
+
+fn main() -> ExitCode {
+    if std::env::var_os(support::FIXTURE_ENV).is_some() {
+        return support::fixture_main();
+    }
+    let tests: [(&str, fn()); 7] = [
+        (
+            "passing_workflows_pass_and_reports_agree",
+            passing_workflows_pass_and_reports_agree,
+        ),
+        (
+            "failures_are_isolated_and_recorded",
+            failures_are_isolated_and_recorded,
+        ),
+        ("list_prints_only_the_list", list_prints_only_the_list),
+        (
+            "filters_exact_skip_and_ignored",
+            filters_exact_skip_and_ignored,
+        ),
+        (
+            "test_threads_sets_the_engine_concurrency",
+            test_threads_sets_the_engine_concurrency,
+        ),
+        (
+            "bad_configuration_is_a_clear_error",
+            bad_configuration_is_a_clear_error,
+        ),
+        (
+            "nextest_processes_write_fragments",
+            nextest_processes_write_fragments,
+        ),
+    ];
+    let trials = tests
+        .into_iter()
+        .map(|(name, f)| {
+            Trial::test(name, move || {
+                f();
+                Ok(())
+            })
+        })
+        .collect();
+    libtest_mimic::run(&Arguments::from_args(), trials).exit_code()
+}
