@@ -27,14 +27,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
         } else {
             &bytes
         };
+        // Structs would otherwise also accept a JSON array of their fields, in order.
+        if slice.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(ApiError::BadRequest("body: expected a JSON object".into()));
+        }
         let mut de = serde_json::Deserializer::from_slice(slice);
         let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner();
-            if path == "." {
-                ApiError::BadRequest(format!("body: invalid JSON: {inner}"))
-            } else {
+            if inner.is_data() && path != "." && path != "?" {
                 bad(&path, inner)
+            } else {
+                ApiError::BadRequest(format!("body: invalid JSON: {inner}"))
             }
         })?;
         de.end()

@@ -31,11 +31,6 @@ impl Ts {
         Ts(self.0 + hours * 3_600_000)
     }
 
-    /// This instant shifted by `ms` milliseconds.
-    pub fn plus_ms(self, ms: i64) -> Ts {
-        Ts(self.0 + ms)
-    }
-
     /// `YYYY-MM-DD` of this instant (UTC).
     pub fn date(self) -> String {
         let (y, m, d) = civil_from_days(self.0.div_euclid(MS_PER_DAY));

@@ -160,5 +160,6 @@ pub fn phone(field: &str, v: &str) -> Result<String, ApiError> {
 
 /// Rounds to cents.
 pub fn round2(v: f64) -> f64 {
-    (v * 100.0).round() / 100.0
+    // `+ 0.0` turns -0.0 (e.g. an empty sum) into 0.0.
+    (v * 100.0).round() / 100.0 + 0.0
 }

@@ -23,19 +23,19 @@ use axum::routing::get;
 
 /// What every route module needs.
 mod prelude {
-    pub use crate::error::{ApiError, ApiResult, bad, conflict, created, forbidden, not_found, ok};
-    pub use crate::extract::{Auth, Empty, JsonBody, MaybeAuth, Params};
-    pub use crate::listing::{contains, page, sort};
-    pub use crate::models::*;
-    pub use crate::state::Shared;
-    pub use crate::store::{Store, find, get as lookup, get_mut as lookup_mut};
-    pub use crate::time::Ts;
-    pub use crate::validate;
-    pub use axum::Router;
-    pub use axum::extract::{Path, State};
-    pub use axum::routing::{get, post};
-    pub use serde::Deserialize;
-    pub use serde_json::{Value, json};
+    pub(crate) use crate::error::{ApiError, ApiResult, bad, conflict, created, forbidden, not_found, ok};
+    pub(crate) use crate::extract::{Auth, Empty, JsonBody, MaybeAuth, Params};
+    pub(crate) use crate::listing::{contains, page, sort};
+    pub(crate) use crate::models::*;
+    pub(crate) use crate::state::Shared;
+    pub(crate) use crate::store::{Store, find, get as lookup, get_mut as lookup_mut};
+    pub(crate) use crate::time::Ts;
+    pub(crate) use crate::validate;
+    pub(crate) use axum::Router;
+    pub(crate) use axum::extract::{Path, State};
+    pub(crate) use axum::routing::{get, post};
+    pub(crate) use serde::Deserialize;
+    pub(crate) use serde_json::{Value, json};
 }
 
 /// Every route, plus JSON 404/405 fallbacks.
