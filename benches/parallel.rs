@@ -15,27 +15,38 @@ fn main() {
         .skip(1)
         .filter_map(|a| a.parse().ok())
         .collect();
-    let sizes = if sizes.is_empty() { vec![50, 1000] } else { sizes };
+    let sizes = if sizes.is_empty() {
+        vec![50, 1000]
+    } else {
+        sizes
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");
-    println!("{:>6}  {:>10}  {:>10}  {:>10}  {:>10}", "N", "wall (ms)", "ideal (ms)", "overhead", "efficiency");
+    println!(
+        "{:>6}  {:>10}  {:>10}  {:>10}  {:>10}",
+        "N", "wall (ms)", "ideal (ms)", "overhead", "efficiency"
+    );
     for n in sizes {
         let mut best = Duration::MAX;
         for _ in 0..3 {
             let mut executor = Executor::new();
             executor.concurrency(n);
             for i in 0..n {
-                executor.add(WorkflowSpec::new(format!("w{i}"), format!("Wait {i}"), |cx| {
-                    Box::pin(async move {
-                        cx.step("Wait", async |_| {
-                            tokio::time::sleep(WAIT).await;
-                            Ok(())
+                executor.add(WorkflowSpec::new(
+                    format!("w{i}"),
+                    format!("Wait {i}"),
+                    |cx| {
+                        Box::pin(async move {
+                            cx.step("Wait", async |_| {
+                                tokio::time::sleep(WAIT).await;
+                                Ok(())
+                            })
+                            .await
                         })
-                        .await
-                    })
-                }));
+                    },
+                ));
             }
             let started = Instant::now();
             let report = runtime.block_on(executor.execute_all()).expect("valid ids");

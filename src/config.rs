@@ -27,8 +27,24 @@ pub struct Config {
     pub report_dir: PathBuf,
     /// Which reports are written.
     pub report_formats: Vec<ReportFormat>,
+    /// Options for the server the suite starts itself when `base_url` is unset.
+    pub server: ServerOptions,
     /// The file the settings were read from, if any.
     pub file: Option<PathBuf>,
+}
+
+/// Options of the embedded server (`[server]` in harness.toml): latency and fault injection
+/// for benchmarks and retry tests. Ignored when `base_url` points elsewhere.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ServerOptions {
+    /// Delay added to every response, in milliseconds.
+    pub latency_ms: u64,
+    /// Random extra delay of up to this many milliseconds.
+    pub jitter_ms: u64,
+    /// Fraction (0–1) of requests answered 503.
+    pub error_rate: f64,
+    /// Seed of the server's data and random draws; `None` keeps the server's default.
+    pub seed: Option<u64>,
 }
 
 impl Config {
@@ -41,6 +57,7 @@ impl Config {
             request_timeout: Duration::from_secs(30),
             report_dir: root.join("target").join("workflow-reports"),
             report_formats: ReportFormat::ALL.to_vec(),
+            server: ServerOptions::default(),
             file: None,
         }
     }
@@ -115,6 +132,16 @@ struct FileConfig {
     timeout: Option<HumanDuration>,
     request_timeout: Option<HumanDuration>,
     reports: Option<ReportsSection>,
+    server: Option<ServerSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServerSection {
+    latency_ms: Option<u64>,
+    jitter_ms: Option<u64>,
+    error_rate: Option<Fraction>,
+    seed: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -159,6 +186,21 @@ pub fn load(
     }
     if let Some(v) = env("WORKFLOW_REPORT_DIR") {
         config.report_dir = PathBuf::from(v);
+    }
+    if let Some(v) = env("WORKFLOW_SERVER_LATENCY_MS") {
+        config.server.latency_ms =
+            parse_u64(&v).map_err(env_error("WORKFLOW_SERVER_LATENCY_MS", &v))?;
+    }
+    if let Some(v) = env("WORKFLOW_SERVER_JITTER_MS") {
+        config.server.jitter_ms =
+            parse_u64(&v).map_err(env_error("WORKFLOW_SERVER_JITTER_MS", &v))?;
+    }
+    if let Some(v) = env("WORKFLOW_SERVER_ERROR_RATE") {
+        config.server.error_rate =
+            parse_fraction(&v).map_err(env_error("WORKFLOW_SERVER_ERROR_RATE", &v))?;
+    }
+    if let Some(v) = env("WORKFLOW_SERVER_SEED") {
+        config.server.seed = Some(parse_u64(&v).map_err(env_error("WORKFLOW_SERVER_SEED", &v))?);
     }
     if let Some(v) = env("WORKFLOW_REPORT_FORMATS") {
         config.report_formats =
@@ -220,6 +262,13 @@ fn apply_file(config: &mut Config, path: &Path) -> Result<(), ConfigError> {
             config.report_formats = formats;
         }
     }
+    if let Some(server) = file.server {
+        let options = &mut config.server;
+        options.latency_ms = server.latency_ms.unwrap_or(options.latency_ms);
+        options.jitter_ms = server.jitter_ms.unwrap_or(options.jitter_ms);
+        options.error_rate = server.error_rate.map_or(options.error_rate, |f| f.0);
+        options.seed = server.seed.or(options.seed);
+    }
     config.file = Some(path.to_owned());
     Ok(())
 }
@@ -273,6 +322,21 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     }
 }
 
+/// A non-negative integer.
+pub fn parse_u64(s: &str) -> Result<u64, String> {
+    s.trim()
+        .parse()
+        .map_err(|_| "expected a non-negative integer".into())
+}
+
+/// A number from 0 to 1.
+pub fn parse_fraction(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(f) if (0.0..=1.0).contains(&f) => Ok(f),
+        _ => Err("expected a number from 0 to 1".into()),
+    }
+}
+
 /// A comma-separated list of report formats.
 pub fn parse_formats(s: &str) -> Result<Vec<ReportFormat>, String> {
     s.split(',')
@@ -288,6 +352,21 @@ struct HttpUrl(Url);
 struct Positive(usize);
 #[derive(Debug)]
 struct HumanDuration(Duration);
+#[derive(Debug)]
+struct Fraction(f64);
+
+impl<'de> Deserialize<'de> for Fraction {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let f = f64::deserialize(d)?;
+        if (0.0..=1.0).contains(&f) {
+            Ok(Fraction(f))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "{f} is not allowed: expected a number from 0 to 1"
+            )))
+        }
+    }
+}
 
 impl<'de> Deserialize<'de> for HttpUrl {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -367,6 +446,16 @@ mod tests {
         assert_eq!(config.base_url.unwrap().as_str(), "http://env:2/");
         assert_eq!(config.concurrency, 5);
 
+        let server = "[server]\nlatency_ms = 5\nerror_rate = 0.25\n";
+        let (config, _) = load_with(
+            Some(server),
+            &[("WORKFLOW_SERVER_LATENCY_MS", "7")],
+            Overrides::default(),
+        );
+        let config = config.unwrap();
+        assert_eq!(config.server.latency_ms, 7);
+        assert_eq!(config.server.error_rate, 0.25);
+
         let cli = Overrides {
             base_url: Some("https://cli:3".into()),
             concurrency: Some(1),
@@ -411,6 +500,8 @@ mod tests {
             ("\ntimeout = \"soon\"", 2, "expected a duration"),
             ("concurrency = 0", 1, "at least 1"),
             ("[reports]\nformats = [\"xml\"]", 2, "unknown variant `xml`"),
+            ("[server]\nerror_rate = 1.5", 2, "from 0 to 1"),
+            ("[server]\nlatency_ms = -1", 2, "latency_ms"),
         ] {
             let text = text.replace("x = 1", "bogus = 1");
             let (err, _) = load_with(Some(&text), &[], Overrides::default());

@@ -35,7 +35,7 @@ pub struct EmbeddedServer {
     pub shutdown: BoxFuture<'static, ()>,
 }
 
-type ServerFactory = Box<dyn FnOnce(&Config) -> BoxFuture<'static, anyhow::Result<EmbeddedServer>>>;
+type ServerFactory = Box<dyn FnOnce(Config) -> BoxFuture<'static, anyhow::Result<EmbeddedServer>>>;
 
 /// Runs the registered workflows with libtest's command line; see [`main`].
 pub struct Harness {
@@ -71,10 +71,11 @@ impl Harness {
     }
 
     /// Starts a server before the first workflow when no `base_url` is configured, and stops
-    /// it after the last. `--list` starts nothing.
+    /// it after the last. `start` gets the run's configuration (see its `server` options).
+    /// `--list` starts nothing.
     pub fn embedded_server<F, Fut>(mut self, start: F) -> Self
     where
-        F: FnOnce(&Config) -> Fut + 'static,
+        F: FnOnce(Config) -> Fut + 'static,
         Fut: Future<Output = anyhow::Result<EmbeddedServer>> + Send + 'static,
     {
         self.server = Some(Box::new(move |config| Box::pin(start(config))));
@@ -130,7 +131,7 @@ impl Harness {
         if base_url.is_none() && !selected.is_empty() {
             if let Some(start) = self.server {
                 let started = runtime
-                    .block_on(start(&config))
+                    .block_on(start(config.clone()))
                     .context("cannot start the embedded server")?;
                 base_url = Some(started.base_url.clone());
                 server = Some(started.shutdown);

@@ -8,7 +8,9 @@ use std::time::Duration;
 use workflow_harness::prelude::*;
 use workflow_harness::report::WorkflowStatus;
 use workflow_harness::status::Phase;
-use workflow_harness::{EngineConfig, Event, Executor, SuiteError, WorkflowSpec, execute_in_parallel};
+use workflow_harness::{
+    EngineConfig, Event, Executor, SuiteError, WorkflowSpec, execute_in_parallel,
+};
 
 fn sleeper(id: &str, ms: u64) -> WorkflowSpec {
     WorkflowSpec::new(id, format!("Sleeper {id}"), move |cx| {
@@ -32,7 +34,8 @@ async fn status_updates_follow_each_workflow_to_its_end() {
         .add(sleeper("a", 10))
         .add_workflow("b", "Broken", |cx| {
             Box::pin(async move {
-                cx.step("Fail", async |_| -> StepResult { bail!("nope") }).await
+                cx.step("Fail", async |_| -> StepResult { bail!("nope") })
+                    .await
             })
         })
         .on_status_update(move |statuses| {
@@ -43,7 +46,11 @@ async fn status_updates_follow_each_workflow_to_its_end() {
 
     let seen = seen.lock().unwrap();
     let first = &seen[0];
-    assert!(first.iter().all(|s| s.status == Phase::Pending && s.current_step == "Waiting to start..."));
+    assert!(
+        first
+            .iter()
+            .all(|s| s.status == Phase::Pending && s.current_step == "Waiting to start...")
+    );
     let phases_of = |id: &str| {
         let mut phases: Vec<Phase> = seen
             .iter()
@@ -52,15 +59,24 @@ async fn status_updates_follow_each_workflow_to_its_end() {
         phases.dedup();
         phases
     };
-    assert_eq!(phases_of("a"), [Phase::Pending, Phase::Running, Phase::Completed]);
-    assert_eq!(phases_of("b"), [Phase::Pending, Phase::Running, Phase::Failed]);
+    assert_eq!(
+        phases_of("a"),
+        [Phase::Pending, Phase::Running, Phase::Completed]
+    );
+    assert_eq!(
+        phases_of("b"),
+        [Phase::Pending, Phase::Running, Phase::Failed]
+    );
     let last = seen.last().unwrap();
     let b = last.iter().find(|s| s.workflow_id == "b").unwrap();
     assert_eq!(b.error.as_deref(), Some("step \"Fail\" failed: nope"));
     let a = last.iter().find(|s| s.workflow_id == "a").unwrap();
     assert_eq!(a.progress, 100.0);
     // Intermediate progress was reported while steps ran.
-    assert!(seen.iter().any(|all| all.iter().any(|s| s.workflow_id == "a" && s.current_step == "Sleep")));
+    assert!(seen.iter().any(|all| {
+        all.iter()
+            .any(|s| s.workflow_id == "a" && s.current_step == "Sleep")
+    }));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -92,7 +108,12 @@ async fn events_of_a_workflow_arrive_in_order() {
             Event::RunFinished { .. } => "done".into(),
         })
         .collect();
-    assert_eq!(kinds, ["run", "start", "+one", "-one", "+two", "-two", "+three", "-three", "end", "done"]);
+    assert_eq!(
+        kinds,
+        [
+            "run", "start", "+one", "-one", "+two", "-two", "+three", "-three", "end", "done"
+        ]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -116,7 +137,11 @@ async fn concurrency_limit_is_respected() {
     }
     let report = executor.execute_all().await.unwrap();
     assert_eq!(report.completed, 12);
-    assert_eq!(peak.load(Ordering::SeqCst), 3, "never more than 3 at once, and the limit is used");
+    assert_eq!(
+        peak.load(Ordering::SeqCst),
+        3,
+        "never more than 3 at once, and the limit is used"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -132,7 +157,10 @@ async fn duplicate_and_invalid_ids_run_nothing() {
     let mut executor = Executor::new();
     executor.add(counted("same")).add(counted("same"));
     let err = executor.execute_all().await.unwrap_err();
-    assert!(matches!(err, SuiteError::DuplicateId { ref id, .. } if id == "same"), "{err}");
+    assert!(
+        matches!(err, SuiteError::DuplicateId { ref id, .. } if id == "same"),
+        "{err}"
+    );
 
     let mut executor = Executor::new();
     executor.add(counted("Bad_Id"));
@@ -145,11 +173,19 @@ async fn duplicate_and_invalid_ids_run_nothing() {
 async fn helper_runs_specs_and_exports_every_format() {
     let report = execute_in_parallel(
         vec![sleeper("x", 1), sleeper("y", 1)],
-        EngineConfig { concurrency: 2, ..EngineConfig::default() },
+        EngineConfig {
+            concurrency: 2,
+            ..EngineConfig::default()
+        },
     )
     .await
     .unwrap();
-    assert!(report.workflows.iter().all(|w| w.status == WorkflowStatus::Completed));
+    assert!(
+        report
+            .workflows
+            .iter()
+            .all(|w| w.status == WorkflowStatus::Completed)
+    );
     assert!(report.to_json().contains("\"workflowId\": \"x\""));
     assert!(report.to_csv().starts_with("Workflow ID,"));
     assert!(report.to_junit().contains("<testcase name=\"y\""));
@@ -169,5 +205,8 @@ async fn relative_paths_without_base_url_fail_clearly() {
     });
     let report = executor.execute_all().await.unwrap();
     let error = report.workflows[0].error.clone().unwrap();
-    assert!(error.contains("GET /api/products") && error.contains("no base URL"), "{error}");
+    assert!(
+        error.contains("GET /api/products") && error.contains("no base URL"),
+        "{error}"
+    );
 }

@@ -98,7 +98,10 @@ impl Params {
             None => Ok(None),
             Some(v) => match v.parse::<u64>() {
                 Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
-                _ => Err(bad(k, format!("expected a whole number from {min} to {max}, got '{v}'"))),
+                _ => Err(bad(
+                    k,
+                    format!("expected a whole number from {min} to {max}, got '{v}'"),
+                )),
             },
         }
     }

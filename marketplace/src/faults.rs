@@ -22,7 +22,11 @@ pub struct Faults {
 impl Faults {
     /// Settings from the server options; `error_rate` is clamped to `[0, 1]` (NaN → 0).
     pub fn new(latency_ms: u64, jitter_ms: u64, error_rate: f64, seed: u64) -> Arc<Faults> {
-        let error_rate = if error_rate.is_nan() { 0.0 } else { error_rate.clamp(0.0, 1.0) };
+        let error_rate = if error_rate.is_nan() {
+            0.0
+        } else {
+            error_rate.clamp(0.0, 1.0)
+        };
         Arc::new(Faults {
             latency_ms,
             jitter_ms,
@@ -39,8 +43,13 @@ impl Faults {
     /// The delay and whether to fail, for the next request.
     fn draw(&self) -> (u64, bool) {
         let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
-        let jitter = if self.jitter_ms > 0 { rng.below(self.jitter_ms + 1) } else { 0 };
-        let fail = self.error_rate >= 1.0 || (self.error_rate > 0.0 && rng.unit() < self.error_rate);
+        let jitter = if self.jitter_ms > 0 {
+            rng.below(self.jitter_ms + 1)
+        } else {
+            0
+        };
+        let fail =
+            self.error_rate >= 1.0 || (self.error_rate > 0.0 && rng.unit() < self.error_rate);
         (self.latency_ms.saturating_add(jitter), fail)
     }
 }

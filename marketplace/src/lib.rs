@@ -38,7 +38,12 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { latency_ms: 0, jitter_ms: 0, error_rate: 0.0, seed: 42 }
+        Options {
+            latency_ms: 0,
+            jitter_ms: 0,
+            error_rate: 0.0,
+            seed: 42,
+        }
     }
 }
 
@@ -46,7 +51,10 @@ impl Options {
     /// Checks the ranges: `error_rate` in `[0, 1]`, delays at most 10 minutes.
     pub fn validate(&self) -> Result<(), String> {
         if !(0.0..=1.0).contains(&self.error_rate) {
-            return Err(format!("error_rate must be between 0 and 1, got {}", self.error_rate));
+            return Err(format!(
+                "error_rate must be between 0 and 1, got {}",
+                self.error_rate
+            ));
         }
         const MAX_DELAY_MS: u64 = 600_000;
         if self.latency_ms > MAX_DELAY_MS {
@@ -64,8 +72,12 @@ impl Options {
 /// here; [`start`] refuses them instead.
 pub fn app(opts: &Options) -> axum::Router {
     let st = state::AppState::new(seed::seed(opts.seed, time::Ts::now()));
-    let faults =
-        faults::Faults::new(opts.latency_ms, opts.jitter_ms.min(600_000), opts.error_rate, opts.seed);
+    let faults = faults::Faults::new(
+        opts.latency_ms,
+        opts.jitter_ms.min(600_000),
+        opts.error_rate,
+        opts.seed,
+    );
     routes::router(st).layer(axum::middleware::from_fn_with_state(faults, faults::inject))
 }
 
@@ -93,7 +105,11 @@ pub async fn start(addr: SocketAddr, opts: Options) -> std::io::Result<Running> 
             })
             .await
     });
-    Ok(Running { addr, stop: Some(stop), task })
+    Ok(Running {
+        addr,
+        stop: Some(stop),
+        task,
+    })
 }
 
 impl Running {

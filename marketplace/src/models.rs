@@ -157,6 +157,24 @@ pub struct Spec {
     pub value: String,
 }
 
+/// Package dimensions of a product.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Dimensions {
+    #[serde(default)]
+    pub length: Option<f64>,
+    #[serde(default)]
+    pub width: Option<f64>,
+    #[serde(default)]
+    pub height: Option<f64>,
+    #[serde(default)]
+    pub unit: Option<String>,
+    #[serde(default)]
+    pub weight: Option<f64>,
+    #[serde(default)]
+    pub weight_unit: Option<String>,
+}
+
 /// A product.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -178,7 +196,7 @@ pub struct Product {
     pub images: Vec<String>,
     pub variants: Vec<Variant>,
     pub specifications: Vec<Spec>,
-    pub dimensions: Option<Value>,
+    pub dimensions: Option<Dimensions>,
     pub shipping_class: Option<String>,
     pub tags: Vec<String>,
     pub is_returnable: bool,

@@ -27,10 +27,17 @@ pub struct Totals {
 pub fn coupon_discount(c: &Coupon, subtotal: f64, now: Ts) -> Result<(f64, bool), String> {
     if c.status != CouponStatus::Active {
         let s = serde_json::to_value(c.status).unwrap_or_default();
-        return Err(format!("coupon {} is {}", c.code, s.as_str().unwrap_or("inactive")));
+        return Err(format!(
+            "coupon {} is {}",
+            c.code,
+            s.as_str().unwrap_or("inactive")
+        ));
     }
     if now < c.start_date {
-        return Err(format!("coupon {} is not valid before {}", c.code, c.start_date));
+        return Err(format!(
+            "coupon {} is not valid before {}",
+            c.code, c.start_date
+        ));
     }
     if now > c.end_date {
         return Err(format!("coupon {} expired on {}", c.code, c.end_date));

@@ -21,7 +21,13 @@ pub fn token_of(user_id: &str) -> String {
     format!("token-{user_id}")
 }
 
-const MUMBAI: (&str, &str, &str, &str, &str) = ("123 Test Street", "Apt 4B", "Mumbai", "Maharashtra", "400001");
+const MUMBAI: (&str, &str, &str, &str, &str) = (
+    "123 Test Street",
+    "Apt 4B",
+    "Mumbai",
+    "Maharashtra",
+    "400001",
+);
 
 fn addr(name: &str) -> PostalAddress {
     PostalAddress {
@@ -57,7 +63,14 @@ pub fn seed(seed: u64, now: Ts) -> Store {
 }
 
 fn users(s: &mut Store, now: Ts) {
-    let names = ["Test Customer", "Second Customer", "Test Bidder", "Test Seller", "Second Seller", "Test Admin"];
+    let names = [
+        "Test Customer",
+        "Second Customer",
+        "Test Bidder",
+        "Test Seller",
+        "Second Seller",
+        "Test Admin",
+    ];
     for (&(id, role, token), name) in SEEDED_USERS.iter().zip(names) {
         let role: Role = serde_json::from_value(json!(role)).unwrap_or(Role::Customer);
         s.users.push(User {
@@ -92,9 +105,30 @@ fn users(s: &mut Store, now: Ts) {
 
 fn shops(s: &mut Store, now: Ts) {
     let list = [
-        ("test-shop-001", "test-seller-001", "Tech Haven", "tech-haven", true, true),
-        ("test-shop-002", "test-seller-002", "Style Street", "style-street", true, true),
-        ("test-shop-003", "test-seller-002", "Home Nest", "home-nest", false, false),
+        (
+            "test-shop-001",
+            "test-seller-001",
+            "Tech Haven",
+            "tech-haven",
+            true,
+            true,
+        ),
+        (
+            "test-shop-002",
+            "test-seller-002",
+            "Style Street",
+            "style-street",
+            true,
+            true,
+        ),
+        (
+            "test-shop-003",
+            "test-seller-002",
+            "Home Nest",
+            "home-nest",
+            false,
+            false,
+        ),
     ];
     for (i, (id, owner, name, slug, verified, featured)) in list.into_iter().enumerate() {
         let rating = 3.5 + s.rng.below(15) as f64 / 10.0;
@@ -124,13 +158,48 @@ fn shops(s: &mut Store, now: Ts) {
 
 fn categories(s: &mut Store, now: Ts) {
     let list = [
-        ("cat-electronics", "Electronics", "electronics", None, 1, true),
+        (
+            "cat-electronics",
+            "Electronics",
+            "electronics",
+            None,
+            1,
+            true,
+        ),
         ("cat-fashion", "Fashion", "fashion", None, 2, true),
         ("cat-home", "Home & Kitchen", "home-kitchen", None, 3, false),
-        ("cat-phones", "Mobile Phones", "mobile-phones", Some("cat-electronics"), 1, false),
-        ("cat-computers", "Computer Accessories", "computer-accessories", Some("cat-electronics"), 2, false),
-        ("cat-parent-test", "Test Parent Category", "test-parent-category", None, 90, false),
-        ("cat-child-test", "Test Child Category", "test-child-category", Some("cat-parent-test"), 1, false),
+        (
+            "cat-phones",
+            "Mobile Phones",
+            "mobile-phones",
+            Some("cat-electronics"),
+            1,
+            false,
+        ),
+        (
+            "cat-computers",
+            "Computer Accessories",
+            "computer-accessories",
+            Some("cat-electronics"),
+            2,
+            false,
+        ),
+        (
+            "cat-parent-test",
+            "Test Parent Category",
+            "test-parent-category",
+            None,
+            90,
+            false,
+        ),
+        (
+            "cat-child-test",
+            "Test Child Category",
+            "test-child-category",
+            Some("cat-parent-test"),
+            1,
+            false,
+        ),
     ];
     for (i, (id, name, slug, parent, order, featured)) in list.into_iter().enumerate() {
         s.categories.push(Category {
@@ -164,32 +233,144 @@ fn categories(s: &mut Store, now: Ts) {
 }
 
 fn variant(name: &str, price: Option<f64>, stock: u32) -> Variant {
-    Variant { name: name.into(), value: Some(name.into()), price, stock: Some(stock), sku: None }
+    Variant {
+        name: name.into(),
+        value: Some(name.into()),
+        price,
+        stock: Some(stock),
+        sku: None,
+    }
 }
 
 fn products(s: &mut Store, now: Ts) {
     // (id, name, category, shop, base price, status, featured)
     let list = [
-        ("prod-001", "Wireless Noise-Cancelling Headphones", "cat-electronics", "test-shop-001", 2999.0, ProductStatus::Published, true),
-        ("prod-002", "Smartphone X1", "cat-electronics", "test-shop-001", 14999.0, ProductStatus::Published, true),
-        ("prod-003", "Portable Bluetooth Speaker", "cat-electronics", "test-shop-002", 1999.0, ProductStatus::Published, false),
-        ("prod-004", "4K Action Camera", "cat-electronics", "test-shop-001", 8999.0, ProductStatus::Published, false),
-        ("prod-005", "Test Gadget Pro", "cat-electronics", "test-shop-002", 499.0, ProductStatus::Published, false),
-        ("prod-006", "Cotton Crew T-Shirt", "cat-fashion", "test-shop-002", 599.0, ProductStatus::Published, true),
-        ("prod-007", "Denim Jacket", "cat-fashion", "test-shop-002", 2499.0, ProductStatus::Published, false),
-        ("prod-008", "Ceramic Coffee Mug Set", "cat-home", "test-shop-001", 899.0, ProductStatus::Published, false),
-        ("prod-009", "LED Desk Lamp", "cat-home", "test-shop-003", 1299.0, ProductStatus::Published, false),
-        ("prod-010", "Smartwatch Fit", "cat-phones", "test-shop-001", 4999.0, ProductStatus::Published, true),
-        ("prod-011", "Aluminium Laptop Stand", "cat-computers", "test-shop-002", 1499.0, ProductStatus::Published, false),
-        ("prod-012", "Prototype Gadget (Draft)", "cat-electronics", "test-shop-001", 999.0, ProductStatus::Draft, false),
+        (
+            "prod-001",
+            "Wireless Noise-Cancelling Headphones",
+            "cat-electronics",
+            "test-shop-001",
+            2999.0,
+            ProductStatus::Published,
+            true,
+        ),
+        (
+            "prod-002",
+            "Smartphone X1",
+            "cat-electronics",
+            "test-shop-001",
+            14999.0,
+            ProductStatus::Published,
+            true,
+        ),
+        (
+            "prod-003",
+            "Portable Bluetooth Speaker",
+            "cat-electronics",
+            "test-shop-002",
+            1999.0,
+            ProductStatus::Published,
+            false,
+        ),
+        (
+            "prod-004",
+            "4K Action Camera",
+            "cat-electronics",
+            "test-shop-001",
+            8999.0,
+            ProductStatus::Published,
+            false,
+        ),
+        (
+            "prod-005",
+            "Test Gadget Pro",
+            "cat-electronics",
+            "test-shop-002",
+            499.0,
+            ProductStatus::Published,
+            false,
+        ),
+        (
+            "prod-006",
+            "Cotton Crew T-Shirt",
+            "cat-fashion",
+            "test-shop-002",
+            599.0,
+            ProductStatus::Published,
+            true,
+        ),
+        (
+            "prod-007",
+            "Denim Jacket",
+            "cat-fashion",
+            "test-shop-002",
+            2499.0,
+            ProductStatus::Published,
+            false,
+        ),
+        (
+            "prod-008",
+            "Ceramic Coffee Mug Set",
+            "cat-home",
+            "test-shop-001",
+            899.0,
+            ProductStatus::Published,
+            false,
+        ),
+        (
+            "prod-009",
+            "LED Desk Lamp",
+            "cat-home",
+            "test-shop-003",
+            1299.0,
+            ProductStatus::Published,
+            false,
+        ),
+        (
+            "prod-010",
+            "Smartwatch Fit",
+            "cat-phones",
+            "test-shop-001",
+            4999.0,
+            ProductStatus::Published,
+            true,
+        ),
+        (
+            "prod-011",
+            "Aluminium Laptop Stand",
+            "cat-computers",
+            "test-shop-002",
+            1499.0,
+            ProductStatus::Published,
+            false,
+        ),
+        (
+            "prod-012",
+            "Prototype Gadget (Draft)",
+            "cat-electronics",
+            "test-shop-001",
+            999.0,
+            ProductStatus::Draft,
+            false,
+        ),
     ];
     let n = list.len() as i64;
     for (i, (id, name, cat, shop, price, status, featured)) in list.into_iter().enumerate() {
         let stock = s.rng.range(40, 200) as u32;
         let variants = match id {
-            "prod-001" => vec![variant("Black", None, stock / 2), variant("Silver", Some(price + 200.0), stock / 2)],
-            "prod-002" => vec![variant("64GB", None, stock / 2), variant("128GB", Some(price + 2000.0), stock / 2)],
-            "prod-006" => vec![variant("S", None, stock / 3), variant("M", None, stock / 3), variant("L", None, stock / 3)],
+            "prod-001" => vec![
+                variant("Black", None, stock / 2),
+                variant("Silver", Some(price + 200.0), stock / 2),
+            ],
+            "prod-002" => vec![
+                variant("64GB", None, stock / 2),
+                variant("128GB", Some(price + 2000.0), stock / 2),
+            ],
+            "prod-006" => vec![
+                variant("S", None, stock / 3),
+                variant("M", None, stock / 3),
+                variant("L", None, stock / 3),
+            ],
             _ => vec![],
         };
         let slug = crate::validate::slugify(name);
@@ -212,7 +393,10 @@ fn products(s: &mut Store, now: Ts) {
             country_of_origin: Some("India".into()),
             images: vec![format!("https://example.test/images/{slug}.jpg")],
             variants,
-            specifications: vec![Spec { name: "Warranty".into(), value: "1 year".into() }],
+            specifications: vec![Spec {
+                name: "Warranty".into(),
+                value: "1 year".into(),
+            }],
             dimensions: None,
             shipping_class: Some("standard".into()),
             tags: vec!["demo".into(), cat.trim_start_matches("cat-").into()],
@@ -234,7 +418,14 @@ fn products(s: &mut Store, now: Ts) {
     }
 }
 
-fn order(s: &mut Store, id: &str, customer: &str, lines: &[(&str, u32)], status: OrderStatus, created: Ts) {
+fn order(
+    s: &mut Store,
+    id: &str,
+    customer: &str,
+    lines: &[(&str, u32)],
+    status: OrderStatus,
+    created: Ts,
+) {
     let mut items = vec![];
     for (k, (pid, qty)) in lines.iter().enumerate() {
         if let Some(p) = s.products.iter().find(|p| p.id == *pid) {
@@ -277,7 +468,12 @@ fn order(s: &mut Store, id: &str, customer: &str, lines: &[(&str, u32)], status:
         cancelled_at: None,
         customer_notes: None,
         internal_notes: None,
-        status_history: vec![StatusChange { status, at: created, by: customer.into(), notes: None }],
+        status_history: vec![StatusChange {
+            status,
+            at: created,
+            by: customer.into(),
+            notes: None,
+        }],
         created_at: created,
         updated_at: created,
     });
@@ -288,23 +484,63 @@ fn orders(s: &mut Store, now: Ts) {
     // Pending orders (workflow 03 and 11 consume them, one per run): mostly test-shop-001.
     for k in 0..10 {
         let id = format!("ord-{:03}", k + 1);
-        let customer = if k % 3 == 2 { "test-customer-002" } else { "test-customer-001" };
-        let p = if k % 4 == 3 { "prod-003" } else { products[k % products.len()] };
+        let customer = if k % 3 == 2 {
+            "test-customer-002"
+        } else {
+            "test-customer-001"
+        };
+        let p = if k % 4 == 3 {
+            "prod-003"
+        } else {
+            products[k % products.len()]
+        };
         let qty = s.rng.range(1, 3) as u32;
-        order(s, &id, customer, &[(p, qty)], OrderStatus::Pending, now.plus_hours(-(k as i64) * 5 - 1));
+        order(
+            s,
+            &id,
+            customer,
+            &[(p, qty)],
+            OrderStatus::Pending,
+            now.plus_hours(-(k as i64) * 5 - 1),
+        );
     }
     // Delivered orders, the ones the seeded returns refer to; spread over 60 days for analytics.
     for k in 0..12 {
         let id = format!("ord-{:03}", 101 + k);
-        let customer = if k % 2 == 0 { "test-customer-001" } else { "test-customer-002" };
+        let customer = if k % 2 == 0 {
+            "test-customer-001"
+        } else {
+            "test-customer-002"
+        };
         let p = products[k % products.len()];
         let qty = s.rng.range(1, 2) as u32;
-        order(s, &id, customer, &[(p, qty), ("prod-008", 1)], OrderStatus::Delivered, now.plus_days(-(k as i64) * 5 - 2));
+        order(
+            s,
+            &id,
+            customer,
+            &[(p, qty), ("prod-008", 1)],
+            OrderStatus::Delivered,
+            now.plus_days(-(k as i64) * 5 - 2),
+        );
     }
-    order(s, "ord-201", "test-customer-002", &[("prod-003", 1), ("prod-006", 2)], OrderStatus::Delivered, now.plus_days(-4));
+    order(
+        s,
+        "ord-201",
+        "test-customer-002",
+        &[("prod-003", 1), ("prod-006", 2)],
+        OrderStatus::Delivered,
+        now.plus_days(-4),
+    );
 }
 
-fn coupon(id: &str, shop: Option<&str>, code: &str, kind: CouponType, value: f64, now: Ts) -> Coupon {
+fn coupon(
+    id: &str,
+    shop: Option<&str>,
+    code: &str,
+    kind: CouponType,
+    value: f64,
+    now: Ts,
+) -> Coupon {
     Coupon {
         id: id.into(),
         shop_id: shop.map(Into::into),
@@ -340,45 +576,157 @@ fn coupons(s: &mut Store, now: Ts) {
     let mut test10 = coupon("cpn-001", None, "TEST10", CouponType::Percentage, 10.0, now);
     test10.max_discount_amount = Some(500.0);
     test10.is_featured = true;
-    let mut seller20 = coupon("cpn-002", Some("test-shop-001"), "SELLER20", CouponType::Percentage, 20.0, now);
+    let mut seller20 = coupon(
+        "cpn-002",
+        Some("test-shop-001"),
+        "SELLER20",
+        CouponType::Percentage,
+        20.0,
+        now,
+    );
     seller20.max_discount_amount = Some(1000.0);
     seller20.min_purchase_amount = 1000.0;
     seller20.created_at = now.plus_days(-29);
-    let mut flat = coupon("cpn-003", Some("test-shop-002"), "FLAT100", CouponType::Flat, 100.0, now);
+    let mut flat = coupon(
+        "cpn-003",
+        Some("test-shop-002"),
+        "FLAT100",
+        CouponType::Flat,
+        100.0,
+        now,
+    );
     flat.min_purchase_amount = 500.0;
     flat.created_at = now.plus_days(-28);
-    let mut limited = coupon("cpn-004", Some("test-shop-001"), "LIMITED1", CouponType::Flat, 50.0, now);
+    let mut limited = coupon(
+        "cpn-004",
+        Some("test-shop-001"),
+        "LIMITED1",
+        CouponType::Flat,
+        50.0,
+        now,
+    );
     limited.usage_limit = Some(1);
     limited.usage_count = 1;
     limited.status = CouponStatus::UsedUp;
     limited.created_at = now.plus_days(-27);
-    let mut expired = coupon("cpn-005", None, "EXPIRED5", CouponType::Percentage, 5.0, now);
+    let mut expired = coupon(
+        "cpn-005",
+        None,
+        "EXPIRED5",
+        CouponType::Percentage,
+        5.0,
+        now,
+    );
     expired.start_date = now.plus_days(-60);
     expired.end_date = now.plus_days(-1);
     expired.status = CouponStatus::Expired;
     expired.created_at = now.plus_days(-26);
-    let mut future = coupon("cpn-006", None, "FUTURE15", CouponType::Percentage, 15.0, now);
+    let mut future = coupon(
+        "cpn-006",
+        None,
+        "FUTURE15",
+        CouponType::Percentage,
+        15.0,
+        now,
+    );
     future.start_date = now.plus_days(7);
     future.end_date = now.plus_days(37);
     future.created_at = now.plus_days(-25);
-    s.coupons.extend([test10, seller20, flat, limited, expired, future]);
+    s.coupons
+        .extend([test10, seller20, flat, limited, expired, future]);
 }
 
 fn auctions(s: &mut Store, now: Ts) {
     // (id, name, shop, starting bid, ends in hours, status, featured)
     let list = [
-        ("auc-001", "Vintage Film Camera", "test-shop-001", 5000.0, 24 * 7, AuctionStatus::Live, true),
-        ("auc-002", "Signed Cricket Bat", "test-shop-002", 8000.0, 24 * 10, AuctionStatus::Live, true),
-        ("auc-003", "Antique Brass Lamp", "test-shop-001", 3000.0, 24 * 5, AuctionStatus::Live, false),
-        ("auc-004", "Limited Edition Sneakers", "test-shop-002", 6000.0, 24 * 14, AuctionStatus::Live, false),
-        ("auc-005", "Retro Game Console", "test-shop-001", 4000.0, 24 * 9, AuctionStatus::Live, false),
-        ("auc-006", "Handwoven Silk Saree", "test-shop-002", 7000.0, 24 * 12, AuctionStatus::Live, false),
-        ("auc-007", "Mechanical Wristwatch", "test-shop-001", 9000.0, 20, AuctionStatus::Live, false),
-        ("auc-008", "First Edition Novel", "test-shop-002", 2000.0, 24 * 20, AuctionStatus::Scheduled, false),
-        ("auc-009", "Classic Vinyl Record", "test-shop-001", 1500.0, -24, AuctionStatus::Ended, false),
+        (
+            "auc-001",
+            "Vintage Film Camera",
+            "test-shop-001",
+            5000.0,
+            24 * 7,
+            AuctionStatus::Live,
+            true,
+        ),
+        (
+            "auc-002",
+            "Signed Cricket Bat",
+            "test-shop-002",
+            8000.0,
+            24 * 10,
+            AuctionStatus::Live,
+            true,
+        ),
+        (
+            "auc-003",
+            "Antique Brass Lamp",
+            "test-shop-001",
+            3000.0,
+            24 * 5,
+            AuctionStatus::Live,
+            false,
+        ),
+        (
+            "auc-004",
+            "Limited Edition Sneakers",
+            "test-shop-002",
+            6000.0,
+            24 * 14,
+            AuctionStatus::Live,
+            false,
+        ),
+        (
+            "auc-005",
+            "Retro Game Console",
+            "test-shop-001",
+            4000.0,
+            24 * 9,
+            AuctionStatus::Live,
+            false,
+        ),
+        (
+            "auc-006",
+            "Handwoven Silk Saree",
+            "test-shop-002",
+            7000.0,
+            24 * 12,
+            AuctionStatus::Live,
+            false,
+        ),
+        (
+            "auc-007",
+            "Mechanical Wristwatch",
+            "test-shop-001",
+            9000.0,
+            20,
+            AuctionStatus::Live,
+            false,
+        ),
+        (
+            "auc-008",
+            "First Edition Novel",
+            "test-shop-002",
+            2000.0,
+            24 * 20,
+            AuctionStatus::Scheduled,
+            false,
+        ),
+        (
+            "auc-009",
+            "Classic Vinyl Record",
+            "test-shop-001",
+            1500.0,
+            -24,
+            AuctionStatus::Ended,
+            false,
+        ),
     ];
     for (i, (id, name, shop, start_bid, hours, status, featured)) in list.into_iter().enumerate() {
-        let start = if status == AuctionStatus::Scheduled { now.plus_days(2) } else { now.plus_days(-3) };
+        let start = if status == AuctionStatus::Scheduled {
+            now.plus_days(2)
+        } else {
+            now.plus_days(-3)
+        };
         s.auctions.push(Auction {
             id: id.into(),
             shop_id: shop.into(),
@@ -436,19 +784,79 @@ fn auctions(s: &mut Store, now: Ts) {
 fn returns(s: &mut Store, now: Ts) {
     // (id, order, status, admin intervention, reason)
     let list = [
-        ("ret-001", "ord-101", ReturnStatus::Requested, false, ReturnReason::Defective),
-        ("ret-002", "ord-102", ReturnStatus::Requested, false, ReturnReason::WrongItem),
-        ("ret-003", "ord-103", ReturnStatus::Requested, true, ReturnReason::NotAsDescribed),
-        ("ret-004", "ord-104", ReturnStatus::Requested, false, ReturnReason::Damaged),
-        ("ret-005", "ord-105", ReturnStatus::Requested, false, ReturnReason::ChangedMind),
-        ("ret-006", "ord-106", ReturnStatus::Requested, true, ReturnReason::Defective),
-        ("ret-007", "ord-107", ReturnStatus::Rejected, true, ReturnReason::NotAsDescribed),
-        ("ret-008", "ord-108", ReturnStatus::Approved, false, ReturnReason::Damaged),
-        ("ret-009", "ord-201", ReturnStatus::Requested, false, ReturnReason::WrongItem),
+        (
+            "ret-001",
+            "ord-101",
+            ReturnStatus::Requested,
+            false,
+            ReturnReason::Defective,
+        ),
+        (
+            "ret-002",
+            "ord-102",
+            ReturnStatus::Requested,
+            false,
+            ReturnReason::WrongItem,
+        ),
+        (
+            "ret-003",
+            "ord-103",
+            ReturnStatus::Requested,
+            true,
+            ReturnReason::NotAsDescribed,
+        ),
+        (
+            "ret-004",
+            "ord-104",
+            ReturnStatus::Requested,
+            false,
+            ReturnReason::Damaged,
+        ),
+        (
+            "ret-005",
+            "ord-105",
+            ReturnStatus::Requested,
+            false,
+            ReturnReason::ChangedMind,
+        ),
+        (
+            "ret-006",
+            "ord-106",
+            ReturnStatus::Requested,
+            true,
+            ReturnReason::Defective,
+        ),
+        (
+            "ret-007",
+            "ord-107",
+            ReturnStatus::Rejected,
+            true,
+            ReturnReason::NotAsDescribed,
+        ),
+        (
+            "ret-008",
+            "ord-108",
+            ReturnStatus::Approved,
+            false,
+            ReturnReason::Damaged,
+        ),
+        (
+            "ret-009",
+            "ord-201",
+            ReturnStatus::Requested,
+            false,
+            ReturnReason::WrongItem,
+        ),
     ];
     for (i, (id, oid, status, admin, reason)) in list.into_iter().enumerate() {
-        let Some(o) = s.orders.iter().find(|o| o.id == oid) else { continue };
-        let item = o.items.iter().find(|it| it.shop_id == "test-shop-001").unwrap_or(&o.items[0]);
+        let Some(o) = s.orders.iter().find(|o| o.id == oid) else {
+            continue;
+        };
+        let item = o
+            .items
+            .iter()
+            .find(|it| it.shop_id == "test-shop-001")
+            .unwrap_or(&o.items[0]);
         let created = now.plus_hours(-(i as i64) * 3 - 1);
         let r = ReturnRequest {
             id: id.into(),
@@ -466,7 +874,8 @@ fn returns(s: &mut Store, now: Ts) {
             refunded_at: None,
             requires_admin_intervention: admin,
             resolution: None,
-            seller_notes: (status == ReturnStatus::Rejected).then(|| "Item shows signs of use".into()),
+            seller_notes: (status == ReturnStatus::Rejected)
+                .then(|| "Item shows signs of use".into()),
             admin_notes: None,
             created_at: created,
             updated_at: created,
@@ -477,11 +886,46 @@ fn returns(s: &mut Store, now: Ts) {
 
 fn tickets(s: &mut Store, now: Ts) {
     let list = [
-        ("tkt-001", "test-customer-001", TicketCategory::OrderIssue, Priority::High, "Order not delivered yet", TicketStatus::Open),
-        ("tkt-002", "test-customer-002", TicketCategory::Payment, Priority::Medium, "Charged twice for one order", TicketStatus::Open),
-        ("tkt-003", "test-customer-001", TicketCategory::ProductQuestion, Priority::Low, "Does the camera support 60fps?", TicketStatus::Open),
-        ("tkt-004", "test-bidder-001", TicketCategory::Account, Priority::Urgent, "Cannot update my phone number", TicketStatus::Open),
-        ("tkt-005", "test-customer-002", TicketCategory::ReturnRefund, Priority::Medium, "Refund status for my return", TicketStatus::InProgress),
+        (
+            "tkt-001",
+            "test-customer-001",
+            TicketCategory::OrderIssue,
+            Priority::High,
+            "Order not delivered yet",
+            TicketStatus::Open,
+        ),
+        (
+            "tkt-002",
+            "test-customer-002",
+            TicketCategory::Payment,
+            Priority::Medium,
+            "Charged twice for one order",
+            TicketStatus::Open,
+        ),
+        (
+            "tkt-003",
+            "test-customer-001",
+            TicketCategory::ProductQuestion,
+            Priority::Low,
+            "Does the camera support 60fps?",
+            TicketStatus::Open,
+        ),
+        (
+            "tkt-004",
+            "test-bidder-001",
+            TicketCategory::Account,
+            Priority::Urgent,
+            "Cannot update my phone number",
+            TicketStatus::Open,
+        ),
+        (
+            "tkt-005",
+            "test-customer-002",
+            TicketCategory::ReturnRefund,
+            Priority::Medium,
+            "Refund status for my return",
+            TicketStatus::InProgress,
+        ),
     ];
     for (i, (id, user, category, priority, subject, status)) in list.into_iter().enumerate() {
         let created = now.plus_hours(-(i as i64) * 7 - 2);
@@ -514,17 +958,26 @@ fn reviews(s: &mut Store, now: Ts) {
         "Average product, does the job.",
         "Stopped working after a week.",
     ];
-    let products = ["prod-001", "prod-002", "prod-003", "prod-004", "prod-006", "prod-010"];
+    let products = [
+        "prod-001", "prod-002", "prod-003", "prod-004", "prod-006", "prod-010",
+    ];
     let users = ["test-customer-002", "test-bidder-001"];
     let mut n = 0;
     for (k, pid) in products.iter().enumerate() {
         for (j, uid) in users.iter().enumerate() {
             n += 1;
-            let Some(p) = s.products.iter().find(|p| p.id == *pid) else { continue };
+            let Some(p) = s.products.iter().find(|p| p.id == *pid) else {
+                continue;
+            };
             let shop = p.shop_id.clone();
             let rating = s.rng.range(1, 5) as u8;
             let created = now.plus_hours(-(n as i64) * 4);
-            let name = s.users.iter().find(|u| u.id == *uid).map(|u| u.name.clone()).unwrap_or_default();
+            let name = s
+                .users
+                .iter()
+                .find(|u| u.id == *uid)
+                .map(|u| u.name.clone())
+                .unwrap_or_default();
             s.reviews.push(Review {
                 id: format!("rev-{n:03}"),
                 user_id: (*uid).into(),
@@ -551,7 +1004,11 @@ fn reviews(s: &mut Store, now: Ts) {
         }
     }
     for pid in products {
-        let (c, sum) = s.reviews.iter().filter(|r| r.product_id == pid && r.is_approved).fold((0u32, 0u32), |(c, t), r| (c + 1, t + u32::from(r.rating)));
+        let (c, sum) = s
+            .reviews
+            .iter()
+            .filter(|r| r.product_id == pid && r.is_approved)
+            .fold((0u32, 0u32), |(c, t), r| (c + 1, t + u32::from(r.rating)));
         if let Some(p) = s.products.iter_mut().find(|p| p.id == pid)
             && c > 0
         {
@@ -563,10 +1020,34 @@ fn reviews(s: &mut Store, now: Ts) {
 
 fn blog(s: &mut Store, now: Ts) {
     let list = [
-        ("blog-001", "Welcome to the Marketplace", "announcements", BlogStatus::Published, true),
-        ("blog-002", "How Auctions Work", "guides", BlogStatus::Published, false),
-        ("blog-003", "Top 10 Gadgets This Season", "technology", BlogStatus::Published, true),
-        ("blog-004", "Upcoming Features (Draft)", "announcements", BlogStatus::Draft, false),
+        (
+            "blog-001",
+            "Welcome to the Marketplace",
+            "announcements",
+            BlogStatus::Published,
+            true,
+        ),
+        (
+            "blog-002",
+            "How Auctions Work",
+            "guides",
+            BlogStatus::Published,
+            false,
+        ),
+        (
+            "blog-003",
+            "Top 10 Gadgets This Season",
+            "technology",
+            BlogStatus::Published,
+            true,
+        ),
+        (
+            "blog-004",
+            "Upcoming Features (Draft)",
+            "announcements",
+            BlogStatus::Draft,
+            false,
+        ),
     ];
     for (i, (id, title, category, status, featured)) in list.into_iter().enumerate() {
         let created = now.plus_days(-20 + i as i64 * 3);
@@ -596,7 +1077,12 @@ fn slides(s: &mut Store, now: Ts) {
     let list = [
         ("slide-001", "Big Festive Sale", "/products", true),
         ("slide-002", "Live Auctions Every Day", "/auctions", true),
-        ("slide-003", "New Arrivals", "/products?sortBy=createdAt", false),
+        (
+            "slide-003",
+            "New Arrivals",
+            "/products?sortBy=createdAt",
+            false,
+        ),
     ];
     for (i, (id, title, link, active)) in list.into_iter().enumerate() {
         s.slides.push(HeroSlide {

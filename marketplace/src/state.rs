@@ -18,7 +18,9 @@ pub type Shared = Arc<AppState>;
 impl AppState {
     /// Wraps a store.
     pub fn new(store: Store) -> Shared {
-        Arc::new(AppState { store: Mutex::new(store) })
+        Arc::new(AppState {
+            store: Mutex::new(store),
+        })
     }
 
     /// Locks the store. A poisoned lock is recovered: handlers validate before they mutate,

@@ -56,7 +56,18 @@ macro_rules! keyed_slug {
         fn matches_alt(&self, key: &str) -> bool { self.slug == key }
     })* };
 }
-keyed!(User, Address, Order, Bid, Ticket, Message, Review, Favorite, ReturnRequest, HeroSlide);
+keyed!(
+    User,
+    Address,
+    Order,
+    Bid,
+    Ticket,
+    Message,
+    Review,
+    Favorite,
+    ReturnRequest,
+    HeroSlide
+);
 keyed_slug!(Shop, Category, Product, Auction, BlogPost);
 
 impl Keyed for Coupon {
@@ -78,7 +89,9 @@ pub fn find<T: Keyed>(items: &[T], key: &str) -> Option<usize> {
 
 /// The item with id (or slug/code) `key`, else 404 naming `what`.
 pub fn get<'a, T: Keyed>(items: &'a [T], key: &str, what: &str) -> Result<&'a T, ApiError> {
-    find(items, key).map(|i| &items[i]).ok_or_else(|| not_found(what, key))
+    find(items, key)
+        .map(|i| &items[i])
+        .ok_or_else(|| not_found(what, key))
 }
 
 /// Mutable [`get`].
@@ -191,10 +204,11 @@ impl Store {
         let mut children: HashMap<String, Vec<(u32, String, String)>> = HashMap::new();
         for c in &self.categories {
             if let Some(p) = &c.parent_id {
-                children
-                    .entry(p.clone())
-                    .or_default()
-                    .push((c.sort_order, c.name.clone(), c.id.clone()));
+                children.entry(p.clone()).or_default().push((
+                    c.sort_order,
+                    c.name.clone(),
+                    c.id.clone(),
+                ));
             }
         }
         let product_counts: Vec<u32> = self

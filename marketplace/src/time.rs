@@ -65,7 +65,10 @@ impl Ts {
             return None;
         }
         let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-        if !(1970..=9999).contains(&y) || !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo)
+        if !(1970..=9999).contains(&y)
+            || !(1..=12).contains(&mo)
+            || d < 1
+            || d > days_in_month(y, mo)
         {
             return None;
         }
@@ -181,7 +184,15 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
 }
 
 #[cfg(test)]
@@ -194,8 +205,18 @@ mod tests {
         assert_eq!(t.to_rfc3339(), "2025-11-26T05:03:07.123Z");
         assert_eq!(Ts::parse("2025-11-26T07:03:07.123+02:00"), Some(t));
         assert_eq!(Ts::parse("1970-01-01"), Some(Ts(0)));
-        assert_eq!(Ts::parse("2024-02-29T00:00:00Z").unwrap().date(), "2024-02-29");
-        for bad in ["", "2025-13-01", "2023-02-29", "2025-01-01T25:00Z", "nope", "2025-01-01Tx"] {
+        assert_eq!(
+            Ts::parse("2024-02-29T00:00:00Z").unwrap().date(),
+            "2024-02-29"
+        );
+        for bad in [
+            "",
+            "2025-13-01",
+            "2023-02-29",
+            "2025-01-01T25:00Z",
+            "nope",
+            "2025-01-01Tx",
+        ] {
             assert_eq!(Ts::parse(bad), None, "{bad}");
         }
     }

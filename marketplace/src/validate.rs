@@ -86,7 +86,10 @@ pub fn optional(field: &str, v: Option<&String>, max: usize) -> Result<Option<St
 /// A URL-safe slug: letters, digits, `-` and `_`.
 pub fn slug(field: &str, v: &str) -> Result<String, ApiError> {
     let s = text(field, v, 200)?;
-    if !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+    if !s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
         return Err(bad(field, "may contain only letters, digits, '-' and '_'"));
     }
     Ok(s)

@@ -37,11 +37,22 @@ fn scope(s: &Store, u: &User, q: &Params) -> Result<Option<Vec<String>>, ApiErro
 }
 
 /// (order, revenue of the in-scope lines) for orders that count as sales.
-fn sales_lines<'a>(s: &'a Store, shops: &Option<Vec<String>>) -> Vec<(&'a Order, Vec<&'a OrderItem>)> {
+fn sales_lines<'a>(
+    s: &'a Store,
+    shops: &Option<Vec<String>>,
+) -> Vec<(&'a Order, Vec<&'a OrderItem>)> {
     s.orders
         .iter()
         .filter(|o| !matches!(o.status, OrderStatus::Cancelled | OrderStatus::Refunded))
-        .map(|o| (o, o.items.iter().filter(|i| shops.as_ref().is_none_or(|v| v.contains(&i.shop_id))).collect::<Vec<_>>()))
+        .map(|o| {
+            (
+                o,
+                o.items
+                    .iter()
+                    .filter(|i| shops.as_ref().is_none_or(|v| v.contains(&i.shop_id)))
+                    .collect::<Vec<_>>(),
+            )
+        })
         .filter(|(_, items)| !items.is_empty())
         .collect()
 }
@@ -51,7 +62,10 @@ fn revenue(items: &[&OrderItem]) -> f64 {
 }
 
 fn products_in<'a>(s: &'a Store, shops: &Option<Vec<String>>) -> Vec<&'a Product> {
-    s.products.iter().filter(|p| shops.as_ref().is_none_or(|v| v.contains(&p.shop_id))).collect()
+    s.products
+        .iter()
+        .filter(|p| shops.as_ref().is_none_or(|v| v.contains(&p.shop_id)))
+        .collect()
 }
 
 fn r2(v: f64) -> f64 {
@@ -70,12 +84,20 @@ async fn overview(State(st): State<Shared>, Auth(u): Auth, q: Params) -> ApiResu
     let window = |from: i64, to: i64| {
         lines
             .iter()
-            .filter(|(o, _)| o.created_at >= now.plus_days(-from) && o.created_at < now.plus_days(-to))
+            .filter(|(o, _)| {
+                o.created_at >= now.plus_days(-from) && o.created_at < now.plus_days(-to)
+            })
             .fold((0.0, 0usize), |(r, c), (_, i)| (r + revenue(i), c + 1))
     };
     let (cur_r, cur_n) = window(30, 0);
     let (prev_r, prev_n) = window(60, 30);
-    let growth = |c: f64, p: f64| if p == 0.0 { if c > 0.0 { 100.0 } else { 0.0 } } else { r2((c - p) / p * 100.0) };
+    let growth = |c: f64, p: f64| {
+        if p == 0.0 {
+            if c > 0.0 { 100.0 } else { 0.0 }
+        } else {
+            r2((c - p) / p * 100.0)
+        }
+    };
     ok(json!({
         "shopId": q.str("shopId"),
         "totalRevenue": r2(total),
@@ -97,7 +119,10 @@ fn period(q: &Params) -> Result<(i64, i64), ApiError> {
         "week" => Ok((7, 8)),
         "month" => Ok((30, 12)),
         "year" => Ok((365, 5)),
-        o => Err(bad("period", format!("expected day, week, month or year, got '{o}'"))),
+        o => Err(bad(
+            "period",
+            format!("expected day, week, month or year, got '{o}'"),
+        )),
     }
 }
 
@@ -109,8 +134,12 @@ fn sales_rows(s: &Store, shops: &Option<Vec<String>>, days: i64, buckets: i64) -
         .map(|k| {
             let end = today.plus_days(-k * days);
             let start = end.plus_days(-days);
-            let inside: Vec<_> = lines.iter().filter(|(o, _)| o.created_at >= start && o.created_at < end).collect();
-            let customers: HashSet<&str> = inside.iter().map(|(o, _)| o.customer_id.as_str()).collect();
+            let inside: Vec<_> = lines
+                .iter()
+                .filter(|(o, _)| o.created_at >= start && o.created_at < end)
+                .collect();
+            let customers: HashSet<&str> =
+                inside.iter().map(|(o, _)| o.customer_id.as_str()).collect();
             json!({
                 "date": start.date(),
                 "revenue": r2(inside.iter().map(|(_, i)| revenue(i)).sum()),
@@ -147,7 +176,12 @@ async fn top_products(State(st): State<Shared>, Auth(u): Auth, q: Params) -> Api
             json!({ "productId": p.id, "productName": p.name, "sales": sales, "revenue": r2(rev), "views": p.view_count })
         })
         .collect();
-    sort(&mut rows, true, |r| (r["revenue"].as_f64().unwrap_or(0.0), r["sales"].as_u64().unwrap_or(0)));
+    sort(&mut rows, true, |r| {
+        (
+            r["revenue"].as_f64().unwrap_or(0.0),
+            r["sales"].as_u64().unwrap_or(0),
+        )
+    });
     rows.truncate(limit);
     ok(rows)
 }
@@ -156,7 +190,11 @@ async fn categories(State(st): State<Shared>, Auth(u): Auth, q: Params) -> ApiRe
     let s = st.lock();
     let shops = scope(&s, &u, &q)?;
     let products = products_in(&s, &shops);
-    let cat_of: HashMap<&str, &str> = s.products.iter().map(|p| (p.id.as_str(), p.category_id.as_str())).collect();
+    let cat_of: HashMap<&str, &str> = s
+        .products
+        .iter()
+        .map(|p| (p.id.as_str(), p.category_id.as_str()))
+        .collect();
     let mut agg: HashMap<&str, (f64, HashSet<&str>)> = HashMap::new();
     for (o, items) in sales_lines(&s, &shops) {
         for i in items {
@@ -211,7 +249,10 @@ async fn traffic(State(st): State<Shared>, Auth(u): Auth, q: Params) -> ApiResul
     let shops = scope(&s, &u, &q)?;
     let products = products_in(&s, &shops);
     let views: u64 = products.iter().map(|p| p.view_count).sum();
-    let mut by_product: Vec<Value> = products.iter().map(|p| json!({ "productId": p.id, "views": p.view_count })).collect();
+    let mut by_product: Vec<Value> = products
+        .iter()
+        .map(|p| json!({ "productId": p.id, "views": p.view_count }))
+        .collect();
     sort(&mut by_product, true, |r| r["views"].as_u64().unwrap_or(0));
     by_product.truncate(10);
     ok(json!({ "totalViews": views, "productViews": by_product }))
@@ -229,10 +270,22 @@ async fn export(State(st): State<Shared>, Auth(u): Auth, q: Params) -> ApiResult
     let shops = scope(&s, &u, &q)?;
     let mut csv = String::from("date,revenue,orders,customers\n");
     for r in sales_rows(&s, &shops, days, buckets) {
-        csv.push_str(&format!("{},{},{},{}\n", r["date"].as_str().unwrap_or(""), r["revenue"], r["orders"], r["customers"]));
+        csv.push_str(&format!(
+            "{},{},{},{}\n",
+            r["date"].as_str().unwrap_or(""),
+            r["revenue"],
+            r["orders"],
+            r["customers"]
+        ));
     }
     Ok((
-        [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"sales.csv\"")],
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"sales.csv\"",
+            ),
+        ],
         csv,
     )
         .into_response())

@@ -40,10 +40,16 @@ async fn list(State(st): State<Shared>, q: Params) -> ApiResult {
         .auctions
         .iter()
         .filter(|a| status.is_none_or(|x| a.status == x))
-        .filter(|a| soon != Some(true) || (a.status == AuctionStatus::Live && a.end_time <= now.plus_hours(24)))
+        .filter(|a| {
+            soon != Some(true)
+                || (a.status == AuctionStatus::Live && a.end_time <= now.plus_hours(24))
+        })
         .filter(|a| featured.is_none_or(|x| a.is_featured == x))
         .filter(|a| q.str("shopId").is_none_or(|x| a.shop_id == x))
-        .filter(|a| q.str("search").is_none_or(|t| contains(&a.name, t) || contains(&a.description, t)))
+        .filter(|a| {
+            q.str("search")
+                .is_none_or(|t| contains(&a.name, t) || contains(&a.description, t))
+        })
         .collect();
     match q.str("sortBy").unwrap_or("createdAt") {
         "createdAt" => sort(&mut v, desc, |a| a.created_at),
@@ -58,14 +64,22 @@ async fn list(State(st): State<Shared>, q: Params) -> ApiResult {
 
 async fn featured(State(st): State<Shared>) -> ApiResult {
     let s = fresh(&st);
-    let mut v: Vec<&Auction> = s.auctions.iter().filter(|a| a.is_featured && a.status == AuctionStatus::Live).collect();
+    let mut v: Vec<&Auction> = s
+        .auctions
+        .iter()
+        .filter(|a| a.is_featured && a.status == AuctionStatus::Live)
+        .collect();
     sort(&mut v, true, |a| a.featured_priority);
     ok(v)
 }
 
 async fn live(State(st): State<Shared>) -> ApiResult {
     let s = fresh(&st);
-    let mut v: Vec<&Auction> = s.auctions.iter().filter(|a| a.status == AuctionStatus::Live).collect();
+    let mut v: Vec<&Auction> = s
+        .auctions
+        .iter()
+        .filter(|a| a.status == AuctionStatus::Live)
+        .collect();
     sort(&mut v, false, |a| a.end_time);
     ok(v)
 }
@@ -107,7 +121,9 @@ async fn won(State(st): State<Shared>, Auth(u): Auth) -> ApiResult {
     let v: Vec<&Auction> = s
         .auctions
         .iter()
-        .filter(|a| a.status == AuctionStatus::Ended && a.winner_id.as_deref() == Some(u.id.as_str()))
+        .filter(|a| {
+            a.status == AuctionStatus::Ended && a.winner_id.as_deref() == Some(u.id.as_str())
+        })
         .collect();
     ok(v)
 }
@@ -160,7 +176,11 @@ fn check(b: &mut AuctionBody) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn create(State(st): State<Shared>, Auth(u): Auth, JsonBody(mut b): JsonBody<AuctionBody>) -> ApiResult {
+async fn create(
+    State(st): State<Shared>,
+    Auth(u): Auth,
+    JsonBody(mut b): JsonBody<AuctionBody>,
+) -> ApiResult {
     if !matches!(u.role, Role::Seller | Role::Admin) {
         return Err(forbidden("only sellers and admins can create auctions"));
     }
@@ -171,7 +191,9 @@ async fn create(State(st): State<Shared>, Auth(u): Auth, JsonBody(mut b): JsonBo
         None => validate::slugify(&name),
     };
     let shop_key = validate::required("shopId", b.shop_id.as_ref(), 100)?;
-    let starting = b.starting_bid.ok_or_else(|| bad("startingBid", "is required"))?;
+    let starting = b
+        .starting_bid
+        .ok_or_else(|| bad("startingBid", "is required"))?;
     let end = b.end_time.ok_or_else(|| bad("endTime", "is required"))?;
     let now = Ts::now();
     let start = b.start_time.unwrap_or(now);
@@ -181,17 +203,28 @@ async fn create(State(st): State<Shared>, Auth(u): Auth, JsonBody(mut b): JsonBo
     if end <= now {
         return Err(bad("endTime", "must be in the future"));
     }
-    let status = b.status.unwrap_or(if start <= now { AuctionStatus::Live } else { AuctionStatus::Scheduled });
+    let status = b.status.unwrap_or(if start <= now {
+        AuctionStatus::Live
+    } else {
+        AuctionStatus::Scheduled
+    });
     if matches!(status, AuctionStatus::Ended | AuctionStatus::Cancelled) {
-        return Err(bad("status", "a new auction must be draft, scheduled or live"));
+        return Err(bad(
+            "status",
+            "a new auction must be draft, scheduled or live",
+        ));
     }
     let mut s = st.lock();
     let shop_id = lookup(&s.shops, &shop_key, "shopId: shop")?.id.clone();
     if !s.owns_shop(&u, &shop_id) {
-        return Err(forbidden("sellers can only create auctions for their own shop"));
+        return Err(forbidden(
+            "sellers can only create auctions for their own shop",
+        ));
     }
     if find(&s.auctions, &slug).is_some() {
-        return Err(conflict(format!("slug: auction slug '{slug}' is already taken")));
+        return Err(conflict(format!(
+            "slug: auction slug '{slug}' is already taken"
+        )));
     }
     let a = Auction {
         id: s.next_id("auc"),
@@ -225,7 +258,9 @@ fn status_allowed(from: AuctionStatus, to: AuctionStatus) -> bool {
     from == to
         || matches!(
             (from, to),
-            (Draft, Scheduled | Live | Cancelled) | (Scheduled, Draft | Live | Cancelled) | (Live, Ended | Cancelled)
+            (Draft, Scheduled | Live | Cancelled)
+                | (Scheduled, Draft | Live | Cancelled)
+                | (Live, Ended | Cancelled)
         )
 }
 
@@ -236,19 +271,32 @@ async fn update(
     JsonBody(mut b): JsonBody<AuctionBody>,
 ) -> ApiResult {
     check(&mut b)?;
-    let name = b.name.as_deref().map(|n| validate::text("name", n, 200)).transpose()?;
+    let name = b
+        .name
+        .as_deref()
+        .map(|n| validate::text("name", n, 200))
+        .transpose()?;
     let mut s = fresh(&st);
     let i = find(&s.auctions, &key).ok_or_else(|| not_found("auction", &key))?;
     if !s.owns_shop(&u, &s.auctions[i].shop_id) {
-        return Err(forbidden("only the shop's owner or an admin can update this auction"));
+        return Err(forbidden(
+            "only the shop's owner or an admin can update this auction",
+        ));
     }
-    let winning = s.bids.iter().find(|x| x.auction_id == s.auctions[i].id && x.is_winning).cloned();
+    let winning = s
+        .bids
+        .iter()
+        .find(|x| x.auction_id == s.auctions[i].id && x.is_winning)
+        .cloned();
     let a = &mut s.auctions[i];
     if let Some(to) = b.status
         && !status_allowed(a.status, to)
     {
         let n = |x: AuctionStatus| json!(x).as_str().unwrap_or_default().to_string();
-        return Err(bad("status", format!("cannot move an auction from {} to {}", n(a.status), n(to))));
+        return Err(bad(
+            "status",
+            format!("cannot move an auction from {} to {}", n(a.status), n(to)),
+        ));
     }
     if a.bid_count > 0 && b.starting_bid.is_some() {
         return Err(bad("startingBid", "cannot change once bids exist"));
@@ -265,7 +313,17 @@ async fn update(
         next.reserve_price = b.reserve_price;
     }
     macro_rules! set { ($($f:ident),*) => { $(if let Some(v) = b.$f { next.$f = v; })* } }
-    set!(description, images, videos, start_time, end_time, status, is_featured, show_on_homepage, featured_priority);
+    set!(
+        description,
+        images,
+        videos,
+        start_time,
+        end_time,
+        status,
+        is_featured,
+        show_on_homepage,
+        featured_priority
+    );
     if next.end_time <= next.start_time {
         return Err(bad("endTime", "must be after startTime"));
     }
@@ -291,7 +349,12 @@ async fn bids(State(st): State<Shared>, Path(key): Path<String>, q: Params) -> A
     let (pg, limit) = q.page()?;
     let s = fresh(&st);
     let a = lookup(&s.auctions, &key, "auction")?;
-    let v: Vec<&Bid> = s.bids.iter().rev().filter(|b| b.auction_id == a.id).collect();
+    let v: Vec<&Bid> = s
+        .bids
+        .iter()
+        .rev()
+        .filter(|b| b.auction_id == a.id)
+        .collect();
     ok(page(v, pg, limit))
 }
 
@@ -310,8 +373,15 @@ async fn place_bid(
     Path(key): Path<String>,
     JsonBody(b): JsonBody<BidBody>,
 ) -> ApiResult {
-    let amount = validate::positive_money("bidAmount", b.bid_amount.ok_or_else(|| bad("bidAmount", "is required"))?)?;
-    let max_auto = b.max_auto_bid.map(|m| validate::money("maxAutoBid", m)).transpose()?;
+    let amount = validate::positive_money(
+        "bidAmount",
+        b.bid_amount
+            .ok_or_else(|| bad("bidAmount", "is required"))?,
+    )?;
+    let max_auto = b
+        .max_auto_bid
+        .map(|m| validate::money("maxAutoBid", m))
+        .transpose()?;
     if let Some(m) = max_auto
         && m < amount
     {
@@ -323,22 +393,41 @@ async fn place_bid(
     let a = &s.auctions[i];
     if a.status != AuctionStatus::Live {
         let st = json!(a.status);
-        return Err(bad("auction", format!("bids are only accepted on live auctions (this one is {})", st.as_str().unwrap_or("?"))));
+        return Err(bad(
+            "auction",
+            format!(
+                "bids are only accepted on live auctions (this one is {})",
+                st.as_str().unwrap_or("?")
+            ),
+        ));
     }
     if a.end_time <= now {
         return Err(bad("auction", "the auction has ended"));
     }
-    if s.shops.iter().any(|sh| sh.id == a.shop_id && sh.owner_id == u.id) {
+    if s.shops
+        .iter()
+        .any(|sh| sh.id == a.shop_id && sh.owner_id == u.id)
+    {
         return Err(forbidden("sellers cannot bid on their own auctions"));
     }
     if a.bid_count == 0 {
         if amount < a.starting_bid {
-            return Err(bad("bidAmount", format!("the first bid must be at least the starting bid {}", a.starting_bid)));
+            return Err(bad(
+                "bidAmount",
+                format!(
+                    "the first bid must be at least the starting bid {}",
+                    a.starting_bid
+                ),
+            ));
         }
     } else if amount < a.current_bid + MIN_INCREMENT {
         return Err(bad(
             "bidAmount",
-            format!("must be at least {} (current bid {} + minimum increment {MIN_INCREMENT})", a.current_bid + MIN_INCREMENT, a.current_bid),
+            format!(
+                "must be at least {} (current bid {} + minimum increment {MIN_INCREMENT})",
+                a.current_bid + MIN_INCREMENT,
+                a.current_bid
+            ),
         ));
     }
     let auction_id = a.id.clone();
@@ -363,7 +452,12 @@ async fn place_bid(
     created(bid)
 }
 
-async fn watch(State(st): State<Shared>, Auth(u): Auth, Path(key): Path<String>, JsonBody(_): JsonBody<Empty>) -> ApiResult {
+async fn watch(
+    State(st): State<Shared>,
+    Auth(u): Auth,
+    Path(key): Path<String>,
+    JsonBody(_): JsonBody<Empty>,
+) -> ApiResult {
     let mut s = fresh(&st);
     let id = lookup(&s.auctions, &key, "auction")?.id.clone();
     let pair = (u.id.clone(), id.clone());

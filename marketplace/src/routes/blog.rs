@@ -28,10 +28,19 @@ async fn list(State(st): State<Shared>, MaybeAuth(u): MaybeAuth, q: Params) -> A
         .filter(|p| status.is_none_or(|x| p.status == x))
         .filter(|p| featured.is_none_or(|x| p.is_featured == x))
         .filter(|p| home.is_none_or(|x| p.show_on_homepage == x))
-        .filter(|p| q.str("category").is_none_or(|x| p.category.eq_ignore_ascii_case(x)))
-        .filter(|p| q.str("tag").is_none_or(|x| p.tags.iter().any(|t| t.eq_ignore_ascii_case(x))))
+        .filter(|p| {
+            q.str("category")
+                .is_none_or(|x| p.category.eq_ignore_ascii_case(x))
+        })
+        .filter(|p| {
+            q.str("tag")
+                .is_none_or(|x| p.tags.iter().any(|t| t.eq_ignore_ascii_case(x)))
+        })
         .filter(|p| q.str("author").is_none_or(|x| p.author.id == x))
-        .filter(|p| q.str("search").is_none_or(|t| contains(&p.title, t) || contains(&p.excerpt, t)))
+        .filter(|p| {
+            q.str("search")
+                .is_none_or(|t| contains(&p.title, t) || contains(&p.excerpt, t))
+        })
         .collect();
     match q.str("sortBy").unwrap_or("createdAt") {
         "createdAt" => sort(&mut v, desc, |p| p.created_at),
@@ -44,7 +53,11 @@ async fn list(State(st): State<Shared>, MaybeAuth(u): MaybeAuth, q: Params) -> A
     ok(page(v, pg, limit))
 }
 
-async fn show(State(st): State<Shared>, MaybeAuth(u): MaybeAuth, Path(key): Path<String>) -> ApiResult {
+async fn show(
+    State(st): State<Shared>,
+    MaybeAuth(u): MaybeAuth,
+    Path(key): Path<String>,
+) -> ApiResult {
     let admin = is_admin(&u);
     let mut s = st.lock();
     let p = lookup_mut(&mut s.blog, &key, "blog post")?;
@@ -82,7 +95,9 @@ async fn create(State(st): State<Shared>, a: Auth, JsonBody(b): JsonBody<PostBod
     let tags = validate::strings("tags", b.tags.as_deref().unwrap_or(&[]), 50)?;
     let mut s = st.lock();
     if find(&s.blog, &slug).is_some() {
-        return Err(conflict(format!("slug: blog slug '{slug}' is already taken")));
+        return Err(conflict(format!(
+            "slug: blog slug '{slug}' is already taken"
+        )));
     }
     let now = Ts::now();
     let status = b.status.unwrap_or(BlogStatus::Draft);
@@ -90,16 +105,26 @@ async fn create(State(st): State<Shared>, a: Auth, JsonBody(b): JsonBody<PostBod
         id: s.next_id("blog"),
         title,
         slug,
-        excerpt: b.excerpt.unwrap_or_else(|| content.chars().take(160).collect()),
+        excerpt: b
+            .excerpt
+            .unwrap_or_else(|| content.chars().take(160).collect()),
         content,
         featured_image: b.featured_image,
-        author: Author { id: a.0.id.clone(), name: a.0.name.clone(), avatar: a.0.avatar.clone() },
+        author: Author {
+            id: a.0.id.clone(),
+            name: a.0.name.clone(),
+            avatar: a.0.avatar.clone(),
+        },
         category: b.category.unwrap_or_else(|| "General".into()),
         tags,
         status,
         is_featured: b.is_featured.unwrap_or(false),
         show_on_homepage: b.show_on_homepage.unwrap_or(false),
-        published_at: if status == BlogStatus::Published { Some(b.published_at.unwrap_or(now)) } else { None },
+        published_at: if status == BlogStatus::Published {
+            Some(b.published_at.unwrap_or(now))
+        } else {
+            None
+        },
         views: 0,
         likes: 0,
         created_at: now,
@@ -109,12 +134,33 @@ async fn create(State(st): State<Shared>, a: Auth, JsonBody(b): JsonBody<PostBod
     created(p)
 }
 
-async fn update(State(st): State<Shared>, a: Auth, Path(key): Path<String>, JsonBody(b): JsonBody<PostBody>) -> ApiResult {
+async fn update(
+    State(st): State<Shared>,
+    a: Auth,
+    Path(key): Path<String>,
+    JsonBody(b): JsonBody<PostBody>,
+) -> ApiResult {
     a.admin()?;
-    let title = b.title.as_deref().map(|x| validate::text("title", x, 300)).transpose()?;
-    let content = b.content.as_deref().map(|x| validate::text("content", x, 200_000)).transpose()?;
-    let slug = b.slug.as_deref().map(|x| validate::slug("slug", x)).transpose()?;
-    let tags = b.tags.as_deref().map(|t| validate::strings("tags", t, 50)).transpose()?;
+    let title = b
+        .title
+        .as_deref()
+        .map(|x| validate::text("title", x, 300))
+        .transpose()?;
+    let content = b
+        .content
+        .as_deref()
+        .map(|x| validate::text("content", x, 200_000))
+        .transpose()?;
+    let slug = b
+        .slug
+        .as_deref()
+        .map(|x| validate::slug("slug", x))
+        .transpose()?;
+    let tags = b
+        .tags
+        .as_deref()
+        .map(|t| validate::strings("tags", t, 50))
+        .transpose()?;
     let mut s = st.lock();
     let id = lookup(&s.blog, &key, "blog post")?.id.clone();
     if let Some(sl) = &slug
@@ -126,10 +172,17 @@ async fn update(State(st): State<Shared>, a: Auth, Path(key): Path<String>, Json
     let now = Ts::now();
     if let Some(to) = b.status {
         use BlogStatus::*;
-        let allowed = p.status == to || matches!((p.status, to), (Draft, Published | Archived) | (Published, Archived) | (Archived, Published));
+        let allowed = p.status == to
+            || matches!(
+                (p.status, to),
+                (Draft, Published | Archived) | (Published, Archived) | (Archived, Published)
+            );
         if !allowed {
             let n = |x: BlogStatus| json!(x).as_str().unwrap_or_default().to_string();
-            return Err(bad("status", format!("cannot move a post from {} to {}", n(p.status), n(to))));
+            return Err(bad(
+                "status",
+                format!("cannot move a post from {} to {}", n(p.status), n(to)),
+            ));
         }
         if to == Published && p.published_at.is_none() {
             p.published_at = Some(b.published_at.unwrap_or(now));

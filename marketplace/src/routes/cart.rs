@@ -7,20 +7,41 @@ pub fn routes() -> Router<Shared> {
     Router::new()
         .route("/api/cart", get(show).post(add).delete(clear))
         .route("/api/cart/coupon", post(apply_coupon).delete(remove_coupon))
-        .route("/api/cart/{item}", axum::routing::patch(set_quantity).delete(remove_item))
+        .route(
+            "/api/cart/{item}",
+            axum::routing::patch(set_quantity).delete(remove_item),
+        )
 }
 
 /// The purchasable unit: price and available stock of `product` (and `variant`, if named).
-pub(super) fn unit(p: &Product, variant: Option<&str>, field: &str) -> Result<(f64, u32, Option<String>), ApiError> {
+pub(super) fn unit(
+    p: &Product,
+    variant: Option<&str>,
+    field: &str,
+) -> Result<(f64, u32, Option<String>), ApiError> {
     if p.status != ProductStatus::Published {
-        return Err(bad(field, format!("product '{}' is not available for sale", p.id)));
+        return Err(bad(
+            field,
+            format!("product '{}' is not available for sale", p.id),
+        ));
     }
     match variant.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok((p.price, p.stock_count, None)),
-        Some(name) => match p.variants.iter().find(|v| v.name == name || v.value.as_deref() == Some(name)) {
-            Some(v) => Ok((v.price.unwrap_or(p.price), v.stock.unwrap_or(p.stock_count).min(p.stock_count), Some(v.name.clone()))),
+        Some(name) => match p
+            .variants
+            .iter()
+            .find(|v| v.name == name || v.value.as_deref() == Some(name))
+        {
+            Some(v) => Ok((
+                v.price.unwrap_or(p.price),
+                v.stock.unwrap_or(p.stock_count).min(p.stock_count),
+                Some(v.name.clone()),
+            )),
             None if p.variants.is_empty() => Ok((p.price, p.stock_count, None)),
-            None => Err(bad("variant", format!("product '{}' has no variant '{name}'", p.id))),
+            None => Err(bad(
+                "variant",
+                format!("product '{}' has no variant '{name}'", p.id),
+            )),
         },
     }
 }
@@ -29,7 +50,11 @@ pub(super) fn unit(p: &Product, variant: Option<&str>, field: &str) -> Result<(f
 pub(super) fn summary(s: &Store, user_id: &str) -> Value {
     let empty = Cart::default();
     let cart = s.carts.get(user_id).unwrap_or(&empty);
-    let subtotal: f64 = cart.items.iter().map(|i| i.price * f64::from(i.quantity)).sum();
+    let subtotal: f64 = cart
+        .items
+        .iter()
+        .map(|i| i.price * f64::from(i.quantity))
+        .sum();
     let mut note = None;
     let (discount, free) = match &cart.coupon_code {
         None => (0.0, false),
@@ -74,10 +99,16 @@ async fn add(State(st): State<Shared>, Auth(u): Auth, JsonBody(b): JsonBody<AddB
     let p = lookup(&s.products, &pid, "productId: product")?.clone();
     let (price, stock, variant) = unit(&p, b.variant.as_deref(), "productId")?;
     let cart = s.carts.entry(u.id.clone()).or_default();
-    let existing = cart.items.iter().position(|i| i.product_id == p.id && i.variant == variant);
+    let existing = cart
+        .items
+        .iter()
+        .position(|i| i.product_id == p.id && i.variant == variant);
     let in_cart = existing.map_or(0, |i| cart.items[i].quantity);
     if in_cart + qty > stock {
-        return Err(bad("quantity", format!("insufficient stock: {stock} available, {in_cart} already in cart")));
+        return Err(bad(
+            "quantity",
+            format!("insufficient stock: {stock} available, {in_cart} already in cart"),
+        ));
     }
     let item = match existing {
         Some(i) => {
@@ -117,18 +148,28 @@ async fn set_quantity(
     Path(item): Path<String>,
     JsonBody(b): JsonBody<QuantityBody>,
 ) -> ApiResult {
-    let qty = validate::quantity("quantity", b.quantity.ok_or_else(|| bad("quantity", "is required"))?)?;
+    let qty = validate::quantity(
+        "quantity",
+        b.quantity.ok_or_else(|| bad("quantity", "is required"))?,
+    )?;
     let mut s = st.lock();
     let line = s
         .carts
         .get(&u.id)
-        .and_then(|c| c.items.iter().find(|i| i.id == item || i.product_id == item))
+        .and_then(|c| {
+            c.items
+                .iter()
+                .find(|i| i.id == item || i.product_id == item)
+        })
         .cloned()
         .ok_or_else(|| not_found("cart item", &item))?;
     let p = lookup(&s.products, &line.product_id, "product")?;
     let (_, stock, _) = unit(p, line.variant.as_deref(), "productId")?;
     if qty > stock {
-        return Err(bad("quantity", format!("insufficient stock: {stock} available")));
+        return Err(bad(
+            "quantity",
+            format!("insufficient stock: {stock} available"),
+        ));
     }
     let cart = s.carts.entry(u.id.clone()).or_default();
     for i in cart.items.iter_mut().filter(|i| i.id == line.id) {
@@ -137,7 +178,11 @@ async fn set_quantity(
     ok(summary(&s, &u.id))
 }
 
-async fn remove_item(State(st): State<Shared>, Auth(u): Auth, Path(item): Path<String>) -> ApiResult {
+async fn remove_item(
+    State(st): State<Shared>,
+    Auth(u): Auth,
+    Path(item): Path<String>,
+) -> ApiResult {
     let mut s = st.lock();
     let cart = s.carts.entry(u.id.clone()).or_default();
     let before = cart.items.len();
@@ -158,7 +203,11 @@ struct CouponBody {
     code: Option<String>,
 }
 
-async fn apply_coupon(State(st): State<Shared>, Auth(u): Auth, JsonBody(b): JsonBody<CouponBody>) -> ApiResult {
+async fn apply_coupon(
+    State(st): State<Shared>,
+    Auth(u): Auth,
+    JsonBody(b): JsonBody<CouponBody>,
+) -> ApiResult {
     let code = validate::required("code", b.code.as_ref(), 50)?.to_uppercase();
     let mut s = st.lock();
     let c = s
@@ -170,7 +219,11 @@ async fn apply_coupon(State(st): State<Shared>, Auth(u): Auth, JsonBody(b): Json
     if cart.items.is_empty() {
         return Err(bad("code", "the cart is empty"));
     }
-    let subtotal: f64 = cart.items.iter().map(|i| i.price * f64::from(i.quantity)).sum();
+    let subtotal: f64 = cart
+        .items
+        .iter()
+        .map(|i| i.price * f64::from(i.quantity))
+        .sum();
     pricing::coupon_discount(c, subtotal, Ts::now()).map_err(|e| bad("code", e))?;
     s.carts.entry(u.id.clone()).or_default().coupon_code = Some(code);
     ok(summary(&s, &u.id))

@@ -6,7 +6,10 @@ use axum::response::IntoResponse;
 pub fn routes() -> Router<Shared> {
     Router::new()
         .route("/api/categories", get(list).post(create))
-        .route("/api/categories/{key}", get(show).patch(update).delete(remove))
+        .route(
+            "/api/categories/{key}",
+            get(show).patch(update).delete(remove),
+        )
 }
 
 fn wrap(v: impl serde::Serialize) -> Value {
@@ -30,7 +33,10 @@ async fn list(State(st): State<Shared>, q: Params) -> ApiResult {
             Some(p) => c.parent_id.as_deref() == Some(p),
         })
         .filter(|c| q.str("level").is_none_or(|l| c.level.to_string() == l))
-        .filter(|c| q.str("search").is_none_or(|t| contains(&c.name, t) || contains(&c.slug, t)))
+        .filter(|c| {
+            q.str("search")
+                .is_none_or(|t| contains(&c.name, t) || contains(&c.slug, t))
+        })
         .collect();
     v.sort_by(|a, b| (a.level, a.sort_order, &a.name).cmp(&(b.level, b.sort_order, &b.name)));
     ok(wrap(v))
@@ -63,7 +69,9 @@ struct CategoryBody {
     commission_rate: Option<f64>,
 }
 
-fn double_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+fn double_option<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<String>>, D::Error> {
     Option::<String>::deserialize(d).map(Some)
 }
 
@@ -78,18 +86,30 @@ impl CategoryBody {
     }
 }
 
-async fn create(State(st): State<Shared>, a: Auth, JsonBody(b): JsonBody<CategoryBody>) -> ApiResult {
+async fn create(
+    State(st): State<Shared>,
+    a: Auth,
+    JsonBody(b): JsonBody<CategoryBody>,
+) -> ApiResult {
     a.admin()?;
     let name = validate::required("name", b.name.as_ref(), 100)?;
     let slug = match &b.slug {
         Some(x) => validate::slug("slug", x)?,
         None => validate::slugify(&name),
     };
-    let rate = b.commission_rate.map(|r| validate::percent("commissionRate", r)).transpose()?;
-    let sort_order = b.sort_order.map(|n| validate::at_most("sortOrder", n, 1_000_000)).transpose()?;
+    let rate = b
+        .commission_rate
+        .map(|r| validate::percent("commissionRate", r))
+        .transpose()?;
+    let sort_order = b
+        .sort_order
+        .map(|n| validate::at_most("sortOrder", n, 1_000_000))
+        .transpose()?;
     let mut s = st.lock();
     if find(&s.categories, &slug).is_some() {
-        return Err(conflict(format!("slug: category slug '{slug}' is already taken")));
+        return Err(conflict(format!(
+            "slug: category slug '{slug}' is already taken"
+        )));
     }
     let parent = match b.parent().flatten() {
         Some(p) => Some(
@@ -140,16 +160,32 @@ async fn update(
     JsonBody(b): JsonBody<CategoryBody>,
 ) -> ApiResult {
     a.admin()?;
-    let name = b.name.as_deref().map(|n| validate::text("name", n, 100)).transpose()?;
-    let slug = b.slug.as_deref().map(|x| validate::slug("slug", x)).transpose()?;
-    let rate = b.commission_rate.map(|r| validate::percent("commissionRate", r)).transpose()?;
-    let sort_order = b.sort_order.map(|n| validate::at_most("sortOrder", n, 1_000_000)).transpose()?;
+    let name = b
+        .name
+        .as_deref()
+        .map(|n| validate::text("name", n, 100))
+        .transpose()?;
+    let slug = b
+        .slug
+        .as_deref()
+        .map(|x| validate::slug("slug", x))
+        .transpose()?;
+    let rate = b
+        .commission_rate
+        .map(|r| validate::percent("commissionRate", r))
+        .transpose()?;
+    let sort_order = b
+        .sort_order
+        .map(|n| validate::at_most("sortOrder", n, 1_000_000))
+        .transpose()?;
     let mut s = st.lock();
     let id = lookup(&s.categories, &key, "category")?.id.clone();
     if let Some(sl) = &slug
         && s.categories.iter().any(|c| &c.slug == sl && c.id != id)
     {
-        return Err(conflict(format!("slug: category slug '{sl}' is already taken")));
+        return Err(conflict(format!(
+            "slug: category slug '{sl}' is already taken"
+        )));
     }
     let parent = match b.parent() {
         None => None,
@@ -159,7 +195,10 @@ async fn update(
                 .map(|i| s.categories[i].id.clone())
                 .ok_or_else(|| not_found("parentId: category", &p))?;
             if s.category_subtree(&id).contains(&pid) {
-                return Err(bad("parentId", "a category cannot move under itself or its descendants"));
+                return Err(bad(
+                    "parentId",
+                    "a category cannot move under itself or its descendants",
+                ));
             }
             Some(Some(pid))
         }
@@ -197,7 +236,10 @@ async fn remove(State(st): State<Shared>, a: Auth, Path(key): Path<String>) -> A
     let mut s = st.lock();
     let c = lookup(&s.categories, &key, "category")?;
     if c.has_children || c.product_count > 0 {
-        return Err(bad("id", "a category with children or products cannot be deleted"));
+        return Err(bad(
+            "id",
+            "a category with children or products cannot be deleted",
+        ));
     }
     let id = c.id.clone();
     s.categories.retain(|c| c.id != id);

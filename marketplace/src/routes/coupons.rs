@@ -16,7 +16,11 @@ async fn list(State(st): State<Shared>, q: Params) -> ApiResult {
     let kind: Option<CouponType> = q.parse("type")?;
     let featured = q.bool("isFeatured")?;
     // Oldest first by default, so the long-lived seeded coupons lead the list.
-    let desc = if q.str("sortOrder").is_some() { q.desc()? } else { false };
+    let desc = if q.str("sortOrder").is_some() {
+        q.desc()?
+    } else {
+        false
+    };
     let s = st.lock();
     let mut v: Vec<&Coupon> = s
         .coupons
@@ -24,8 +28,14 @@ async fn list(State(st): State<Shared>, q: Params) -> ApiResult {
         .filter(|c| status.is_none_or(|x| c.status == x))
         .filter(|c| kind.is_none_or(|x| c.kind == x))
         .filter(|c| featured.is_none_or(|x| c.is_featured == x))
-        .filter(|c| q.str("shopId").is_none_or(|x| c.shop_id.as_deref() == Some(x)))
-        .filter(|c| q.str("search").is_none_or(|t| contains(&c.code, t) || contains(&c.name, t)))
+        .filter(|c| {
+            q.str("shopId")
+                .is_none_or(|x| c.shop_id.as_deref() == Some(x))
+        })
+        .filter(|c| {
+            q.str("search")
+                .is_none_or(|t| contains(&c.code, t) || contains(&c.name, t))
+        })
         .collect();
     match q.str("sortBy").unwrap_or("createdAt") {
         "createdAt" => sort(&mut v, desc, |c| c.created_at),
@@ -74,7 +84,11 @@ struct CouponBody {
 
 fn code(v: &str) -> Result<String, ApiError> {
     let c = validate::text("code", v, 40)?.to_uppercase();
-    if c.len() < 3 || !c.chars().all(|x| x.is_ascii_alphanumeric() || x == '_' || x == '-') {
+    if c.len() < 3
+        || !c
+            .chars()
+            .all(|x| x.is_ascii_alphanumeric() || x == '_' || x == '-')
+    {
         return Err(bad("code", "must be 3-40 letters, digits, '_' or '-'"));
     }
     Ok(c)
@@ -100,7 +114,10 @@ fn check(b: &mut CouponBody) -> Result<(), ApiError> {
     if let Some(v) = b.usage_limit_per_user {
         validate::at_most("usageLimitPerUser", v, 10_000_000)?;
     }
-    for (f, v) in [("applicableCategories", &b.applicable_categories), ("applicableProducts", &b.applicable_products)] {
+    for (f, v) in [
+        ("applicableCategories", &b.applicable_categories),
+        ("applicableProducts", &b.applicable_products),
+    ] {
         if let Some(v) = v {
             validate::strings(f, v, 500)?;
         }
@@ -111,22 +128,34 @@ fn check(b: &mut CouponBody) -> Result<(), ApiError> {
 /// Value/type consistency of a (possibly updated) coupon.
 fn check_coupon(c: &Coupon) -> Result<(), ApiError> {
     match c.kind {
-        CouponType::Percentage if c.discount_value <= 0.0 || c.discount_value > 100.0 => {
-            Err(bad("discountValue", "a percentage coupon needs a value from 0 (exclusive) to 100"))
+        CouponType::Percentage if c.discount_value <= 0.0 || c.discount_value > 100.0 => Err(bad(
+            "discountValue",
+            "a percentage coupon needs a value from 0 (exclusive) to 100",
+        )),
+        CouponType::Flat if c.discount_value <= 0.0 => {
+            Err(bad("discountValue", "a flat coupon needs a value above 0"))
         }
-        CouponType::Flat if c.discount_value <= 0.0 => Err(bad("discountValue", "a flat coupon needs a value above 0")),
         _ if c.end_date <= c.start_date => Err(bad("endDate", "must be after startDate")),
         _ => Ok(()),
     }
 }
 
-async fn create(State(st): State<Shared>, Auth(u): Auth, JsonBody(mut b): JsonBody<CouponBody>) -> ApiResult {
+async fn create(
+    State(st): State<Shared>,
+    Auth(u): Auth,
+    JsonBody(mut b): JsonBody<CouponBody>,
+) -> ApiResult {
     if !matches!(u.role, Role::Seller | Role::Admin) {
         return Err(forbidden("only sellers and admins can create coupons"));
     }
     check(&mut b)?;
     let code = code(&validate::required("code", b.code.as_ref(), 40)?)?;
-    let kind = b.kind.ok_or_else(|| bad("type", "is required (percentage, flat, bogo, tiered, free-shipping)"))?;
+    let kind = b.kind.ok_or_else(|| {
+        bad(
+            "type",
+            "is required (percentage, flat, bogo, tiered, free-shipping)",
+        )
+    })?;
     let value = match (kind, b.discount_value) {
         (_, Some(v)) => v,
         (CouponType::FreeShipping | CouponType::Bogo | CouponType::Tiered, None) => 0.0,
@@ -142,10 +171,14 @@ async fn create(State(st): State<Shared>, Auth(u): Auth, JsonBody(mut b): JsonBo
     if let Some(sh) = &shop_id
         && !s.owns_shop(&u, sh)
     {
-        return Err(forbidden("sellers can only create coupons for their own shop"));
+        return Err(forbidden(
+            "sellers can only create coupons for their own shop",
+        ));
     }
     if s.coupons.iter().any(|c| c.code == code) {
-        return Err(conflict(format!("code: coupon code '{code}' is already taken")));
+        return Err(conflict(format!(
+            "code: coupon code '{code}' is already taken"
+        )));
     }
     let start = b.start_date.unwrap_or(now);
     let c = Coupon {
@@ -189,7 +222,9 @@ fn owned_index(s: &Store, u: &User, key: &str) -> Result<usize, ApiError> {
         None => u.role == Role::Admin,
     };
     if !ok {
-        return Err(forbidden("only the coupon's shop owner or an admin can change it"));
+        return Err(forbidden(
+            "only the coupon's shop owner or an admin can change it",
+        ));
     }
     Ok(i)
 }
@@ -205,9 +240,14 @@ async fn update(
     let mut s = st.lock();
     let i = owned_index(&s, &u, &key)?;
     if let Some(nc) = &new_code
-        && s.coupons.iter().enumerate().any(|(j, c)| &c.code == nc && j != i)
+        && s.coupons
+            .iter()
+            .enumerate()
+            .any(|(j, c)| &c.code == nc && j != i)
     {
-        return Err(conflict(format!("code: coupon code '{nc}' is already taken")));
+        return Err(conflict(format!(
+            "code: coupon code '{nc}' is already taken"
+        )));
     }
     let mut c = s.coupons[i].clone();
     if let Some(v) = new_code {
@@ -223,7 +263,26 @@ async fn update(
         c.usage_limit_per_user = b.usage_limit_per_user;
     }
     macro_rules! set { ($($f:ident),*) => { $(if let Some(v) = b.$f { c.$f = v; })* } }
-    set!(name, description, kind, discount_value, min_purchase_amount, min_quantity, applicability, applicable_categories, applicable_products, start_date, end_date, status, first_order_only, new_users_only, can_combine_with_other_coupons, auto_apply, is_public, is_featured);
+    set!(
+        name,
+        description,
+        kind,
+        discount_value,
+        min_purchase_amount,
+        min_quantity,
+        applicability,
+        applicable_categories,
+        applicable_products,
+        start_date,
+        end_date,
+        status,
+        first_order_only,
+        new_users_only,
+        can_combine_with_other_coupons,
+        auto_apply,
+        is_public,
+        is_featured
+    );
     check_coupon(&c)?;
     c.updated_at = Ts::now();
     s.coupons[i] = c.clone();
@@ -259,7 +318,11 @@ struct ValidateItem {
 
 async fn validate_code(State(st): State<Shared>, JsonBody(b): JsonBody<ValidateBody>) -> ApiResult {
     let code = code(&validate::required("code", b.code.as_ref(), 40)?)?;
-    let total = validate::money("cartTotal", b.cart_total.ok_or_else(|| bad("cartTotal", "is required"))?)?;
+    let total = validate::money(
+        "cartTotal",
+        b.cart_total
+            .ok_or_else(|| bad("cartTotal", "is required"))?,
+    )?;
     for (i, it) in b.items.iter().enumerate() {
         if let Some(p) = it.price {
             validate::money(&format!("items[{i}].price"), p)?;
@@ -270,7 +333,9 @@ async fn validate_code(State(st): State<Shared>, JsonBody(b): JsonBody<ValidateB
     }
     let s = st.lock();
     let Some(c) = s.coupons.iter().find(|c| c.code == code) else {
-        return ok(json!({ "valid": false, "discount": 0, "message": format!("coupon {code} not found") }));
+        return ok(
+            json!({ "valid": false, "discount": 0, "message": format!("coupon {code} not found") }),
+        );
     };
     match pricing::coupon_discount(c, total, Ts::now()) {
         Ok((d, free)) => ok(json!({

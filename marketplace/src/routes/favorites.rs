@@ -18,7 +18,12 @@ fn item(s: &Store, f: &Favorite) -> Value {
 
 async fn list(State(st): State<Shared>, Auth(u): Auth) -> ApiResult {
     let s = st.lock();
-    let v: Vec<Value> = s.favorites.iter().filter(|f| f.user_id == u.id).map(|f| item(&s, f)).collect();
+    let v: Vec<Value> = s
+        .favorites
+        .iter()
+        .filter(|f| f.user_id == u.id)
+        .map(|f| item(&s, f))
+        .collect();
     ok(v)
 }
 
@@ -33,10 +38,20 @@ async fn add(State(st): State<Shared>, Auth(u): Auth, JsonBody(b): JsonBody<AddB
     let key = validate::required("productId", b.product_id.as_ref(), 100)?;
     let mut s = st.lock();
     let pid = lookup(&s.products, &key, "productId: product")?.id.clone();
-    if s.favorites.iter().any(|f| f.user_id == u.id && f.product_id == pid) {
-        return Err(conflict(format!("productId: product '{pid}' is already a favorite")));
+    if s.favorites
+        .iter()
+        .any(|f| f.user_id == u.id && f.product_id == pid)
+    {
+        return Err(conflict(format!(
+            "productId: product '{pid}' is already a favorite"
+        )));
     }
-    let f = Favorite { id: s.next_id("fav"), user_id: u.id.clone(), product_id: pid, added_at: Ts::now() };
+    let f = Favorite {
+        id: s.next_id("fav"),
+        user_id: u.id.clone(),
+        product_id: pid,
+        added_at: Ts::now(),
+    };
     s.favorites.push(f.clone());
     created(item(&s, &f))
 }
@@ -49,14 +64,20 @@ async fn count(State(st): State<Shared>, Auth(u): Auth) -> ApiResult {
 async fn check(State(st): State<Shared>, Auth(u): Auth, Path(product): Path<String>) -> ApiResult {
     let s = st.lock();
     let pid = lookup(&s.products, &product, "product")?.id.clone();
-    let f = s.favorites.iter().find(|f| f.user_id == u.id && f.product_id == pid);
+    let f = s
+        .favorites
+        .iter()
+        .find(|f| f.user_id == u.id && f.product_id == pid);
     ok(json!({ "isFavorited": f.is_some(), "favoriteId": f.map(|f| f.id.clone()) }))
 }
 
 /// Keyed by favorite id; a product id of one of the caller's favorites also works.
 async fn remove(State(st): State<Shared>, Auth(u): Auth, Path(id): Path<String>) -> ApiResult {
     let mut s = st.lock();
-    let pos = s.favorites.iter().position(|f| f.user_id == u.id && (f.id == id || f.product_id == id));
+    let pos = s
+        .favorites
+        .iter()
+        .position(|f| f.user_id == u.id && (f.id == id || f.product_id == id));
     match pos {
         Some(i) => {
             let f = s.favorites.remove(i);

@@ -6,7 +6,10 @@ pub fn routes() -> Router<Shared> {
     Router::new()
         .route("/api/admin/hero-slides", get(list).post(create))
         .route("/api/admin/hero-slides/reorder", post(reorder))
-        .route("/api/admin/hero-slides/{id}", get(show).patch(update).delete(remove))
+        .route(
+            "/api/admin/hero-slides/{id}",
+            get(show).patch(update).delete(remove),
+        )
 }
 
 async fn list(State(st): State<Shared>, a: Auth, q: Params) -> ApiResult {
@@ -99,11 +102,24 @@ async fn create(State(st): State<Shared>, a: Auth, JsonBody(b): JsonBody<SlideBo
     created(json!({ "slide": x }))
 }
 
-async fn update(State(st): State<Shared>, a: Auth, Path(id): Path<String>, JsonBody(b): JsonBody<SlideBody>) -> ApiResult {
+async fn update(
+    State(st): State<Shared>,
+    a: Auth,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<SlideBody>,
+) -> ApiResult {
     a.admin()?;
     check(&b)?;
-    let title = b.title.as_deref().map(|x| validate::text("title", x, 200)).transpose()?;
-    let image = b.image.as_deref().map(|x| validate::text("image", x, 2000)).transpose()?;
+    let title = b
+        .title
+        .as_deref()
+        .map(|x| validate::text("title", x, 200))
+        .transpose()?;
+    let image = b
+        .image
+        .as_deref()
+        .map(|x| validate::text("image", x, 2000))
+        .transpose()?;
     let mut s = st.lock();
     let x = lookup_mut(&mut s.slides, &id, "hero slide")?;
     let mut n = x.clone();
@@ -116,7 +132,15 @@ async fn update(State(st): State<Shared>, a: Auth, Path(id): Path<String>, JsonB
     macro_rules! set { ($($f:ident),*) => { $(if let Some(v) = b.$f { n.$f = v; })* } }
     set!(cta_text, cta_link, cta_target, order, is_active);
     macro_rules! set_opt { ($($f:ident),*) => { $(if b.$f.is_some() { n.$f = b.$f; })* } }
-    set_opt!(subtitle, description, mobile_image, start_date, end_date, background_color, text_color);
+    set_opt!(
+        subtitle,
+        description,
+        mobile_image,
+        start_date,
+        end_date,
+        background_color,
+        text_color
+    );
     check_window(&n)?;
     n.updated_at = Ts::now();
     *x = n.clone();
@@ -143,7 +167,11 @@ struct ReorderItem {
     order: u32,
 }
 
-async fn reorder(State(st): State<Shared>, a: Auth, JsonBody(b): JsonBody<ReorderBody>) -> ApiResult {
+async fn reorder(
+    State(st): State<Shared>,
+    a: Auth,
+    JsonBody(b): JsonBody<ReorderBody>,
+) -> ApiResult {
     a.admin()?;
     let items = b.slides.ok_or_else(|| bad("slides", "is required"))?;
     for (i, it) in items.iter().enumerate() {

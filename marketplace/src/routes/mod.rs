@@ -23,7 +23,9 @@ use axum::routing::get;
 
 /// What every route module needs.
 mod prelude {
-    pub(crate) use crate::error::{ApiError, ApiResult, bad, conflict, created, forbidden, not_found, ok};
+    pub(crate) use crate::error::{
+        ApiError, ApiResult, bad, conflict, created, forbidden, not_found, ok,
+    };
     pub(crate) use crate::extract::{Auth, Empty, JsonBody, MaybeAuth, Params};
     pub(crate) use crate::listing::{contains, page, sort};
     pub(crate) use crate::models::*;

@@ -31,7 +31,10 @@ async fn list(State(st): State<Shared>, Auth(u): Auth, q: Params) -> ApiResult {
         .iter()
         .filter(|o| visible(&s, &u, o))
         .filter(|o| status.is_none_or(|x| o.status == x))
-        .filter(|o| q.str("shopId").is_none_or(|x| o.items.iter().any(|i| i.shop_id == x)))
+        .filter(|o| {
+            q.str("shopId")
+                .is_none_or(|x| o.items.iter().any(|i| i.shop_id == x))
+        })
         .filter(|o| q.str("customerId").is_none_or(|x| o.customer_id == x))
         .filter(|o| q.str("paymentStatus").is_none_or(|x| o.payment_status == x))
         .collect();
@@ -79,13 +82,24 @@ struct OrderBody {
 }
 
 fn check_address(field: &str, a: &PostalAddress) -> Result<(), ApiError> {
-    for (k, v) in [("name", &a.name), ("line1", &a.line1), ("city", &a.city), ("state", &a.state), ("pincode", &a.pincode), ("country", &a.country)] {
+    for (k, v) in [
+        ("name", &a.name),
+        ("line1", &a.line1),
+        ("city", &a.city),
+        ("state", &a.state),
+        ("pincode", &a.pincode),
+        ("country", &a.country),
+    ] {
         validate::text(&format!("{field}.{k}"), v, 200)?;
     }
     Ok(())
 }
 
-async fn create(State(st): State<Shared>, Auth(u): Auth, JsonBody(b): JsonBody<OrderBody>) -> ApiResult {
+async fn create(
+    State(st): State<Shared>,
+    Auth(u): Auth,
+    JsonBody(b): JsonBody<OrderBody>,
+) -> ApiResult {
     let items = b.items.ok_or_else(|| bad("items", "is required"))?;
     if items.is_empty() || items.len() > 100 {
         return Err(bad("items", "must have from 1 to 100 items"));
@@ -93,13 +107,20 @@ async fn create(State(st): State<Shared>, Auth(u): Auth, JsonBody(b): JsonBody<O
     for (i, it) in items.iter().enumerate() {
         validate::quantity(&format!("items[{i}].quantity"), it.quantity)?;
     }
-    let ship = b.shipping_address.ok_or_else(|| bad("shippingAddress", "is required"))?;
+    let ship = b
+        .shipping_address
+        .ok_or_else(|| bad("shippingAddress", "is required"))?;
     check_address("shippingAddress", &ship)?;
     if let Some(a) = &b.billing_address {
         check_address("billingAddress", a)?;
     }
     let notes = validate::optional("customerNotes", b.customer_notes.as_ref(), 2000)?;
-    let code = b.coupon_code.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_uppercase);
+    let code = b
+        .coupon_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_uppercase);
     let now = Ts::now();
     let mut s = st.lock();
 
@@ -128,14 +149,23 @@ async fn create(State(st): State<Shared>, Auth(u): Auth, JsonBody(b): JsonBody<O
     }
     for (pid, _, qty, stock) in &wanted {
         if qty > stock {
-            return Err(bad("items", format!("insufficient stock for product '{pid}': {stock} available, {qty} requested")));
+            return Err(bad(
+                "items",
+                format!(
+                    "insufficient stock for product '{pid}': {stock} available, {qty} requested"
+                ),
+            ));
         }
     }
     let subtotal: f64 = lines.iter().map(|l| l.total).sum();
     let (discount, free) = match &code {
         None => (0.0, false),
         Some(c) => {
-            let coupon = s.coupons.iter().find(|x| &x.code == c).ok_or_else(|| not_found("couponCode: coupon", c))?;
+            let coupon = s
+                .coupons
+                .iter()
+                .find(|x| &x.code == c)
+                .ok_or_else(|| not_found("couponCode: coupon", c))?;
             pricing::coupon_discount(coupon, subtotal, now).map_err(|e| bad("couponCode", e))?
         }
     };
@@ -145,7 +175,11 @@ async fn create(State(st): State<Shared>, Auth(u): Auth, JsonBody(b): JsonBody<O
         if let Some(p) = s.products.iter_mut().find(|p| &p.id == pid) {
             p.stock_count -= qty;
             p.sales_count += qty;
-            if let Some(v) = p.variants.iter_mut().find(|v| Some(&v.name) == variant.as_ref()) {
+            if let Some(v) = p
+                .variants
+                .iter_mut()
+                .find(|v| Some(&v.name) == variant.as_ref())
+            {
                 v.stock = v.stock.map(|n| n.saturating_sub(*qty));
             }
             if p.stock_count == 0 && p.status == ProductStatus::Published {
@@ -184,7 +218,12 @@ async fn create(State(st): State<Shared>, Auth(u): Auth, JsonBody(b): JsonBody<O
         cancelled_at: None,
         customer_notes: notes,
         internal_notes: None,
-        status_history: vec![StatusChange { status: OrderStatus::Pending, at: now, by: u.id.clone(), notes: None }],
+        status_history: vec![StatusChange {
+            status: OrderStatus::Pending,
+            at: now,
+            by: u.id.clone(),
+            notes: None,
+        }],
         created_at: now,
         updated_at: now,
     };
@@ -209,19 +248,40 @@ fn allowed(from: OrderStatus, to: OrderStatus) -> bool {
 }
 
 fn name(s: OrderStatus) -> String {
-    serde_json::to_value(s).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+    serde_json::to_value(s)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
 }
 
 /// Applies a transition and its side effects (timestamps, payment status, stock on cancel).
-fn transition(s: &mut Store, id: &str, to: OrderStatus, by: &str, notes: Option<String>) -> Result<Order, ApiError> {
+fn transition(
+    s: &mut Store,
+    id: &str,
+    to: OrderStatus,
+    by: &str,
+    notes: Option<String>,
+) -> Result<Order, ApiError> {
     let now = Ts::now();
     let o = lookup_mut(&mut s.orders, id, "order")?;
     if !allowed(o.status, to) {
-        return Err(bad("status", format!("cannot move an order from {} to {}", name(o.status), name(to))));
+        return Err(bad(
+            "status",
+            format!(
+                "cannot move an order from {} to {}",
+                name(o.status),
+                name(to)
+            ),
+        ));
     }
     o.status = to;
     o.updated_at = now;
-    o.status_history.push(StatusChange { status: to, at: now, by: by.to_string(), notes: notes.clone() });
+    o.status_history.push(StatusChange {
+        status: to,
+        at: now,
+        by: by.to_string(),
+        notes: notes.clone(),
+    });
     if notes.is_some() {
         o.internal_notes = notes;
     }
@@ -241,7 +301,11 @@ fn transition(s: &mut Store, id: &str, to: OrderStatus, by: &str, notes: Option<
             if let Some(p) = s.products.iter_mut().find(|p| p.id == it.product_id) {
                 p.stock_count = p.stock_count.saturating_add(it.quantity);
                 p.sales_count = p.sales_count.saturating_sub(it.quantity);
-                if let Some(v) = p.variants.iter_mut().find(|v| Some(&v.name) == it.variant.as_ref()) {
+                if let Some(v) = p
+                    .variants
+                    .iter_mut()
+                    .find(|v| Some(&v.name) == it.variant.as_ref())
+                {
                     v.stock = v.stock.map(|n| n.saturating_add(it.quantity));
                 }
                 if p.status == ProductStatus::OutOfStock {
@@ -267,7 +331,11 @@ async fn update(
     Path(id): Path<String>,
     JsonBody(b): JsonBody<PatchBody>,
 ) -> ApiResult {
-    let notes = validate::optional("notes", b.notes.as_ref().or(b.internal_notes.as_ref()), 2000)?;
+    let notes = validate::optional(
+        "notes",
+        b.notes.as_ref().or(b.internal_notes.as_ref()),
+        2000,
+    )?;
     let mut s = st.lock();
     let o = get_visible(&s, &u, &id)?;
     let seller = manages(&s, &u, o);
@@ -277,11 +345,19 @@ async fn update(
             if !seller && to != OrderStatus::Cancelled {
                 return Err(forbidden("customers can only cancel their orders"));
             }
-            ok(transition(&mut s, &oid, to, &u.id, if seller { notes } else { None })?)
+            ok(transition(
+                &mut s,
+                &oid,
+                to,
+                &u.id,
+                if seller { notes } else { None },
+            )?)
         }
         None => {
             if !seller {
-                return Err(forbidden("only the shop's seller or an admin can edit an order"));
+                return Err(forbidden(
+                    "only the shop's seller or an admin can edit an order",
+                ));
             }
             let o = lookup_mut(&mut s.orders, &oid, "order")?;
             if notes.is_some() {
@@ -293,10 +369,21 @@ async fn update(
     }
 }
 
-async fn cancel(State(st): State<Shared>, Auth(u): Auth, Path(id): Path<String>, JsonBody(_): JsonBody<Empty>) -> ApiResult {
+async fn cancel(
+    State(st): State<Shared>,
+    Auth(u): Auth,
+    Path(id): Path<String>,
+    JsonBody(_): JsonBody<Empty>,
+) -> ApiResult {
     let mut s = st.lock();
     let oid = get_visible(&s, &u, &id)?.id.clone();
-    ok(transition(&mut s, &oid, OrderStatus::Cancelled, &u.id, None)?)
+    ok(transition(
+        &mut s,
+        &oid,
+        OrderStatus::Cancelled,
+        &u.id,
+        None,
+    )?)
 }
 
 #[derive(Deserialize)]
@@ -319,7 +406,9 @@ async fn ship(
     let mut s = st.lock();
     let o = get_visible(&s, &u, &id)?;
     if !manages(&s, &u, o) {
-        return Err(forbidden("only the shop's seller or an admin can ship an order"));
+        return Err(forbidden(
+            "only the shop's seller or an admin can ship an order",
+        ));
     }
     let oid = o.id.clone();
     // The shipment call may skip `processing`: confirmed → shipped is allowed here.
@@ -328,7 +417,13 @@ async fn ship(
     }
     let status = lookup(&s.orders, &oid, "order")?.status;
     if status != OrderStatus::Processing {
-        return Err(bad("status", format!("only confirmed or processing orders can be shipped (order is {})", name(status))));
+        return Err(bad(
+            "status",
+            format!(
+                "only confirmed or processing orders can be shipped (order is {})",
+                name(status)
+            ),
+        ));
     }
     transition(&mut s, &oid, OrderStatus::Shipped, &u.id, None)?;
     let o = lookup_mut(&mut s.orders, &oid, "order")?;
@@ -343,7 +438,9 @@ async fn track(State(st): State<Shared>, Auth(u): Auth, Path(id): Path<String>) 
     let o = get_visible(&s, &u, &id)?;
     let status = match (o.status, &o.tracking_number) {
         (OrderStatus::Shipped, Some(_)) => "in_transit".to_string(),
-        (OrderStatus::Pending | OrderStatus::Confirmed | OrderStatus::Processing, None) => "pending_shipment".to_string(),
+        (OrderStatus::Pending | OrderStatus::Confirmed | OrderStatus::Processing, None) => {
+            "pending_shipment".to_string()
+        }
         (st, _) => name(st),
     };
     ok(json!({

@@ -5,7 +5,10 @@ use super::prelude::*;
 pub fn routes() -> Router<Shared> {
     Router::new()
         .route("/api/products", get(list).post(create))
-        .route("/api/products/{key}", get(show).patch(update).delete(remove))
+        .route(
+            "/api/products/{key}",
+            get(show).patch(update).delete(remove),
+        )
         .route("/api/products/{key}/similar", get(similar))
 }
 
@@ -32,8 +35,15 @@ async fn list(State(st): State<Shared>, MaybeAuth(u): MaybeAuth, q: Params) -> A
         .products
         .iter()
         .filter(|p| match status {
-            Some(st) => p.status == st && (st == ProductStatus::Published || can_see_unpublished(&s, u.as_ref(), &p.shop_id)),
-            None => p.status == ProductStatus::Published || can_see_unpublished(&s, u.as_ref(), &p.shop_id),
+            Some(st) => {
+                p.status == st
+                    && (st == ProductStatus::Published
+                        || can_see_unpublished(&s, u.as_ref(), &p.shop_id))
+            }
+            None => {
+                p.status == ProductStatus::Published
+                    || can_see_unpublished(&s, u.as_ref(), &p.shop_id)
+            }
         })
         .filter(|p| q.str("shopId").is_none_or(|x| p.shop_id == x))
         .filter(|p| cats.as_ref().is_none_or(|c| c.contains(&p.category_id)))
@@ -64,7 +74,11 @@ async fn list(State(st): State<Shared>, MaybeAuth(u): MaybeAuth, q: Params) -> A
     ok(page(v, pg, limit))
 }
 
-async fn show(State(st): State<Shared>, MaybeAuth(u): MaybeAuth, Path(key): Path<String>) -> ApiResult {
+async fn show(
+    State(st): State<Shared>,
+    MaybeAuth(u): MaybeAuth,
+    Path(key): Path<String>,
+) -> ApiResult {
     let mut s = st.lock();
     let p = lookup(&s.products, &key, "product")?;
     if p.status != ProductStatus::Published
@@ -85,7 +99,9 @@ async fn similar(State(st): State<Shared>, Path(key): Path<String>, q: Params) -
     let mut v: Vec<&Product> = s
         .products
         .iter()
-        .filter(|o| o.id != p.id && o.category_id == p.category_id && o.status == ProductStatus::Published)
+        .filter(|o| {
+            o.id != p.id && o.category_id == p.category_id && o.status == ProductStatus::Published
+        })
         .collect();
     sort(&mut v, true, |o| o.rating);
     v.truncate(limit);
@@ -111,7 +127,7 @@ struct ProductBody {
     images: Option<Vec<String>>,
     variants: Option<Vec<Variant>>,
     specifications: Option<Vec<Spec>>,
-    dimensions: Option<Value>,
+    dimensions: Option<Dimensions>,
     shipping_class: Option<String>,
     tags: Option<Vec<String>>,
     is_returnable: Option<bool>,
@@ -171,8 +187,22 @@ fn check(b: &mut ProductBody) -> Result<(), ApiError> {
             validate::text(&format!("specifications[{i}].name"), &v.name, 200)?;
         }
     }
-    if let Some(d) = b.dimensions.as_ref().filter(|d| !d.is_null()) {
-        validate::object("dimensions", d)?;
+    if let Some(d) = &b.dimensions {
+        for (k, v) in [
+            ("length", d.length),
+            ("width", d.width),
+            ("height", d.height),
+            ("weight", d.weight),
+        ] {
+            if let Some(v) = v
+                && (!v.is_finite() || !(0.0..=1_000_000.0).contains(&v))
+            {
+                return Err(bad(
+                    &format!("dimensions.{k}"),
+                    "must be a number from 0 to 1000000",
+                ));
+            }
+        }
     }
     if let Some(w) = b.warranty.as_ref().filter(|d| !d.is_null()) {
         validate::string_or_object("warranty", w)?;
@@ -186,7 +216,11 @@ fn category_id(s: &Store, key: &str) -> Result<String, ApiError> {
         .ok_or_else(|| not_found("categoryId: category", key))
 }
 
-async fn create(State(st): State<Shared>, Auth(u): Auth, JsonBody(mut b): JsonBody<ProductBody>) -> ApiResult {
+async fn create(
+    State(st): State<Shared>,
+    Auth(u): Auth,
+    JsonBody(mut b): JsonBody<ProductBody>,
+) -> ApiResult {
     if !matches!(u.role, Role::Seller | Role::Admin) {
         return Err(forbidden("only sellers and admins can create products"));
     }
@@ -206,7 +240,9 @@ async fn create(State(st): State<Shared>, Auth(u): Auth, JsonBody(mut b): JsonBo
     }
     let category_id = category_id(&s, &cat_key)?;
     if find(&s.products, &slug).is_some() {
-        return Err(conflict(format!("slug: product slug '{slug}' is already taken")));
+        return Err(conflict(format!(
+            "slug: product slug '{slug}' is already taken"
+        )));
     }
     let now = Ts::now();
     let p = Product {
@@ -227,7 +263,7 @@ async fn create(State(st): State<Shared>, Auth(u): Auth, JsonBody(mut b): JsonBo
         images: b.images.unwrap_or_default(),
         variants: b.variants.unwrap_or_default(),
         specifications: b.specifications.unwrap_or_default(),
-        dimensions: b.dimensions.filter(|d| !d.is_null()),
+        dimensions: b.dimensions,
         shipping_class: b.shipping_class,
         tags: b.tags.unwrap_or_default(),
         is_returnable: b.is_returnable.unwrap_or(true),
@@ -258,26 +294,42 @@ async fn update(
     JsonBody(mut b): JsonBody<ProductBody>,
 ) -> ApiResult {
     check(&mut b)?;
-    let name = b.name.as_deref().map(|n| validate::text("name", n, 200)).transpose()?;
-    let slug = b.slug.as_deref().map(|x| validate::slug("slug", x)).transpose()?;
+    let name = b
+        .name
+        .as_deref()
+        .map(|n| validate::text("name", n, 200))
+        .transpose()?;
+    let slug = b
+        .slug
+        .as_deref()
+        .map(|x| validate::slug("slug", x))
+        .transpose()?;
     let mut s = st.lock();
     let (id, shop_id) = {
         let p = lookup(&s.products, &key, "product")?;
         (p.id.clone(), p.shop_id.clone())
     };
     if !s.owns_shop(&u, &shop_id) {
-        return Err(forbidden("only the shop's owner or an admin can update this product"));
+        return Err(forbidden(
+            "only the shop's owner or an admin can update this product",
+        ));
     }
     if let Some(x) = &b.shop_id
         && find(&s.shops, x).map(|i| &s.shops[i].id) != Some(&shop_id)
     {
         return Err(bad("shopId", "a product cannot move to another shop"));
     }
-    let category = b.category_id.as_deref().map(|c| category_id(&s, c)).transpose()?;
+    let category = b
+        .category_id
+        .as_deref()
+        .map(|c| category_id(&s, c))
+        .transpose()?;
     if let Some(sl) = &slug
         && s.products.iter().any(|p| &p.slug == sl && p.id != id)
     {
-        return Err(conflict(format!("slug: product slug '{sl}' is already taken")));
+        return Err(conflict(format!(
+            "slug: product slug '{sl}' is already taken"
+        )));
     }
     let p = lookup_mut(&mut s.products, &id, "product")?;
     if let Some(v) = name {
@@ -292,16 +344,38 @@ async fn update(
     if let Some(v) = b.original_price {
         p.original_price = Some(v);
     }
-    if let Some(d) = b.dimensions.filter(|d| !d.is_null()) {
-        p.dimensions = Some(d);
+    if b.dimensions.is_some() {
+        p.dimensions = b.dimensions;
     }
     if let Some(w) = b.warranty.filter(|d| !d.is_null()) {
         p.warranty = Some(w);
     }
     macro_rules! set { ($($f:ident),*) => { $(if let Some(v) = b.$f { p.$f = v; })* } }
-    set!(description, price, stock_count, low_stock_threshold, condition, images, variants, specifications, tags, is_returnable, return_window_days, status, is_featured, show_on_homepage);
+    set!(
+        description,
+        price,
+        stock_count,
+        low_stock_threshold,
+        condition,
+        images,
+        variants,
+        specifications,
+        tags,
+        is_returnable,
+        return_window_days,
+        status,
+        is_featured,
+        show_on_homepage
+    );
     macro_rules! set_opt { ($($f:ident),*) => { $(if b.$f.is_some() { p.$f = b.$f; })* } }
-    set_opt!(sku, brand, country_of_origin, shipping_class, meta_title, meta_description);
+    set_opt!(
+        sku,
+        brand,
+        country_of_origin,
+        shipping_class,
+        meta_title,
+        meta_description
+    );
     // Restocking an automatically sold-out product puts it back on sale.
     if b.status.is_none() && p.status == ProductStatus::OutOfStock && p.stock_count > 0 {
         p.status = ProductStatus::Published;
@@ -317,7 +391,9 @@ async fn remove(State(st): State<Shared>, Auth(u): Auth, Path(key): Path<String>
     let p = lookup(&s.products, &key, "product")?;
     let (id, shop) = (p.id.clone(), p.shop_id.clone());
     if !s.owns_shop(&u, &shop) {
-        return Err(forbidden("only the shop's owner or an admin can delete this product"));
+        return Err(forbidden(
+            "only the shop's owner or an admin can delete this product",
+        ));
     }
     s.products.retain(|p| p.id != id);
     s.favorites.retain(|f| f.product_id != id);

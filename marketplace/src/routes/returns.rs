@@ -28,7 +28,9 @@ fn visible(s: &Store, u: &User, r: &ReturnRequest) -> bool {
 fn manageable<'a>(s: &'a Store, u: &User, id: &str) -> Result<&'a ReturnRequest, ApiError> {
     let r = lookup(&s.returns, id, "return")?;
     if !s.owns_shop(u, &r.shop_id) {
-        return Err(forbidden("only the shop's seller or an admin can manage this return"));
+        return Err(forbidden(
+            "only the shop's seller or an admin can manage this return",
+        ));
     }
     Ok(r)
 }
@@ -114,7 +116,11 @@ struct CreateBody {
     media: Option<Vec<String>>,
 }
 
-async fn create(State(st): State<Shared>, Auth(u): Auth, JsonBody(b): JsonBody<CreateBody>) -> ApiResult {
+async fn create(
+    State(st): State<Shared>,
+    Auth(u): Auth,
+    JsonBody(b): JsonBody<CreateBody>,
+) -> ApiResult {
     let oid = validate::required("orderId", b.order_id.as_ref(), 100)?;
     let reason = b.reason.ok_or_else(|| bad("reason", "is required"))?;
     let description = validate::required("description", b.description.as_ref(), 5000)?;
@@ -122,10 +128,15 @@ async fn create(State(st): State<Shared>, Auth(u): Auth, JsonBody(b): JsonBody<C
     let mut s = st.lock();
     let o = lookup(&s.orders, &oid, "orderId: order")?;
     if o.customer_id != u.id {
-        return Err(forbidden("orderId: returns can only be requested for your own orders"));
+        return Err(forbidden(
+            "orderId: returns can only be requested for your own orders",
+        ));
     }
     if matches!(o.status, OrderStatus::Cancelled | OrderStatus::Refunded) {
-        return Err(bad("orderId", format!("a {} order cannot be returned", name(o.status))));
+        return Err(bad(
+            "orderId",
+            format!("a {} order cannot be returned", name(o.status)),
+        ));
     }
     let item = match b.order_item_id.as_deref() {
         Some(k) => o
@@ -136,8 +147,12 @@ async fn create(State(st): State<Shared>, Auth(u): Auth, JsonBody(b): JsonBody<C
         None => &o.items[0],
     };
     let (order_id, item_id, shop_id) = (o.id.clone(), item.id.clone(), item.shop_id.clone());
-    if s.returns.iter().any(|r| r.order_id == order_id && r.order_item_id == item_id && r.status != ReturnStatus::Rejected) {
-        return Err(conflict("orderItemId: a return for this item is already open"));
+    if s.returns.iter().any(|r| {
+        r.order_id == order_id && r.order_item_id == item_id && r.status != ReturnStatus::Rejected
+    }) {
+        return Err(conflict(
+            "orderItemId: a return for this item is already open",
+        ));
     }
     let now = Ts::now();
     let r = ReturnRequest {
@@ -178,8 +193,19 @@ fn transition(r: &mut ReturnRequest, to: ReturnStatus, admin: bool) -> Result<()
         _ => false,
     };
     if !ok {
-        let who = if admin { "" } else { " (admin overrides need an admin)" };
-        return Err(bad("status", format!("cannot move a return from {} to {}{who}", name(r.status), name(to))));
+        let who = if admin {
+            ""
+        } else {
+            " (admin overrides need an admin)"
+        };
+        return Err(bad(
+            "status",
+            format!(
+                "cannot move a return from {} to {}{who}",
+                name(r.status),
+                name(to)
+            ),
+        ));
     }
     r.status = to;
     r.updated_at = Ts::now();
@@ -201,7 +227,12 @@ struct PatchBody {
     requires_admin_intervention: Option<bool>,
 }
 
-async fn update(State(st): State<Shared>, a: Auth, Path(id): Path<String>, JsonBody(b): JsonBody<PatchBody>) -> ApiResult {
+async fn update(
+    State(st): State<Shared>,
+    a: Auth,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<PatchBody>,
+) -> ApiResult {
     let admin_notes = validate::optional("adminNotes", b.admin_notes.as_ref(), 5000)?;
     let seller_notes = validate::optional("sellerNotes", b.seller_notes.as_ref(), 5000)?;
     if b.status == Some(ReturnStatus::RefundProcessed) {
@@ -227,7 +258,11 @@ async fn update(State(st): State<Shared>, a: Auth, Path(id): Path<String>, JsonB
     }
     // Sellers' notes go to sellerNotes whatever they call them; adminNotes is the admin's.
     if let Some(n) = admin_notes {
-        if admin { next.admin_notes = Some(n) } else { next.seller_notes = Some(n) }
+        if admin {
+            next.admin_notes = Some(n)
+        } else {
+            next.seller_notes = Some(n)
+        }
     }
     if seller_notes.is_some() {
         next.seller_notes = seller_notes;
@@ -246,17 +281,36 @@ struct ApproveBody {
     notes: Option<String>,
 }
 
-async fn approve(State(st): State<Shared>, a: Auth, Path(id): Path<String>, JsonBody(b): JsonBody<ApproveBody>) -> ApiResult {
-    let approved = b.approved.ok_or_else(|| bad("approved", "is required (true or false)"))?;
+async fn approve(
+    State(st): State<Shared>,
+    a: Auth,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<ApproveBody>,
+) -> ApiResult {
+    let approved = b
+        .approved
+        .ok_or_else(|| bad("approved", "is required (true or false)"))?;
     let notes = validate::optional("notes", b.notes.as_ref(), 5000)?;
     let mut s = st.lock();
     let rid = manageable(&s, &a.0, &id)?.id.clone();
     let admin = a.is_admin();
     let r = lookup_mut(&mut s.returns, &rid, "return")?;
     let mut next = r.clone();
-    transition(&mut next, if approved { ReturnStatus::Approved } else { ReturnStatus::Rejected }, admin)?;
+    transition(
+        &mut next,
+        if approved {
+            ReturnStatus::Approved
+        } else {
+            ReturnStatus::Rejected
+        },
+        admin,
+    )?;
     if notes.is_some() {
-        if admin { next.admin_notes = notes } else { next.seller_notes = notes }
+        if admin {
+            next.admin_notes = notes
+        } else {
+            next.seller_notes = notes
+        }
     }
     *r = next.clone();
     ok(next)
@@ -271,18 +325,33 @@ struct RefundBody {
 }
 
 fn order_total(s: &Store, r: &ReturnRequest) -> f64 {
-    s.orders.iter().find(|o| o.id == r.order_id).map_or(0.0, |o| o.total)
+    s.orders
+        .iter()
+        .find(|o| o.id == r.order_id)
+        .map_or(0.0, |o| o.total)
 }
 
-async fn refund(State(st): State<Shared>, a: Auth, Path(id): Path<String>, JsonBody(b): JsonBody<RefundBody>) -> ApiResult {
-    let amount = validate::positive_money("refundAmount", b.refund_amount.ok_or_else(|| bad("refundAmount", "is required"))?)?;
+async fn refund(
+    State(st): State<Shared>,
+    a: Auth,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<RefundBody>,
+) -> ApiResult {
+    let amount = validate::positive_money(
+        "refundAmount",
+        b.refund_amount
+            .ok_or_else(|| bad("refundAmount", "is required"))?,
+    )?;
     let method = validate::required("refundMethod", b.refund_method.as_ref(), 100)?;
     let txn = validate::optional("refundTransactionId", b.refund_transaction_id.as_ref(), 200)?;
     let mut s = st.lock();
     let r = manageable(&s, &a.0, &id)?;
     let max = order_total(&s, r);
     if amount > max {
-        return Err(bad("refundAmount", format!("must not exceed the order total {max}")));
+        return Err(bad(
+            "refundAmount",
+            format!("must not exceed the order total {max}"),
+        ));
     }
     let rid = r.id.clone();
     let admin = a.is_admin();
@@ -293,7 +362,13 @@ async fn refund(State(st): State<Shared>, a: Auth, Path(id): Path<String>, JsonB
         next.status = ReturnStatus::ItemReceived;
     }
     if next.status != ReturnStatus::ItemReceived {
-        return Err(bad("status", format!("only a return whose item was received can be refunded (this one is {})", name(next.status))));
+        return Err(bad(
+            "status",
+            format!(
+                "only a return whose item was received can be refunded (this one is {})",
+                name(next.status)
+            ),
+        ));
     }
     transition(&mut next, ReturnStatus::RefundProcessed, admin)?;
     next.refund_amount = Some(amount);
@@ -305,11 +380,13 @@ async fn refund(State(st): State<Shared>, a: Auth, Path(id): Path<String>, JsonB
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq)]
-#[serde(rename_all = "snake_case")]
 enum Resolution {
-    FullRefund,
-    PartialRefund,
-    NoRefund,
+    #[serde(rename = "full_refund")]
+    Full,
+    #[serde(rename = "partial_refund")]
+    Partial,
+    #[serde(rename = "no_refund")]
+    Nothing,
 }
 
 #[derive(Deserialize)]
@@ -320,26 +397,50 @@ struct ResolveBody {
     notes: Option<String>,
 }
 
-async fn resolve(State(st): State<Shared>, a: Auth, Path(id): Path<String>, JsonBody(b): JsonBody<ResolveBody>) -> ApiResult {
+async fn resolve(
+    State(st): State<Shared>,
+    a: Auth,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<ResolveBody>,
+) -> ApiResult {
     a.admin()?;
-    let resolution = b.resolution.ok_or_else(|| bad("resolution", "is required (full_refund, partial_refund, no_refund)"))?;
-    let amount = b.refund_amount.map(|v| validate::positive_money("refundAmount", v)).transpose()?;
+    let resolution = b.resolution.ok_or_else(|| {
+        bad(
+            "resolution",
+            "is required (full_refund, partial_refund, no_refund)",
+        )
+    })?;
+    let amount = b
+        .refund_amount
+        .map(|v| validate::positive_money("refundAmount", v))
+        .transpose()?;
     let notes = validate::optional("notes", b.notes.as_ref(), 5000)?;
     let mut s = st.lock();
     let r = lookup(&s.returns, &id, "return")?;
-    if matches!(r.status, ReturnStatus::RefundProcessed | ReturnStatus::Completed) {
-        return Err(bad("status", format!("a {} return is already settled", name(r.status))));
+    if matches!(
+        r.status,
+        ReturnStatus::RefundProcessed | ReturnStatus::Completed
+    ) {
+        return Err(bad(
+            "status",
+            format!("a {} return is already settled", name(r.status)),
+        ));
     }
     let max = order_total(&s, r);
     let refund = match resolution {
-        Resolution::NoRefund => None,
-        Resolution::FullRefund => Some(amount.unwrap_or(max)),
-        Resolution::PartialRefund => Some(amount.ok_or_else(|| bad("refundAmount", "is required for a partial refund"))?),
+        Resolution::Nothing => None,
+        Resolution::Full => Some(amount.unwrap_or(max)),
+        Resolution::Partial => {
+            Some(amount.ok_or_else(|| bad("refundAmount", "is required for a partial refund"))?)
+        }
     };
     if let Some(v) = refund
         && v > max
     {
-        return Err(bad("refundAmount", format!("must not exceed the order total {max}")));
+        return Err(bad(
+            "refundAmount",
+            format!("must not exceed the order total {max}"),
+        ));
     }
     let rid = r.id.clone();
     let r = lookup_mut(&mut s.returns, &rid, "return")?;
@@ -362,8 +463,8 @@ async fn resolve(State(st): State<Shared>, a: Auth, Path(id): Path<String>, Json
 
 fn resolution_name(r: Resolution) -> &'static str {
     match r {
-        Resolution::FullRefund => "full_refund",
-        Resolution::PartialRefund => "partial_refund",
-        Resolution::NoRefund => "no_refund",
+        Resolution::Full => "full_refund",
+        Resolution::Partial => "partial_refund",
+        Resolution::Nothing => "no_refund",
     }
 }

@@ -8,7 +8,10 @@ pub fn routes() -> Router<Shared> {
         .route("/api/reviews/summary", get(summary))
         .route("/api/reviews/can-review", get(can_review))
         .route("/api/reviews/{id}", get(show))
-        .route("/api/reviews/{id}/moderate", axum::routing::patch(moderate).post(moderate))
+        .route(
+            "/api/reviews/{id}/moderate",
+            axum::routing::patch(moderate).post(moderate),
+        )
         .route("/api/reviews/{id}/helpful", post(helpful))
 }
 
@@ -54,7 +57,10 @@ struct CreateBody {
 
 /// Why `user` cannot review `product`, if they cannot.
 fn refusal(s: &Store, user: &User, product: &Product) -> Option<String> {
-    if s.reviews.iter().any(|r| r.user_id == user.id && r.product_id == product.id) {
+    if s.reviews
+        .iter()
+        .any(|r| r.user_id == user.id && r.product_id == product.id)
+    {
         return Some("you have already reviewed this product".into());
     }
     if s.owns_shop(user, &product.shop_id) && user.role != Role::Admin {
@@ -63,7 +69,11 @@ fn refusal(s: &Store, user: &User, product: &Product) -> Option<String> {
     None
 }
 
-async fn create(State(st): State<Shared>, Auth(u): Auth, JsonBody(b): JsonBody<CreateBody>) -> ApiResult {
+async fn create(
+    State(st): State<Shared>,
+    Auth(u): Auth,
+    JsonBody(b): JsonBody<CreateBody>,
+) -> ApiResult {
     let pid = validate::required("productId", b.product_id.as_ref(), 100)?;
     let rating = b.rating.ok_or_else(|| bad("rating", "is required"))?;
     if !(1..=5).contains(&rating) {
@@ -115,7 +125,9 @@ async fn create(State(st): State<Shared>, Auth(u): Auth, JsonBody(b): JsonBody<C
 }
 
 async fn can_review(State(st): State<Shared>, Auth(u): Auth, q: Params) -> ApiResult {
-    let pid = q.str("productId").ok_or_else(|| bad("productId", "is required"))?;
+    let pid = q
+        .str("productId")
+        .ok_or_else(|| bad("productId", "is required"))?;
     let s = st.lock();
     let p = lookup(&s.products, pid, "productId: product")?;
     match refusal(&s, &u, p) {
@@ -138,20 +150,35 @@ fn rerate(s: &mut Store, product_id: &str) {
         .reviews
         .iter()
         .filter(|r| r.product_id == product_id && r.is_approved)
-        .fold((0u32, 0u32), |(n, sum), r| (n + 1, sum + u32::from(r.rating)));
+        .fold((0u32, 0u32), |(n, sum), r| {
+            (n + 1, sum + u32::from(r.rating))
+        });
     if let Some(p) = s.products.iter_mut().find(|p| p.id == product_id) {
         p.review_count = n;
-        p.rating = if n == 0 { 0.0 } else { (f64::from(sum) / f64::from(n) * 10.0).round() / 10.0 };
+        p.rating = if n == 0 {
+            0.0
+        } else {
+            (f64::from(sum) / f64::from(n) * 10.0).round() / 10.0
+        };
     }
 }
 
-async fn moderate(State(st): State<Shared>, Auth(u): Auth, Path(id): Path<String>, JsonBody(b): JsonBody<ModerateBody>) -> ApiResult {
-    let approved = b.is_approved.ok_or_else(|| bad("isApproved", "is required"))?;
+async fn moderate(
+    State(st): State<Shared>,
+    Auth(u): Auth,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<ModerateBody>,
+) -> ApiResult {
+    let approved = b
+        .is_approved
+        .ok_or_else(|| bad("isApproved", "is required"))?;
     let notes = validate::optional("moderationNotes", b.moderation_notes.as_ref(), 2000)?;
     let mut s = st.lock();
     let r = lookup(&s.reviews, &id, "review")?;
     if !s.owns_shop(&u, &r.shop_id) {
-        return Err(forbidden("only an admin or the product's seller can moderate reviews"));
+        return Err(forbidden(
+            "only an admin or the product's seller can moderate reviews",
+        ));
     }
     let pid = r.product_id.clone();
     let r = lookup_mut(&mut s.reviews, &id, "review")?;
@@ -169,7 +196,12 @@ async fn moderate(State(st): State<Shared>, Auth(u): Auth, Path(id): Path<String
     ok(out)
 }
 
-async fn helpful(State(st): State<Shared>, Auth(u): Auth, Path(id): Path<String>, JsonBody(_): JsonBody<Empty>) -> ApiResult {
+async fn helpful(
+    State(st): State<Shared>,
+    Auth(u): Auth,
+    Path(id): Path<String>,
+    JsonBody(_): JsonBody<Empty>,
+) -> ApiResult {
     let mut s = st.lock();
     let r = lookup_mut(&mut s.reviews, &id, "review")?;
     if r.helpful_by.contains(&u.id) {
@@ -181,16 +213,29 @@ async fn helpful(State(st): State<Shared>, Auth(u): Auth, Path(id): Path<String>
 }
 
 async fn summary(State(st): State<Shared>, q: Params) -> ApiResult {
-    let pid = q.str("productId").ok_or_else(|| bad("productId", "is required"))?;
+    let pid = q
+        .str("productId")
+        .ok_or_else(|| bad("productId", "is required"))?;
     let s = st.lock();
     let p = lookup(&s.products, pid, "productId: product")?;
-    let rs: Vec<&Review> = s.reviews.iter().filter(|r| r.product_id == p.id && r.is_approved).collect();
+    let rs: Vec<&Review> = s
+        .reviews
+        .iter()
+        .filter(|r| r.product_id == p.id && r.is_approved)
+        .collect();
     let n = rs.len();
     let mut dist = serde_json::Map::new();
     for star in 1..=5u8 {
-        dist.insert(star.to_string(), json!(rs.iter().filter(|r| r.rating == star).count()));
+        dist.insert(
+            star.to_string(),
+            json!(rs.iter().filter(|r| r.rating == star).count()),
+        );
     }
-    let avg = if n == 0 { 0.0 } else { rs.iter().map(|r| f64::from(r.rating)).sum::<f64>() / n as f64 };
+    let avg = if n == 0 {
+        0.0
+    } else {
+        rs.iter().map(|r| f64::from(r.rating)).sum::<f64>() / n as f64
+    };
     let verified = rs.iter().filter(|r| r.verified_purchase).count();
     ok(json!({
         "productId": p.id,

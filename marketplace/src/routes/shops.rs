@@ -23,7 +23,10 @@ async fn list(State(st): State<Shared>, q: Params) -> ApiResult {
         .filter(|x| featured.is_none_or(|b| x.is_featured == b))
         .filter(|x| home.is_none_or(|b| x.show_on_homepage == b))
         .filter(|x| q.str("ownerId").is_none_or(|o| x.owner_id == o))
-        .filter(|x| q.str("search").is_none_or(|t| contains(&x.name, t) || contains(&x.description, t)))
+        .filter(|x| {
+            q.str("search")
+                .is_none_or(|t| contains(&x.name, t) || contains(&x.description, t))
+        })
         .collect();
     match q.str("sortBy").unwrap_or("createdAt") {
         "createdAt" => sort(&mut v, desc, |x| x.created_at),
@@ -66,19 +69,40 @@ struct Checked {
 
 fn check(b: &ShopBody) -> Result<Checked, ApiError> {
     Ok(Checked {
-        email: b.email.as_deref().map(|e| validate::email("email", e)).transpose()?,
-        phone: b.phone.as_deref().map(|p| validate::phone("phone", p)).transpose()?,
-        address: b.address.as_ref().filter(|a| !a.is_null()).map(|a| validate::object("address", a)).transpose()?,
+        email: b
+            .email
+            .as_deref()
+            .map(|e| validate::email("email", e))
+            .transpose()?,
+        phone: b
+            .phone
+            .as_deref()
+            .map(|p| validate::phone("phone", p))
+            .transpose()?,
+        address: b
+            .address
+            .as_ref()
+            .filter(|a| !a.is_null())
+            .map(|a| validate::object("address", a))
+            .transpose()?,
         description: b.description.as_deref().map(|d| d.trim().to_string()),
     })
 }
 
-async fn create(State(st): State<Shared>, Auth(u): Auth, JsonBody(b): JsonBody<ShopBody>) -> ApiResult {
+async fn create(
+    State(st): State<Shared>,
+    Auth(u): Auth,
+    JsonBody(b): JsonBody<ShopBody>,
+) -> ApiResult {
     if !matches!(u.role, Role::Seller | Role::Admin) {
         return Err(forbidden("only sellers and admins can create shops"));
     }
-    if u.role != Role::Admin && (b.is_verified.is_some() || b.is_banned.is_some() || b.is_featured.is_some()) {
-        return Err(forbidden("isVerified, isFeatured and isBanned are set by admins"));
+    if u.role != Role::Admin
+        && (b.is_verified.is_some() || b.is_banned.is_some() || b.is_featured.is_some())
+    {
+        return Err(forbidden(
+            "isVerified, isFeatured and isBanned are set by admins",
+        ));
     }
     let name = validate::required("name", b.name.as_ref(), 100)?;
     let slug = match &b.slug {
@@ -88,7 +112,9 @@ async fn create(State(st): State<Shared>, Auth(u): Auth, JsonBody(b): JsonBody<S
     let c = check(&b)?;
     let mut s = st.lock();
     if find(&s.shops, &slug).is_some() {
-        return Err(conflict(format!("slug: shop slug '{slug}' is already taken")));
+        return Err(conflict(format!(
+            "slug: shop slug '{slug}' is already taken"
+        )));
     }
     let now = Ts::now();
     let shop = Shop {
@@ -122,16 +148,28 @@ async fn update(
     Path(key): Path<String>,
     JsonBody(b): JsonBody<ShopBody>,
 ) -> ApiResult {
-    let name = b.name.as_deref().map(|n| validate::text("name", n, 100)).transpose()?;
-    let slug = b.slug.as_deref().map(|x| validate::slug("slug", x)).transpose()?;
+    let name = b
+        .name
+        .as_deref()
+        .map(|n| validate::text("name", n, 100))
+        .transpose()?;
+    let slug = b
+        .slug
+        .as_deref()
+        .map(|x| validate::slug("slug", x))
+        .transpose()?;
     let c = check(&b)?;
     let mut s = st.lock();
     let id = lookup(&s.shops, &key, "shop")?.id.clone();
     if !s.owns_shop(&u, &id) {
         return Err(forbidden("only the shop's owner or an admin can update it"));
     }
-    if u.role != Role::Admin && (b.is_verified.is_some() || b.is_banned.is_some() || b.is_featured.is_some()) {
-        return Err(forbidden("isVerified, isFeatured and isBanned are set by admins"));
+    if u.role != Role::Admin
+        && (b.is_verified.is_some() || b.is_banned.is_some() || b.is_featured.is_some())
+    {
+        return Err(forbidden(
+            "isVerified, isFeatured and isBanned are set by admins",
+        ));
     }
     if let Some(sl) = &slug
         && s.shops.iter().any(|x| &x.slug == sl && x.id != id)

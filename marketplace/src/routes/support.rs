@@ -12,12 +12,17 @@ pub fn routes() -> Router<Shared> {
         .route("/api/support/tickets/{id}", get(show).patch(update))
         .route("/api/support/tickets/{id}/assign", post(assign))
         .route("/api/support/tickets/{id}/close", post(close))
-        .route("/api/support/tickets/{id}/messages", get(messages).post(reply))
+        .route(
+            "/api/support/tickets/{id}/messages",
+            get(messages).post(reply),
+        )
         .route("/api/support/tickets/{id}/reply", post(reply))
 }
 
 fn visible(s: &Store, u: &User, t: &Ticket) -> bool {
-    u.role == Role::Admin || t.user_id == u.id || t.shop_id.as_deref().is_some_and(|sh| s.owns_shop(u, sh))
+    u.role == Role::Admin
+        || t.user_id == u.id
+        || t.shop_id.as_deref().is_some_and(|sh| s.owns_shop(u, sh))
 }
 
 fn get_visible<'a>(s: &'a Store, u: &User, id: &str) -> Result<&'a Ticket, ApiError> {
@@ -46,7 +51,10 @@ async fn list(State(st): State<Shared>, Auth(u): Auth, q: Params) -> ApiResult {
         .filter(|t| status.is_none_or(|x| t.status == x))
         .filter(|t| category.is_none_or(|x| t.category == x))
         .filter(|t| priority.is_none_or(|x| t.priority == x))
-        .filter(|t| q.str("assignedTo").is_none_or(|x| t.assigned_to.as_deref() == Some(x)))
+        .filter(|t| {
+            q.str("assignedTo")
+                .is_none_or(|x| t.assigned_to.as_deref() == Some(x))
+        })
         .collect();
     match q.str("sortBy").unwrap_or("createdAt") {
         "createdAt" => sort(&mut v, desc, |t| t.created_at),
@@ -69,7 +77,11 @@ struct CreateBody {
     order_id: Option<String>,
 }
 
-async fn create(State(st): State<Shared>, Auth(u): Auth, JsonBody(b): JsonBody<CreateBody>) -> ApiResult {
+async fn create(
+    State(st): State<Shared>,
+    Auth(u): Auth,
+    JsonBody(b): JsonBody<CreateBody>,
+) -> ApiResult {
     let category = b.category.ok_or_else(|| bad("category", "is required"))?;
     let subject = validate::required("subject", b.subject.as_ref(), 200)?;
     if subject.chars().count() < 3 {
@@ -79,9 +91,14 @@ async fn create(State(st): State<Shared>, Auth(u): Auth, JsonBody(b): JsonBody<C
     if description.chars().count() < 10 {
         return Err(bad("description", "must be at least 10 characters"));
     }
-    let attachments = validate::strings("attachments", b.attachments.as_deref().unwrap_or(&[]), 20)?;
+    let attachments =
+        validate::strings("attachments", b.attachments.as_deref().unwrap_or(&[]), 20)?;
     let mut s = st.lock();
-    let shop_id = b.shop_id.as_deref().map(|k| lookup(&s.shops, k, "shopId: shop").map(|x| x.id.clone())).transpose()?;
+    let shop_id = b
+        .shop_id
+        .as_deref()
+        .map(|k| lookup(&s.shops, k, "shopId: shop").map(|x| x.id.clone()))
+        .transpose()?;
     let order_id = match b.order_id.as_deref() {
         Some(k) => {
             let o = lookup(&s.orders, k, "orderId: order")?;
@@ -132,7 +149,14 @@ fn allowed(from: TicketStatus, to: TicketStatus) -> bool {
 
 fn set_status(t: &mut Ticket, to: TicketStatus) -> Result<(), ApiError> {
     if !allowed(t.status, to) {
-        return Err(bad("status", format!("cannot move a ticket from {} to {}", name(t.status), name(to))));
+        return Err(bad(
+            "status",
+            format!(
+                "cannot move a ticket from {} to {}",
+                name(t.status),
+                name(to)
+            ),
+        ));
     }
     let now = Ts::now();
     t.status = to;
@@ -158,8 +182,16 @@ async fn update(
     Path(id): Path<String>,
     JsonBody(b): JsonBody<PatchBody>,
 ) -> ApiResult {
-    let subject = b.subject.as_deref().map(|x| validate::text("subject", x, 200)).transpose()?;
-    let assignee = b.assigned_to.as_deref().map(|x| validate::text("assignedTo", x, 100)).transpose()?;
+    let subject = b
+        .subject
+        .as_deref()
+        .map(|x| validate::text("subject", x, 200))
+        .transpose()?;
+    let assignee = b
+        .assigned_to
+        .as_deref()
+        .map(|x| validate::text("assignedTo", x, 100))
+        .transpose()?;
     let mut s = st.lock();
     let tid = get_visible(&s, &a.0, &id)?.id.clone();
     // The owner may resolve or close their own ticket and edit its subject; staff do the rest.
@@ -167,8 +199,12 @@ async fn update(
         if b.priority.is_some() || assignee.is_some() {
             return Err(forbidden("only admins can change priority or assignee"));
         }
-        if b.status.is_some_and(|x| !matches!(x, TicketStatus::Resolved | TicketStatus::Closed)) {
-            return Err(forbidden("customers can only mark their tickets resolved or closed"));
+        if b.status
+            .is_some_and(|x| !matches!(x, TicketStatus::Resolved | TicketStatus::Closed))
+        {
+            return Err(forbidden(
+                "customers can only mark their tickets resolved or closed",
+            ));
         }
     }
     let t = lookup_mut(&mut s.tickets, &tid, "ticket")?;
@@ -197,7 +233,12 @@ struct AssignBody {
     notes: Option<String>,
 }
 
-async fn assign(State(st): State<Shared>, a: Auth, Path(id): Path<String>, JsonBody(b): JsonBody<AssignBody>) -> ApiResult {
+async fn assign(
+    State(st): State<Shared>,
+    a: Auth,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<AssignBody>,
+) -> ApiResult {
     a.admin()?;
     let who = validate::required("assignedTo", b.assigned_to.as_ref(), 100)?;
     validate::optional("notes", b.notes.as_ref(), 2000)?;
@@ -211,7 +252,12 @@ async fn assign(State(st): State<Shared>, a: Auth, Path(id): Path<String>, JsonB
     ok(t.clone())
 }
 
-async fn close(State(st): State<Shared>, Auth(u): Auth, Path(id): Path<String>, JsonBody(_): JsonBody<Empty>) -> ApiResult {
+async fn close(
+    State(st): State<Shared>,
+    Auth(u): Auth,
+    Path(id): Path<String>,
+    JsonBody(_): JsonBody<Empty>,
+) -> ApiResult {
     let mut s = st.lock();
     let tid = get_visible(&s, &u, &id)?.id.clone();
     let t = lookup_mut(&mut s.tickets, &tid, "ticket")?;
@@ -219,12 +265,21 @@ async fn close(State(st): State<Shared>, Auth(u): Auth, Path(id): Path<String>, 
     ok(t.clone())
 }
 
-async fn messages(State(st): State<Shared>, Auth(u): Auth, Path(id): Path<String>, q: Params) -> ApiResult {
+async fn messages(
+    State(st): State<Shared>,
+    Auth(u): Auth,
+    Path(id): Path<String>,
+    q: Params,
+) -> ApiResult {
     let (pg, limit) = q.page()?;
     let s = st.lock();
     let t = get_visible(&s, &u, &id)?;
     let staff = u.role == Role::Admin;
-    let v: Vec<&Message> = s.messages.iter().filter(|m| m.ticket_id == t.id && (staff || !m.is_internal)).collect();
+    let v: Vec<&Message> = s
+        .messages
+        .iter()
+        .filter(|m| m.ticket_id == t.id && (staff || !m.is_internal))
+        .collect();
     ok(page(v, pg, limit))
 }
 
@@ -237,9 +292,15 @@ struct ReplyBody {
     is_internal: bool,
 }
 
-async fn reply(State(st): State<Shared>, Auth(u): Auth, Path(id): Path<String>, JsonBody(b): JsonBody<ReplyBody>) -> ApiResult {
+async fn reply(
+    State(st): State<Shared>,
+    Auth(u): Auth,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<ReplyBody>,
+) -> ApiResult {
     let text = validate::required("message", b.message.as_ref(), 5000)?;
-    let attachments = validate::strings("attachments", b.attachments.as_deref().unwrap_or(&[]), 20)?;
+    let attachments =
+        validate::strings("attachments", b.attachments.as_deref().unwrap_or(&[]), 20)?;
     let mut s = st.lock();
     let tid = get_visible(&s, &u, &id)?.id.clone();
     let now = Ts::now();
@@ -258,7 +319,12 @@ async fn reply(State(st): State<Shared>, Auth(u): Auth, Path(id): Path<String>, 
     let t = lookup_mut(&mut s.tickets, &tid, "ticket")?;
     t.message_count += 1;
     t.updated_at = now;
-    if !m.is_internal && matches!(t.status, TicketStatus::Open | TicketStatus::Resolved | TicketStatus::Closed) {
+    if !m.is_internal
+        && matches!(
+            t.status,
+            TicketStatus::Open | TicketStatus::Resolved | TicketStatus::Closed
+        )
+    {
         t.status = TicketStatus::InProgress;
         t.resolved_at = None;
     }

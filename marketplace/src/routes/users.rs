@@ -9,10 +9,15 @@ pub fn routes() -> Router<Shared> {
         .route("/api/user/profile", get(profile).patch(update_profile))
         .route("/api/user/verify-email", post(verify_email))
         .route("/api/user/verify-mobile", post(verify_mobile))
-        .route("/api/user/addresses", get(list_addresses).post(create_address))
+        .route(
+            "/api/user/addresses",
+            get(list_addresses).post(create_address),
+        )
         .route(
             "/api/user/addresses/{id}",
-            get(get_address).patch(update_address).delete(delete_address),
+            get(get_address)
+                .patch(update_address)
+                .delete(delete_address),
         )
 }
 
@@ -28,8 +33,16 @@ struct RegisterBody {
 async fn register(State(st): State<Shared>, JsonBody(b): JsonBody<RegisterBody>) -> ApiResult {
     let role = b.role.unwrap_or(Role::Customer);
     let name = validate::optional("name", b.name.as_ref(), 100)?;
-    let email = b.email.as_deref().map(|e| validate::email("email", e)).transpose()?;
-    let phone = b.phone.as_deref().map(|p| validate::phone("phone", p)).transpose()?;
+    let email = b
+        .email
+        .as_deref()
+        .map(|e| validate::email("email", e))
+        .transpose()?;
+    let phone = b
+        .phone
+        .as_deref()
+        .map(|p| validate::phone("phone", p))
+        .transpose()?;
     let mut s = st.lock();
     let id = s.next_id("user");
     let email = email.unwrap_or_else(|| format!("{id}@example.test"));
@@ -42,7 +55,10 @@ async fn register(State(st): State<Shared>, JsonBody(b): JsonBody<RegisterBody>)
         id: id.clone(),
         email,
         name: name.unwrap_or_else(|| {
-            format!("{} {id}", role_name.as_ref().and_then(Value::as_str).unwrap_or("user"))
+            format!(
+                "{} {id}",
+                role_name.as_ref().and_then(Value::as_str).unwrap_or("user")
+            )
         }),
         role,
         phone,
@@ -73,9 +89,21 @@ async fn update_profile(
     Auth(u): Auth,
     JsonBody(b): JsonBody<ProfileBody>,
 ) -> ApiResult {
-    let name = b.name.as_deref().map(|n| validate::text("name", n, 100)).transpose()?;
-    let phone = b.phone.as_deref().map(|p| validate::phone("phone", p)).transpose()?;
-    let avatar = b.avatar.as_deref().map(|a| validate::text("avatar", a, 2000)).transpose()?;
+    let name = b
+        .name
+        .as_deref()
+        .map(|n| validate::text("name", n, 100))
+        .transpose()?;
+    let phone = b
+        .phone
+        .as_deref()
+        .map(|p| validate::phone("phone", p))
+        .transpose()?;
+    let avatar = b
+        .avatar
+        .as_deref()
+        .map(|a| validate::text("avatar", a, 2000))
+        .transpose()?;
     let mut s = st.lock();
     let user = lookup_mut(&mut s.users, &u.id, "user")?;
     if let Some(n) = name {
@@ -120,7 +148,10 @@ struct AddressBody {
 
 fn pincode(v: &str) -> Result<String, ApiError> {
     let p = validate::text("pincode", v, 12)?;
-    if !p.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-') {
+    if !p
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
+    {
         return Err(bad("pincode", "must be a postal code such as 400001"));
     }
     Ok(p)
@@ -200,7 +231,9 @@ async fn update_address(
     Path(id): Path<String>,
     JsonBody(b): JsonBody<AddressBody>,
 ) -> ApiResult {
-    let t = |f: &str, v: &Option<String>, max| v.as_deref().map(|x| validate::text(f, x, max)).transpose();
+    let t = |f: &str, v: &Option<String>, max| {
+        v.as_deref().map(|x| validate::text(f, x, max)).transpose()
+    };
     let name = t("name", &b.name, 100)?;
     let line1 = t("line1", &b.line1, 200)?;
     let line2 = b.line2.as_deref().map(|x| x.trim().to_string());
@@ -208,7 +241,11 @@ async fn update_address(
     let state = t("state", &b.state, 100)?;
     let country = t("country", &b.country, 100)?;
     let pin = b.pincode.as_deref().map(pincode).transpose()?;
-    let phone = b.phone.as_deref().map(|p| validate::phone("phone", p)).transpose()?;
+    let phone = b
+        .phone
+        .as_deref()
+        .map(|p| validate::phone("phone", p))
+        .transpose()?;
     let mut s = st.lock();
     own_address(&mut s, &u, &id)?;
     if b.is_default == Some(true) {
@@ -227,7 +264,11 @@ async fn update_address(
     ok(a.clone())
 }
 
-async fn delete_address(State(st): State<Shared>, Auth(u): Auth, Path(id): Path<String>) -> ApiResult {
+async fn delete_address(
+    State(st): State<Shared>,
+    Auth(u): Auth,
+    Path(id): Path<String>,
+) -> ApiResult {
     let mut s = st.lock();
     own_address(&mut s, &u, &id)?;
     s.addresses.retain(|a| a.id != id);

@@ -25,28 +25,49 @@ impl Api {
     pub async fn with(opts: Options) -> Api {
         let running = start("127.0.0.1:0".parse().unwrap(), opts).await.unwrap();
         let base = running.base_url();
-        Api { running, client: reqwest::Client::new(), base }
+        Api {
+            running,
+            client: reqwest::Client::new(),
+            base,
+        }
     }
 
     /// Sends a raw body; returns status, parsed JSON (or the text as a JSON string) and the
     /// content type.
-    pub async fn raw(&self, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, Value) {
+    pub async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+    ) -> (u16, Value) {
         let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let mut rb = self.client.request(m, format!("{}{}", self.base, path));
         if let Some(t) = token {
             rb = rb.bearer_auth(t);
         }
         if let Some(b) = body {
-            rb = rb.header("content-type", "application/json").body(b.to_string());
+            rb = rb
+                .header("content-type", "application/json")
+                .body(b.to_string());
         }
-        let resp = rb.send().await.unwrap_or_else(|e| panic!("{method} {path}: connection error {e}"));
+        let resp = rb
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: connection error {e}"));
         let status = resp.status().as_u16();
         let text = resp.text().await.unwrap();
         let v = serde_json::from_str(&text).unwrap_or(Value::String(text));
         (status, v)
     }
 
-    pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let b = body.map(|b| b.to_string());
         self.raw(method, path, token, b.as_deref()).await
     }
@@ -65,7 +86,14 @@ impl Api {
 
     /// Registers a fresh user and returns its token.
     pub async fn register(&self, role: &str) -> String {
-        let (st, v) = self.call("POST", "/api/auth/register", None, Some(serde_json::json!({ "role": role }))).await;
+        let (st, v) = self
+            .call(
+                "POST",
+                "/api/auth/register",
+                None,
+                Some(serde_json::json!({ "role": role })),
+            )
+            .await;
         assert_eq!(st, 201, "{v}");
         v["token"].as_str().unwrap().to_string()
     }
@@ -75,8 +103,13 @@ impl Api {
 #[track_caller]
 pub fn assert_err(got: &(u16, Value), status: u16, needle: &str) {
     assert_eq!(got.0, status, "unexpected status, body {}", got.1);
-    let msg = got.1["error"].as_str().unwrap_or_else(|| panic!("no error string in {}", got.1));
-    assert!(msg.contains(needle), "error {msg:?} does not mention {needle:?}");
+    let msg = got.1["error"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error string in {}", got.1));
+    assert!(
+        msg.contains(needle),
+        "error {msg:?} does not mention {needle:?}"
+    );
 }
 
 /// Asserts `status` and returns the body.
