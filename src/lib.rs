@@ -42,3 +42,8 @@ pub mod prelude {
     pub use serde_json::{Value, json};
     pub use std::time::Duration;
 }
+
+/// The README's examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
