@@ -144,7 +144,10 @@ async fn create(
             .iter()
             .find(|i| i.id == k || i.product_id == k)
             .ok_or_else(|| not_found("orderItemId: order item", k))?,
-        None => &o.items[0],
+        None => o
+            .items
+            .first()
+            .ok_or_else(|| bad("orderId", "the order has no items"))?,
     };
     let (order_id, item_id, shop_id) = (o.id.clone(), item.id.clone(), item.shop_id.clone());
     if s.returns.iter().any(|r| {
