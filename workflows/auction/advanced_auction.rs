@@ -1,0 +1,229 @@
+//! 07 `advanced-auction` — "Advanced Auction Flow": a fresh bidder browses live, ending-soon
+//! and featured auctions, studies the one ending soonest and its seller's other auctions,
+//! bids, checks the bid, reads the history, places an auto-bid and watches the auction.
+//!
+//! Decisions:
+//! - The seed aborted at the first failure (style A′); a required step does the same here.
+//!   Its 500 ms pause after every step only paced the log, so it is dropped.
+//! - Step 1 takes the soonest-ending auction among those live for a minute or more (one a
+//!   seller workflow has just put live may be cancelled by it moments later), else the
+//!   soonest-ending one.
+//! - Fresh bidder (`as_new_user`); the simulated invoice names that bidder, not the seed's
+//!   fixed `BIDDER_ID`.
+//! - The soonest-ending auction is also what other bidder workflows may bid on at the same
+//!   time: bids are placed relative to the current bid read just before bidding (retried when
+//!   overtaken, see [`super::bid_over_current`]), and step 8 checks `currentBid ≥ our bid` (as
+//!   the seed did) plus that the bid is in the history — never that we still lead.
+//! - Steps 3 (View Featured Auctions) and 10 (Place Automatic Bid) were "soft": optional here.
+//! - Checks added where the seed only logged: the live list is sorted by `endTime` ascending,
+//!   ending-soon auctions end within 24 h, featured ones are featured, the seller's list only
+//!   holds that shop's auctions, and our bid appears in the bid history.
+
+use super::{
+    PlacedBid, bid_in_history, bid_over_current, current_price, established_first, get_auction,
+};
+use crate::common::*;
+use workflow_harness::prelude::*;
+
+workflow! {
+    id: "advanced-auction",
+    name: "Advanced Auction Flow",
+    tags: ["auction", "bidding"],
+    steps: 14,
+    run: advanced_auction,
+}
+
+async fn advanced_auction(cx: &mut Ctx) -> StepResult {
+    let bidder = as_new_user(cx, "bidder").await?;
+
+    let listed: Value = cx
+        .step("Browse Live Auctions", async |cx| {
+            let page: Value = cx
+                .get_json("/api/auctions?status=live&limit=20&sortBy=endTime&sortOrder=asc")
+                .await?;
+            let list = page.data()?;
+            let ends: Vec<&str> = list
+                .iter()
+                .map(|a| a.str_at("endTime"))
+                .collect::<StepResult<_>>()?;
+            ensure!(
+                ends.windows(2).all(|w| w[0] <= w[1]),
+                "live auctions are not sorted by endTime ascending: {ends:?}"
+            );
+            established_first(list)
+                .into_iter()
+                .next()
+                .context("no live auctions")
+        })
+        .await?;
+    let auction_id = listed.id()?;
+    let auction_id = auction_id.as_str();
+
+    cx.step("Browse Ending Soon Auctions", async |cx| {
+        let page: Value = cx
+            .get_json("/api/auctions?status=live&endingSoon=true&limit=10")
+            .await?;
+        let limit = iso_in_days(1);
+        for a in page.data()? {
+            let end = a.str_at("endTime")?;
+            // Both are `YYYY-MM-DDTHH:MM:SS.mmmZ`, so they compare as strings.
+            ensure!(
+                end <= limit.as_str(),
+                "auction {} ends after 24 h ({end})",
+                a["id"]
+            );
+            ensure!(a["status"] == "live", "a non-live auction: {}", short(a));
+        }
+        Ok(())
+    })
+    .await?;
+
+    cx.optional_step("View Featured Auctions", async |cx| {
+        let list: Vec<Value> = cx.get_json("/api/auctions/featured").await?;
+        for a in &list {
+            ensure!(
+                a["isFeatured"] == true,
+                "a non-featured auction: {}",
+                short(a)
+            );
+        }
+        Ok(list.len())
+    })
+    .await;
+
+    let auction: Value = cx
+        .step("View Auction Details", async |cx| {
+            let auction = get_auction(cx, auction_id).await?;
+            ensure!(
+                auction["status"] == "live",
+                "the auction is not live: {}",
+                short(&auction)
+            );
+            Ok(auction)
+        })
+        .await?;
+    let shop_id = auction.str_at("shopId")?;
+
+    cx.step("View Seller's Other Auctions", async |cx| {
+        let page: Value = cx
+            .get_json(&format!(
+                "/api/auctions?shopId={shop_id}&status=live&limit=5"
+            ))
+            .await?;
+        for a in page.data()? {
+            ensure!(
+                a["shopId"] == shop_id,
+                "an auction of another shop: {}",
+                short(a)
+            );
+        }
+        Ok(())
+    })
+    .await?;
+
+    cx.step("Review Auction Rules", async |_| {
+        let price = current_price(&auction)?;
+        let min_bid = price + MIN_BID_INCREMENT;
+        let reserve_met = auction
+            .get("reservePrice")
+            .and_then(Value::as_f64)
+            .is_none_or(|r| price >= r);
+        Ok(json!({ "minimumBid": min_bid, "reserveMet": reserve_met }))
+    })
+    .await?;
+
+    let first_bid: PlacedBid = cx
+        .step("Place Initial Bid", async |cx| {
+            let bid = bid_over_current(cx, auction_id, MIN_BID_INCREMENT, None).await?;
+            bid.id()?;
+            ensure!(
+                bid.bid["isAutoBid"] == false,
+                "recorded as an auto-bid: {}",
+                short(&bid.bid)
+            );
+            Ok(bid)
+        })
+        .await?;
+
+    cx.step("Verify Bid Placed", async |cx| {
+        let now = get_auction(cx, auction_id).await?;
+        let current = now.f64_at("currentBid")?;
+        ensure!(
+            current >= first_bid.amount,
+            "currentBid {current} is below our bid {}",
+            first_bid.amount
+        );
+        Ok(())
+    })
+    .await?;
+
+    cx.step("View Bid History", async |cx| {
+        let page: Value = cx
+            .get_json(&format!("/api/auctions/{auction_id}/bid?page=1&limit=10"))
+            .await?;
+        page.data()?;
+        let id = first_bid.id()?;
+        ensure!(
+            bid_in_history(cx, auction_id, &id).await?,
+            "our bid {id} is missing from the bid history"
+        );
+        Ok(())
+    })
+    .await?;
+
+    let auto_bid: Option<PlacedBid> = cx
+        .optional_step("Place Automatic Bid", async |cx| {
+            // The seed: bidAmount minBid + 100, maxAutoBid minBid + 500.
+            let bid = bid_over_current(cx, auction_id, MIN_BID_INCREMENT, Some(400.0)).await?;
+            ensure!(
+                bid.bid["isAutoBid"] == true,
+                "not recorded as an auto-bid: {}",
+                short(&bid.bid)
+            );
+            Ok(bid)
+        })
+        .await;
+
+    let ours = auto_bid.as_ref().unwrap_or(&first_bid);
+    let final_state: Value = cx
+        .step("Monitor Auction Status", async |cx| {
+            let now = get_auction(cx, auction_id).await?;
+            ensure!(
+                now["status"] == "live",
+                "the auction is no longer live: {}",
+                short(&now)
+            );
+            let current = now.f64_at("currentBid")?;
+            ensure!(
+                current >= ours.amount,
+                "currentBid {current} is below our highest bid {}",
+                ours.amount
+            );
+            Ok(now)
+        })
+        .await?;
+
+    let amount = ours.bid.f64_at("bidAmount")?;
+    cx.step("Winning Notification (Simulated)", async |_| {
+        let leading = final_state.f64_at("currentBid")? <= amount;
+        Ok(json!({ "bidAmount": amount, "leading": leading }))
+    })
+    .await?;
+
+    cx.step("Process Payment (Simulated)", async |_| {
+        ensure!(amount > 0.0, "nothing to pay");
+        Ok(())
+    })
+    .await?;
+
+    cx.step("Generate Invoice (Simulated)", async |_| {
+        Ok(json!({
+            "auctionId": auction_id,
+            "auctionName": final_state.str_at("name")?,
+            "buyerId": bidder.user_id,
+            "amount": amount,
+        }))
+    })
+    .await?;
+    Ok(())
+}

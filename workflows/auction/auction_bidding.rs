@@ -1,0 +1,191 @@
+//! 02 `auction-bidding` — "Auction Bidding Flow": a fresh bidder browses live auctions, opens
+//! one, bids on it, checks the bid was recorded, raises it and watches the auction.
+//!
+//! Decisions:
+//! - Fresh bidder (`as_new_user`), so its bids are its own.
+//! - Step 1 takes the first listed auction that has been live for a minute or more (an
+//!   auction a seller workflow has just put live may be cancelled by it moments later), else
+//!   the first listed.
+//! - Step 2 always fetches the auction (the seed skipped the call because list items carry an
+//!   `endTime`) and checks it is `live`.
+//! - Seed bug fixed: step 5 compared `currentBid` to the bid with exact equality, which races
+//!   with the other bidder workflows. It now checks what they cannot undo: the auction's
+//!   current bid is at least ours and our bid is in the auction's history.
+//! - Bids are placed relative to the auction's current bid read just before bidding (with
+//!   retries when a concurrent bidder overtakes us, see [`super::bid_over_current`]), not
+//!   relative to the price seen in step 2.
+//! - Steps 7 (Place Higher Bid) and 8 (View Bid History) were "soft" in the seed, so they are
+//!   optional steps here.
+//! - Minor seed bug fixed: the simulated steps 10–12 read `bid.amount`; they use the Bid's
+//!   `bidAmount`.
+
+use super::{
+    PlacedBid, bid_in_history, bid_over_current, current_price, established_first, get_auction,
+    in_future,
+};
+use crate::common::*;
+use workflow_harness::prelude::*;
+
+workflow! {
+    id: "auction-bidding",
+    name: "Auction Bidding Flow",
+    tags: ["auction", "bidding"],
+    steps: 12,
+    run: auction_bidding,
+}
+
+async fn auction_bidding(cx: &mut Ctx) -> StepResult {
+    as_new_user(cx, "bidder").await?;
+
+    let listed: Value = cx
+        .step("Browse Live Auctions", async |cx| {
+            let page: Value = cx
+                .get_json("/api/auctions?status=live&limit=10&page=1")
+                .await?;
+            let first = established_first(page.data()?)
+                .into_iter()
+                .next()
+                .context("no live auctions")?;
+            ensure!(
+                first["status"] == "live",
+                "listed a non-live auction: {}",
+                short(&first)
+            );
+            Ok(first)
+        })
+        .await?;
+    let auction_id = listed.id()?;
+    let auction_id = auction_id.as_str();
+
+    let auction: Value = cx
+        .step("View Auction Details", async |cx| {
+            let auction = get_auction(cx, auction_id).await?;
+            ensure!(
+                auction["id"] == auction_id,
+                "fetched another auction: {}",
+                short(&auction)
+            );
+            ensure!(
+                auction["status"] == "live",
+                "the auction is not live: {}",
+                short(&auction)
+            );
+            // The seed's minimum next bid: (currentBid || startingBid) + 100.
+            current_price(&auction)?;
+            Ok(auction)
+        })
+        .await?;
+
+    cx.step("Check Bidding Eligibility", async |_| {
+        let end = auction.str_at("endTime")?;
+        ensure!(in_future(end)?, "the auction ended at {end}");
+        Ok(())
+    })
+    .await?;
+
+    let first_bid: PlacedBid = cx
+        .step("Place Initial Bid", async |cx| {
+            bid_over_current(cx, auction_id, MIN_BID_INCREMENT, None).await
+        })
+        .await?;
+
+    cx.step("Verify Bid Recorded", async |cx| {
+        let now = get_auction(cx, auction_id).await?;
+        let current = now.f64_at("currentBid")?;
+        ensure!(
+            current >= first_bid.amount,
+            "currentBid {current} is below our bid {}",
+            first_bid.amount
+        );
+        ensure!(
+            now.f64_at("bidCount")? >= 1.0,
+            "bidCount is 0: {}",
+            short(&now)
+        );
+        ensure!(
+            bid_in_history(cx, auction_id, &first_bid.id()?).await?,
+            "our bid {} is not in the auction's history",
+            first_bid.id()?
+        );
+        Ok(())
+    })
+    .await?;
+
+    cx.step("Outbid Notification (Simulated)", async |cx| {
+        // Whether someone outbid us since is up to the concurrent bidders; only report it.
+        let now = get_auction(cx, auction_id).await?;
+        let outbid = now.f64_at("currentBid")? > first_bid.amount;
+        Ok(json!({ "outbid": outbid, "yourBid": first_bid.amount }))
+    })
+    .await?;
+
+    let higher: Option<PlacedBid> = cx
+        .optional_step("Place Higher Bid", async |cx| {
+            let bid = bid_over_current(cx, auction_id, 2.0 * MIN_BID_INCREMENT, None).await?;
+            ensure!(
+                bid.amount > first_bid.amount,
+                "the higher bid {} is not above the first {}",
+                bid.amount,
+                first_bid.amount
+            );
+            Ok(bid)
+        })
+        .await;
+
+    cx.optional_step("View Bid History", async |cx| {
+        let history: Value = cx
+            .get_json(&format!("/api/auctions/{auction_id}/bid"))
+            .await?;
+        history.data()?;
+        for bid in std::iter::once(&first_bid).chain(higher.as_ref()) {
+            let id = bid.id()?;
+            ensure!(
+                bid_in_history(cx, auction_id, &id).await?,
+                "our bid {id} is missing from the history"
+            );
+        }
+        Ok(())
+    })
+    .await;
+
+    let ours = higher.as_ref().unwrap_or(&first_bid);
+    let final_state: Value = cx
+        .step("Monitor Auction Status", async |cx| {
+            let now = get_auction(cx, auction_id).await?;
+            ensure!(
+                now["status"] == "live",
+                "the auction is no longer live: {}",
+                short(&now)
+            );
+            let current = now.f64_at("currentBid")?;
+            ensure!(
+                current >= ours.amount,
+                "currentBid {current} is below our highest bid {}",
+                ours.amount
+            );
+            Ok(now)
+        })
+        .await?;
+
+    cx.step("Winning Notification (Simulated)", async |_| {
+        let amount = ours.bid.f64_at("bidAmount")?;
+        let leading = final_state.f64_at("currentBid")? <= amount;
+        Ok(json!({ "bidAmount": amount, "leading": leading }))
+    })
+    .await?;
+
+    cx.step("Process Payment (Simulated)", async |_| {
+        let amount = ours.bid.f64_at("bidAmount")?;
+        ensure!(amount > 0.0, "nothing to pay");
+        Ok(())
+    })
+    .await?;
+
+    cx.step("Confirmation Email (Simulated)", async |_| {
+        let name = final_state.str_at("name")?;
+        let amount = ours.bid.f64_at("bidAmount")?;
+        Ok(format!("Your bid of {amount} on {name} is confirmed"))
+    })
+    .await?;
+    Ok(())
+}

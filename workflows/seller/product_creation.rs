@@ -1,0 +1,251 @@
+//! 08 `seller-product-creation`: the seller of `test-shop-001` creates a product as a draft,
+//! fills in details, images, shipping and SEO data step by step, publishes it and finds it in
+//! the shop's published list and in search.
+//!
+//! Decisions:
+//! - Step 1 reuses `test-shop-001` when the seeded seller owns it, as the seed did; only if it
+//!   does not does it look for another shop of the seller, and only if there is none does it
+//!   create one (a seller may own one shop), with a unique slug.
+//! - The product's slug and name carry a unique suffix, so parallel and repeated runs never
+//!   collide. Like the seed, the published product is left in place: other workflows may be
+//!   browsing it by then, and the seed never deleted it.
+//! - Every PATCH is checked to have stored what it sent (the seed checked only step 5). Step
+//!   10 looks for the product in the shop's published list sorted newest first — a product
+//!   published a moment ago must be on the first page — and, for "searchable", in a search by
+//!   its unique name.
+
+use workflow_harness::prelude::*;
+
+use super::fixtures::{expect_bool, expect_num, expect_str, ids};
+use crate::common::*;
+
+workflow! {
+    id: "seller-product-creation",
+    name: "Seller Product Creation",
+    tags: ["seller", "products"],
+    steps: 10,
+    run: seller_product_creation,
+}
+
+async fn seller_product_creation(cx: &mut Ctx) -> StepResult {
+    as_seeded(cx, SELLER_ID)?;
+    let tag = unique("");
+
+    let shop_id: String = cx
+        .step("Step 1: Check or Create Seller Shop", async |cx| {
+            let seeded = cx.get(&format!("/api/shops/{TEST_SHOP_ID}")).await?;
+            if seeded.status().is_success() {
+                let shop: Value = seeded.json()?;
+                if shop.str_at("ownerId")? == SELLER_ID {
+                    return shop.id();
+                }
+            }
+            let mine: Value = cx
+                .get_json(&format!("/api/shops?ownerId={SELLER_ID}&limit=1"))
+                .await?;
+            if let Some(shop) = mine.data()?.first() {
+                return shop.id();
+            }
+            let shop: Value = cx
+                .post_json(
+                    "/api/shops",
+                    &json!({
+                        "name": format!("Test Shop {tag}"),
+                        "slug": format!("test-shop-{tag}"),
+                        "description": "Shop created by the seller product creation workflow",
+                        "phone": "+919876543210",
+                        "email": "test-shop@example.test",
+                    }),
+                )
+                .await?;
+            shop.id()
+        })
+        .await?;
+
+    cx.step("Step 2: Validate Shop Ownership", async |cx| {
+        let shop: Value = cx.get_json(&format!("/api/shops/{shop_id}")).await?;
+        expect_str(&shop, "ownerId", SELLER_ID)?;
+        // An unverified shop may still sell; the seed only warned about it.
+        shop.bool_at("isVerified")?;
+        Ok(())
+    })
+    .await?;
+
+    cx.step("Step 3: Browse Available Categories", async |cx| {
+        let answer: Value = cx.get_json("/api/categories?isActive=true").await?;
+        let categories = answer.array_at("data")?;
+        ensure!(!categories.is_empty(), "there are no active categories");
+        ensure!(
+            categories.iter().all(|c| c["isActive"] == true),
+            "the active filter returned inactive categories"
+        );
+        ensure!(
+            categories.iter().any(|c| c["id"] == ELECTRONICS_ID),
+            "{ELECTRONICS_ID} is not among the active categories"
+        );
+        Ok(())
+    })
+    .await?;
+
+    let name = format!("Test Product {tag}");
+    let product_id: String = cx
+        .step("Step 4: Create Product Draft", async |cx| {
+            let product: Value = cx
+                .post_json(
+                    "/api/products",
+                    &json!({
+                        "name": name,
+                        "slug": format!("test-product-{tag}"),
+                        "description": "A product created by the seller product creation workflow.",
+                        "price": 999,
+                        "categoryId": ELECTRONICS_ID,
+                        "shopId": shop_id,
+                        "stockCount": 0,
+                        "lowStockThreshold": 5,
+                        "condition": "new",
+                        "countryOfOrigin": "India",
+                        "isReturnable": true,
+                        "returnWindowDays": 7,
+                        "status": "draft",
+                    }),
+                )
+                .await?;
+            expect_str(&product, "status", "draft")?;
+            expect_str(&product, "shopId", &shop_id)?;
+            expect_num(&product, "price", 999.0)?;
+            product.id()
+        })
+        .await?;
+    let path = format!("/api/products/{product_id}");
+
+    cx.step("Step 5: Add Product Details", async |cx| {
+        let product: Value = cx
+            .patch_json(
+                &path,
+                &json!({
+                    "description": "Detailed description: a well-built test product with a \
+                                    one-year warranty, shipped from Mumbai.",
+                    "price": 1499,
+                    "stockCount": 50,
+                    "sku": format!("SKU-{tag}"),
+                    "brand": "Test Brand",
+                    "specifications": [
+                        { "name": "Material", "value": "Aluminium" },
+                        { "name": "Colour", "value": "Black" },
+                        { "name": "Warranty", "value": "1 year" },
+                    ],
+                    "tags": ["test", "electronics", "workflow", "new"],
+                    "isFeatured": true,
+                    "showOnHomepage": true,
+                }),
+            )
+            .await?;
+        expect_num(&product, "price", 1499.0)?;
+        expect_num(&product, "stockCount", 50.0)?;
+        ensure!(
+            product.array_at("specifications")?.len() == 3,
+            "expected 3 specifications: {}",
+            short(&product)
+        );
+        Ok(())
+    })
+    .await?;
+
+    cx.step("Step 6: Upload Product Images", async |cx| {
+        let images: Vec<String> = (1..=3)
+            .map(|i| format!("https://example.test/images/test-product-{tag}-{i}.jpg"))
+            .collect();
+        let product: Value = cx.patch_json(&path, &json!({ "images": images })).await?;
+        ensure!(
+            product["images"] == json!(images),
+            "the images were not stored: {}",
+            short(&product)
+        );
+        Ok(())
+    })
+    .await?;
+
+    cx.step("Step 7: Set Shipping Details", async |cx| {
+        let product: Value = cx
+            .patch_json(
+                &path,
+                &json!({
+                    "shippingClass": "standard",
+                    "dimensions": {
+                        "length": 20, "width": 15, "height": 10, "unit": "cm",
+                        "weight": 0.5, "weightUnit": "kg",
+                    },
+                    "isReturnable": true,
+                    "returnWindowDays": 7,
+                    "warranty": "1 year manufacturer warranty",
+                }),
+            )
+            .await?;
+        expect_str(&product, "shippingClass", "standard")?;
+        expect_num(&product, "dimensions.length", 20.0)?;
+        expect_str(&product, "dimensions.weightUnit", "kg")?;
+        expect_bool(&product, "isReturnable", true)
+    })
+    .await?;
+
+    cx.step("Step 8: Add SEO Metadata", async |cx| {
+        let current: Value = cx.get_json(&path).await?;
+        let title = format!("{} | Buy Online", current.str_at("name")?);
+        let mut tags: Vec<Value> = current.array_at("tags")?.clone();
+        tags.push(json!("seo"));
+        let product: Value = cx
+            .patch_json(
+                &path,
+                &json!({
+                    "metaTitle": title,
+                    "metaDescription": "Buy the test product online with free returns.",
+                    "tags": tags,
+                }),
+            )
+            .await?;
+        expect_str(&product, "metaTitle", &title)?;
+        ensure!(
+            product.array_at("tags")?.iter().any(|t| t == "seo"),
+            "the SEO tag was not stored: {}",
+            short(&product)
+        );
+        Ok(())
+    })
+    .await?;
+
+    cx.step("Step 9: Publish Product", async |cx| {
+        let product: Value = cx
+            .patch_json(&path, &json!({ "status": "published" }))
+            .await?;
+        expect_str(&product, "status", "published")
+    })
+    .await?;
+
+    cx.step(
+        "Step 10: Verify Product is Live and Searchable",
+        async |cx| {
+            let product: Value = cx.get_json(&path).await?;
+            expect_str(&product, "status", "published")?;
+            expect_bool(&product, "isFeatured", true)?;
+            expect_bool(&product, "showOnHomepage", true)?;
+            let listed: Value = cx
+            .get_json(&format!(
+                "/api/products?shopId={shop_id}&status=published&sortBy=createdAt&sortOrder=desc"
+            ))
+            .await?;
+            ensure!(
+                ids(&listed)?.contains(&product_id),
+                "{product_id} is not on the first page of the shop's published products"
+            );
+            let found: Value = cx
+                .get_json(&format!("/api/products?search={tag}&status=published"))
+                .await?;
+            ensure!(
+                ids(&found)?.contains(&product_id),
+                "searching for {name:?} does not find {product_id}"
+            );
+            Ok(())
+        },
+    )
+    .await
+}
