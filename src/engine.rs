@@ -301,7 +301,10 @@ impl<'a> Run<'a> {
                 self.stop = Some(Stop::MaxFail(max));
             }
         }
-        self.block_dependents(index, error);
+        // Past the run's deadline every unfinished workflow is reported as timed out instead.
+        if !matches!(self.stop, Some(Stop::RunTimeout(_))) {
+            self.block_dependents(index, error);
+        }
     }
 
     /// Marks everything that depends on `failed`, directly or not, as blocked.

@@ -93,8 +93,12 @@ fn rerun(attempt: &Attempt) -> TestRerun {
     let mut rerun = TestRerun::new(NonSuccessKind::Failure);
     let message = attempt.error.clone().unwrap_or_else(|| "failed".into());
     rerun.set_type(attempt.failure_kind.map_or("error", |k| k.as_str()));
-    rerun.set_time(attempt.duration);
-    rerun.set_description(format!("attempt {}: {message}", attempt.attempt));
+    // junit-10.xsd allows no `time` on reruns: the duration goes in the text.
+    rerun.set_description(format!(
+        "attempt {} ({} ms): {message}",
+        attempt.attempt,
+        attempt.duration.as_millis()
+    ));
     rerun.set_message(message);
     rerun
 }
