@@ -164,6 +164,18 @@ macro_rules! __workflow_field {
     (timeout, $d:expr) => {
         ::core::option::Option::Some($d)
     };
+    (depends_on, $ids:expr) => {
+        &$ids
+    };
+    (group, $g:expr) => {
+        ::core::option::Option::Some($g)
+    };
+    (retries, $n:expr) => {
+        ::core::option::Option::Some($n)
+    };
+    (step_timeout, $d:expr) => {
+        ::core::option::Option::Some($d)
+    };
     ($other:ident, $v:expr) => {
         $v
     };
