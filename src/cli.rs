@@ -37,6 +37,34 @@ pub struct Cli {
     /// Default per-workflow deadline, e.g. 30s [env: WORKFLOW_TIMEOUT].
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
+
+    /// Default deadline of each step [env: WORKFLOW_STEP_TIMEOUT].
+    #[arg(long, value_name = "DURATION")]
+    pub step_timeout: Option<String>,
+
+    /// Deadline of the whole run [env: WORKFLOW_RUN_TIMEOUT].
+    #[arg(long, value_name = "DURATION")]
+    pub run_timeout: Option<String>,
+
+    /// Retry a failed workflow up to N times [env: WORKFLOW_RETRIES].
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
+
+    /// Count flaky workflows (failed, then passed on a retry) as failed [env: WORKFLOW_FLAKY_FAILS].
+    #[arg(long)]
+    pub flaky_fails: bool,
+
+    /// Stop starting workflows after the first failure [env: WORKFLOW_FAIL_FAST].
+    #[arg(long, conflicts_with = "max_fail")]
+    pub fail_fast: bool,
+
+    /// Stop starting workflows after N failures [env: WORKFLOW_MAX_FAIL].
+    #[arg(long, value_name = "N")]
+    pub max_fail: Option<usize>,
+
+    /// Do not run the dependencies of selected workflows unless selected [env: WORKFLOW_NO_DEPS].
+    #[arg(long)]
+    pub no_deps: bool,
 }
 
 impl Cli {
@@ -49,6 +77,16 @@ impl Cli {
             timeout: self.timeout.clone(),
             report_dir: self.report_dir.clone(),
             report_formats: self.report_formats.clone(),
+            step_timeout: self.step_timeout.clone(),
+            run_timeout: self.run_timeout.clone(),
+            retries: self.retries,
+            flaky_fails: self.flaky_fails,
+            max_fail: if self.fail_fast {
+                Some(1)
+            } else {
+                self.max_fail
+            },
+            no_deps: self.no_deps,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Suite configuration: `harness.toml`, `WORKFLOW_*` environment variables and command-line
 //! flags, merged with the precedence CLI > environment > file > defaults.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -27,6 +28,24 @@ pub struct Config {
     pub report_dir: PathBuf,
     /// Which reports are written.
     pub report_formats: Vec<ReportFormat>,
+    /// Default deadline of each step (`None`: only the workflow's deadline).
+    pub step_timeout: Option<Duration>,
+    /// Deadline of the whole run (`None`: none).
+    pub run_timeout: Option<Duration>,
+    /// Retries after a failed attempt.
+    pub retries: u32,
+    /// Wait before the first retry.
+    pub retry_delay: Duration,
+    /// Factor applied to the wait before each further retry (≥ 1; 1 keeps it constant).
+    pub retry_backoff: f64,
+    /// Count flaky workflows (failed, then passed on a retry) as failed.
+    pub flaky_fails: bool,
+    /// Stop starting workflows after this many failures (`fail_fast` is 1).
+    pub max_fail: Option<usize>,
+    /// Do not pull a selected workflow's dependencies into the run.
+    pub no_deps: bool,
+    /// Limits of concurrency groups (`[groups] name = N`).
+    pub groups: BTreeMap<String, usize>,
     /// Options for the server the suite starts itself when `base_url` is unset.
     pub server: ServerOptions,
     /// The file the settings were read from, if any.
@@ -57,6 +76,15 @@ impl Config {
             request_timeout: Duration::from_secs(30),
             report_dir: root.join("target").join("workflow-reports"),
             report_formats: ReportFormat::ALL.to_vec(),
+            step_timeout: None,
+            run_timeout: None,
+            retries: 0,
+            retry_delay: Duration::from_secs(1),
+            retry_backoff: 1.0,
+            flaky_fails: false,
+            max_fail: None,
+            no_deps: false,
+            groups: BTreeMap::new(),
             server: ServerOptions::default(),
             file: None,
         }
@@ -121,6 +149,18 @@ pub struct Overrides {
     pub report_dir: Option<PathBuf>,
     /// `--report-formats`.
     pub report_formats: Option<String>,
+    /// `--step-timeout`.
+    pub step_timeout: Option<String>,
+    /// `--run-timeout`.
+    pub run_timeout: Option<String>,
+    /// `--retries`.
+    pub retries: Option<u32>,
+    /// `--flaky-fails`.
+    pub flaky_fails: bool,
+    /// `--max-fail` (`--fail-fast` is 1).
+    pub max_fail: Option<usize>,
+    /// `--no-deps`.
+    pub no_deps: bool,
 }
 
 /// `harness.toml` as written. Unknown keys are errors, so a typo never goes unnoticed.
@@ -131,6 +171,16 @@ struct FileConfig {
     concurrency: Option<Positive>,
     timeout: Option<HumanDuration>,
     request_timeout: Option<HumanDuration>,
+    step_timeout: Option<HumanDuration>,
+    run_timeout: Option<HumanDuration>,
+    retries: Option<u32>,
+    retry_delay: Option<HumanDuration>,
+    retry_backoff: Option<Backoff>,
+    flaky_fails: Option<bool>,
+    max_fail: Option<Positive>,
+    fail_fast: Option<bool>,
+    no_deps: Option<bool>,
+    groups: Option<BTreeMap<String, Positive>>,
     reports: Option<ReportsSection>,
     server: Option<ServerSection>,
 }
@@ -187,6 +237,41 @@ pub fn load(
     if let Some(v) = env("WORKFLOW_REPORT_DIR") {
         config.report_dir = PathBuf::from(v);
     }
+    if let Some(v) = env("WORKFLOW_STEP_TIMEOUT") {
+        config.step_timeout =
+            Some(parse_duration(&v).map_err(env_error("WORKFLOW_STEP_TIMEOUT", &v))?);
+    }
+    if let Some(v) = env("WORKFLOW_RUN_TIMEOUT") {
+        config.run_timeout =
+            Some(parse_duration(&v).map_err(env_error("WORKFLOW_RUN_TIMEOUT", &v))?);
+    }
+    if let Some(v) = env("WORKFLOW_RETRIES") {
+        config.retries = parse_u32(&v).map_err(env_error("WORKFLOW_RETRIES", &v))?;
+    }
+    if let Some(v) = env("WORKFLOW_RETRY_DELAY") {
+        config.retry_delay = parse_delay(&v).map_err(env_error("WORKFLOW_RETRY_DELAY", &v))?;
+    }
+    if let Some(v) = env("WORKFLOW_RETRY_BACKOFF") {
+        config.retry_backoff =
+            parse_backoff(&v).map_err(env_error("WORKFLOW_RETRY_BACKOFF", &v))?;
+    }
+    if let Some(v) = env("WORKFLOW_FLAKY_FAILS") {
+        config.flaky_fails = parse_bool(&v).map_err(env_error("WORKFLOW_FLAKY_FAILS", &v))?;
+    }
+    if let Some(v) = env("WORKFLOW_FAIL_FAST") {
+        if parse_bool(&v).map_err(env_error("WORKFLOW_FAIL_FAST", &v))? {
+            config.max_fail = Some(1);
+        }
+    }
+    if let Some(v) = env("WORKFLOW_MAX_FAIL") {
+        config.max_fail = Some(parse_positive(&v).map_err(env_error("WORKFLOW_MAX_FAIL", &v))?);
+    }
+    if let Some(v) = env("WORKFLOW_NO_DEPS") {
+        config.no_deps = parse_bool(&v).map_err(env_error("WORKFLOW_NO_DEPS", &v))?;
+    }
+    if let Some(v) = env("WORKFLOW_GROUPS") {
+        config.groups = parse_groups(&v).map_err(env_error("WORKFLOW_GROUPS", &v))?;
+    }
     if let Some(v) = env("WORKFLOW_SERVER_LATENCY_MS") {
         config.server.latency_ms =
             parse_u64(&v).map_err(env_error("WORKFLOW_SERVER_LATENCY_MS", &v))?;
@@ -229,6 +314,31 @@ pub fn load(
     if let Some(v) = &overrides.report_formats {
         config.report_formats = parse_formats(v).map_err(cli_error("--report-formats", v))?;
     }
+    if let Some(v) = &overrides.step_timeout {
+        config.step_timeout = Some(parse_duration(v).map_err(cli_error("--step-timeout", v))?);
+    }
+    if let Some(v) = &overrides.run_timeout {
+        config.run_timeout = Some(parse_duration(v).map_err(cli_error("--run-timeout", v))?);
+    }
+    if let Some(n) = overrides.retries {
+        config.retries = n;
+    }
+    if overrides.flaky_fails {
+        config.flaky_fails = true;
+    }
+    if let Some(n) = overrides.max_fail {
+        if n == 0 {
+            return Err(ConfigError::Cli {
+                flag: "--max-fail",
+                value: "0".into(),
+                reason: "must be at least 1".into(),
+            });
+        }
+        config.max_fail = Some(n);
+    }
+    if overrides.no_deps {
+        config.no_deps = true;
+    }
     Ok(config)
 }
 
@@ -252,6 +362,36 @@ fn apply_file(config: &mut Config, path: &Path) -> Result<(), ConfigError> {
     }
     if let Some(HumanDuration(d)) = file.request_timeout {
         config.request_timeout = d;
+    }
+    if let Some(HumanDuration(d)) = file.step_timeout {
+        config.step_timeout = Some(d);
+    }
+    if let Some(HumanDuration(d)) = file.run_timeout {
+        config.run_timeout = Some(d);
+    }
+    if let Some(n) = file.retries {
+        config.retries = n;
+    }
+    if let Some(HumanDuration(d)) = file.retry_delay {
+        config.retry_delay = d;
+    }
+    if let Some(Backoff(b)) = file.retry_backoff {
+        config.retry_backoff = b;
+    }
+    if let Some(b) = file.flaky_fails {
+        config.flaky_fails = b;
+    }
+    if file.fail_fast == Some(true) {
+        config.max_fail = Some(1);
+    }
+    if let Some(Positive(n)) = file.max_fail {
+        config.max_fail = Some(n);
+    }
+    if let Some(b) = file.no_deps {
+        config.no_deps = b;
+    }
+    if let Some(groups) = file.groups {
+        config.groups = groups.into_iter().map(|(k, Positive(n))| (k, n)).collect();
     }
     if let Some(reports) = file.reports {
         if let Some(dir) = reports.dir {
@@ -322,6 +462,50 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     }
 }
 
+/// A non-negative integer that fits 32 bits.
+pub fn parse_u32(s: &str) -> Result<u32, String> {
+    s.trim()
+        .parse()
+        .map_err(|_| "expected a non-negative integer".into())
+}
+
+/// A duration that may be zero (`0s` retries at once).
+pub fn parse_delay(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s.trim())
+        .map_err(|e| format!("{e}: expected a duration such as \"500ms\" or \"2s\""))
+}
+
+/// A retry backoff factor, at least 1.
+pub fn parse_backoff(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(f) if f >= 1.0 && f.is_finite() => Ok(f),
+        _ => Err("expected a number of at least 1 (1 keeps the delay constant)".into()),
+    }
+}
+
+/// `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`.
+pub fn parse_bool(s: &str) -> Result<bool, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err("expected true or false (or 1 or 0)".into()),
+    }
+}
+
+/// Group limits as `name=N,other=M`.
+pub fn parse_groups(s: &str) -> Result<BTreeMap<String, usize>, String> {
+    s.split(',')
+        .filter(|g| !g.trim().is_empty())
+        .map(|g| {
+            let (name, n) = g
+                .split_once('=')
+                .ok_or_else(|| format!("{g:?} is not `name=N`"))?;
+            let n = parse_positive(n).map_err(|e| format!("group {}: {e}", name.trim()))?;
+            Ok((name.trim().to_owned(), n))
+        })
+        .collect()
+}
+
 /// A non-negative integer.
 pub fn parse_u64(s: &str) -> Result<u64, String> {
     s.trim()
@@ -354,6 +538,17 @@ struct Positive(usize);
 struct HumanDuration(Duration);
 #[derive(Debug)]
 struct Fraction(f64);
+#[derive(Debug)]
+struct Backoff(f64);
+
+impl<'de> Deserialize<'de> for Backoff {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let f = f64::deserialize(d)?;
+        parse_backoff(&f.to_string())
+            .map(Backoff)
+            .map_err(serde::de::Error::custom)
+    }
+}
 
 impl<'de> Deserialize<'de> for Fraction {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -501,6 +696,9 @@ mod tests {
             ("concurrency = 0", 1, "at least 1"),
             ("[reports]\nformats = [\"xml\"]", 2, "unknown variant `xml`"),
             ("[server]\nerror_rate = 1.5", 2, "from 0 to 1"),
+            ("retry_backoff = 0.5", 1, "at least 1"),
+            ("[groups]\ncheckout = 0", 2, "at least 1"),
+            ("max_fail = 0", 1, "at least 1"),
             ("[server]\nlatency_ms = -1", 2, "latency_ms"),
         ] {
             let text = text.replace("x = 1", "bogus = 1");
@@ -540,6 +738,55 @@ mod tests {
                 .to_string()
                 .starts_with("--base-url not a url: not a URL")
         );
+    }
+
+    #[test]
+    fn scheduling_keys_from_file_env_and_cli() {
+        let file = "retries = 2\nretry_delay = \"10ms\"\nretry_backoff = 2.0\nfail_fast = true\nstep_timeout = \"5s\"\n[groups]\ncheckout = 2\n";
+        let (config, _) = load_with(Some(file), &[], Overrides::default());
+        let config = config.unwrap();
+        assert_eq!(config.retries, 2);
+        assert_eq!(config.retry_delay, Duration::from_millis(10));
+        assert_eq!(config.retry_backoff, 2.0);
+        assert_eq!(config.max_fail, Some(1));
+        assert_eq!(config.step_timeout, Some(Duration::from_secs(5)));
+        assert_eq!(config.groups.get("checkout"), Some(&2));
+
+        let env = [
+            ("WORKFLOW_RETRIES", "3"),
+            ("WORKFLOW_NO_DEPS", "1"),
+            ("WORKFLOW_GROUPS", "a=1, b=4"),
+        ];
+        let (config, _) = load_with(Some(file), &env, Overrides::default());
+        let config = config.unwrap();
+        assert_eq!(config.retries, 3);
+        assert!(config.no_deps);
+        assert_eq!(
+            config.groups,
+            BTreeMap::from([("a".to_owned(), 1), ("b".to_owned(), 4)])
+        );
+
+        let cli = Overrides {
+            retries: Some(0),
+            max_fail: Some(3),
+            flaky_fails: true,
+            ..Overrides::default()
+        };
+        let (config, _) = load_with(Some(file), &env, cli);
+        let config = config.unwrap();
+        assert_eq!(
+            (config.retries, config.max_fail, config.flaky_fails),
+            (0, Some(3), true)
+        );
+
+        let (err, _) = load_with(None, &[("WORKFLOW_NO_DEPS", "maybe")], Overrides::default());
+        assert!(
+            err.unwrap_err()
+                .to_string()
+                .contains("WORKFLOW_NO_DEPS=\"maybe\": expected true or false")
+        );
+        let (err, _) = load_with(None, &[("WORKFLOW_GROUPS", "a")], Overrides::default());
+        assert!(err.unwrap_err().to_string().contains("is not `name=N`"));
     }
 
     #[test]

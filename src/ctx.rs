@@ -1,9 +1,14 @@
 //! The context a workflow runs with: named, timed steps and HTTP against the base URL.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
 use reqwest::Method;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use url::Url;
 
 use crate::event::{Event, EventSink};
@@ -22,37 +27,72 @@ pub struct StepFailed {
     pub source: anyhow::Error,
 }
 
+/// A step ran past its deadline.
+#[derive(Debug, thiserror::Error)]
+#[error("timed out after {0:?}")]
+pub struct StepTimedOut(pub Duration);
+
+/// The outputs workflows publish for their dependents, shared by one run.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Outputs(Arc<Mutex<HashMap<String, Value>>>);
+
+impl Outputs {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Value>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn set(&self, id: &str, value: Value) {
+        self.lock().insert(id.to_owned(), value);
+    }
+
+    pub fn get(&self, id: &str) -> Option<Value> {
+        self.lock().get(id).cloned()
+    }
+
+    pub fn clear(&self, id: &str) {
+        self.lock().remove(id);
+    }
+}
+
+/// What every workflow of one run shares.
+#[derive(Clone)]
+pub(crate) struct Shared {
+    pub client: reqwest::Client,
+    pub base_url: Option<Url>,
+    pub events: EventSink,
+    pub outputs: Outputs,
+}
+
 /// One workflow's view of the run: its steps, its HTTP client and its default headers.
 ///
 /// The client is shared by every workflow of the process (one connection pool); the headers
 /// (e.g. the bearer token of the user this workflow acts as) are this workflow's own.
 pub struct Ctx {
     workflow_id: String,
-    client: reqwest::Client,
-    base_url: Option<Url>,
+    shared: Shared,
     headers: HeaderMap,
     recorder: Recorder,
-    events: EventSink,
     planned_steps: Option<usize>,
+    step_timeout: Option<Duration>,
 }
 
 impl Ctx {
     pub(crate) fn new(
         workflow_id: String,
-        client: reqwest::Client,
-        base_url: Option<Url>,
+        shared: Shared,
         recorder: Recorder,
-        events: EventSink,
         planned_steps: Option<usize>,
+        step_timeout: Option<Duration>,
     ) -> Self {
         Ctx {
             workflow_id,
-            client,
-            base_url,
+            shared,
             headers: HeaderMap::new(),
             recorder,
-            events,
             planned_steps,
+            step_timeout,
         }
     }
 
@@ -63,24 +103,94 @@ impl Ctx {
 
     /// The base URL paths are joined to, if one is configured.
     pub fn base_url(&self) -> Option<&Url> {
-        self.base_url.as_ref()
+        self.shared.base_url.as_ref()
     }
 
     /// The shared client, for requests the helpers below do not cover.
     pub fn client(&self) -> &reqwest::Client {
-        &self.client
+        &self.shared.client
     }
 
-    /// Runs a required step: records its name, duration and outcome. On error the step is
-    /// recorded as failed and the returned [`StepFailed`] ends the workflow when propagated
-    /// with `?`; the steps already run stay in the report.
+    /// Publishes `value` for the workflows that depend on this one (`depends_on`); they read it
+    /// with [`Ctx::output_of`]. A later call replaces it.
+    pub fn set_output(&self, value: impl Serialize) -> StepResult<()> {
+        let value = serde_json::to_value(value)?;
+        self.shared.outputs.set(&self.workflow_id, value);
+        Ok(())
+    }
+
+    /// The output a dependency published with [`Ctx::set_output`], decoded as `T`.
+    pub fn output_of<T: DeserializeOwned>(&self, workflow_id: &str) -> StepResult<T> {
+        let value = self.shared.outputs.get(workflow_id).ok_or_else(|| {
+            anyhow::anyhow!(
+                "workflow {workflow_id:?} published no output: is it in this workflow's \
+                 `depends_on`, and does it call `set_output`?"
+            )
+        })?;
+        serde_json::from_value(value).map_err(|e| {
+            anyhow::anyhow!(
+                "the output of {workflow_id:?} is not a {}: {e}",
+                std::any::type_name::<T>()
+            )
+        })
+    }
+
+    /// Sets the deadline of this workflow's later steps (`None`: only the workflow's own).
+    pub fn set_step_timeout(&mut self, timeout: Option<Duration>) {
+        self.step_timeout = timeout;
+    }
+
+    /// Runs a required step: records its name, duration and outcome. On error (or when it runs
+    /// past the step deadline) the step is recorded as failed and the returned [`StepFailed`]
+    /// ends the workflow when propagated with `?`; the steps already run stay in the report.
     pub async fn step<T>(
         &mut self,
         name: &str,
         body: impl AsyncFnOnce(&mut Ctx) -> StepResult<T>,
     ) -> StepResult<T> {
+        let timeout = self.step_timeout;
+        self.required(name, timeout, body).await
+    }
+
+    /// [`Ctx::step`] with its own deadline.
+    pub async fn step_with_timeout<T>(
+        &mut self,
+        name: &str,
+        timeout: Duration,
+        body: impl AsyncFnOnce(&mut Ctx) -> StepResult<T>,
+    ) -> StepResult<T> {
+        self.required(name, Some(timeout), body).await
+    }
+
+    /// Runs an optional step: on error (or past the step deadline) it is recorded as `skipped`
+    /// with the error, and the workflow goes on with `None`.
+    pub async fn optional_step<T>(
+        &mut self,
+        name: &str,
+        body: impl AsyncFnOnce(&mut Ctx) -> StepResult<T>,
+    ) -> Option<T> {
+        let timeout = self.step_timeout;
+        self.optional(name, timeout, body).await
+    }
+
+    /// [`Ctx::optional_step`] with its own deadline.
+    pub async fn optional_step_with_timeout<T>(
+        &mut self,
+        name: &str,
+        timeout: Duration,
+        body: impl AsyncFnOnce(&mut Ctx) -> StepResult<T>,
+    ) -> Option<T> {
+        self.optional(name, Some(timeout), body).await
+    }
+
+    async fn required<T>(
+        &mut self,
+        name: &str,
+        timeout: Option<Duration>,
+        body: impl AsyncFnOnce(&mut Ctx) -> StepResult<T>,
+    ) -> StepResult<T> {
         let index = self.begin(name, false);
-        match body(self).await {
+        match self.timed(timeout, body).await {
             Ok(value) => {
                 self.end(index, StepStatus::Passed, None);
                 Ok(value)
@@ -96,15 +206,14 @@ impl Ctx {
         }
     }
 
-    /// Runs an optional step: on error it is recorded as `skipped` with the error, and the
-    /// workflow goes on with `None`.
-    pub async fn optional_step<T>(
+    async fn optional<T>(
         &mut self,
         name: &str,
+        timeout: Option<Duration>,
         body: impl AsyncFnOnce(&mut Ctx) -> StepResult<T>,
     ) -> Option<T> {
         let index = self.begin(name, true);
-        match body(self).await {
+        match self.timed(timeout, body).await {
             Ok(value) => {
                 self.end(index, StepStatus::Passed, None);
                 Some(value)
@@ -116,9 +225,25 @@ impl Ctx {
         }
     }
 
+    /// Runs `body` under `timeout`. The timer shares the step's task, so it fires only when the
+    /// step yields; the workflow's deadline, watched from another task, covers blocking code.
+    async fn timed<T>(
+        &mut self,
+        timeout: Option<Duration>,
+        body: impl AsyncFnOnce(&mut Ctx) -> StepResult<T>,
+    ) -> StepResult<T> {
+        match timeout {
+            None => body(self).await,
+            Some(limit) => match tokio::time::timeout(limit, body(self)).await {
+                Ok(result) => result,
+                Err(_) => Err(StepTimedOut(limit).into()),
+            },
+        }
+    }
+
     fn begin(&self, name: &str, optional: bool) -> usize {
         let index = self.recorder.begin(name, optional);
-        self.events.emit(Event::StepStarted {
+        self.shared.events.emit(Event::StepStarted {
             workflow_id: self.workflow_id.clone(),
             index,
             step: name.to_owned(),
@@ -129,7 +254,7 @@ impl Ctx {
     fn end(&self, index: usize, status: StepStatus, error: Option<String>) {
         let step = self.recorder.finish(status, error);
         let done = self.recorder.finished_count();
-        self.events.emit(Event::StepFinished {
+        self.shared.events.emit(Event::StepFinished {
             workflow_id: self.workflow_id.clone(),
             index,
             step,
@@ -167,8 +292,9 @@ impl Ctx {
         method: Method,
         path: &str,
     ) -> Result<reqwest::RequestBuilder, HttpError> {
-        let url = http::join(self.base_url.as_ref(), &method, path)?;
+        let url = http::join(self.shared.base_url.as_ref(), &method, path)?;
         Ok(self
+            .shared
             .client
             .request(method, url)
             .headers(self.headers.clone()))
@@ -181,7 +307,7 @@ impl Ctx {
             path: e.url().map(Url::to_string).unwrap_or_default(),
             reason: e.to_string(),
         })?;
-        http::execute(&self.client, request).await
+        http::execute(&self.shared.client, request).await
     }
 
     async fn call<B: Serialize + ?Sized>(

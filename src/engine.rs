@@ -1,18 +1,24 @@
-//! The one scheduler: runs workflows concurrently under a limit, isolates each one (errors,
-//! panics, timeouts), and emits events as it goes.
+//! The one scheduler: starts workflows by priority under the global and group limits, holds
+//! dependents until their dependencies passed (or blocks them), retries, stops early on
+//! `max_fail` or the run's deadline, and emits events as it goes.
 
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use url::Url;
 
-use crate::ctx::Ctx;
-use crate::event::{Event, EventSink};
-use crate::report::{self, FailureKind, RunReport, StepSummary, WorkflowReport, WorkflowStatus};
-use crate::step::{Recorder, StepStatus};
-use crate::workflow::{WorkflowSpec, validate_id};
+use crate::ctx::{Outputs, Shared};
+use crate::event::{Event, EventSink, PlannedWorkflow};
+use crate::plan::{OutsideDeps, validate};
+use crate::report::{FailureKind, RunReport, WorkflowReport, WorkflowStatus};
+use crate::supervisor::Supervisor;
+use crate::workflow::WorkflowSpec;
+
+pub use crate::plan::SuiteError;
 
 /// What the engine needs besides the workflows.
 #[derive(Debug, Clone)]
@@ -23,6 +29,22 @@ pub struct EngineConfig {
     pub concurrency: usize,
     /// Deadline of a workflow that declares none; `None` waits forever.
     pub default_timeout: Option<Duration>,
+    /// Deadline of each step of a workflow that declares none.
+    pub step_timeout: Option<Duration>,
+    /// Limits of the concurrency groups workflows may join.
+    pub groups: BTreeMap<String, usize>,
+    /// Retries after a failed attempt, for workflows that declare none.
+    pub retries: u32,
+    /// Wait before the first retry.
+    pub retry_delay: Duration,
+    /// Factor applied to the wait before each further retry (1 keeps it constant).
+    pub retry_backoff: f64,
+    /// Count a workflow that failed and then passed (flaky) as failed.
+    pub flaky_fails: bool,
+    /// Deadline of the whole run: then every unfinished workflow is reported as timed out.
+    pub run_timeout: Option<Duration>,
+    /// Stop starting workflows after this many failures; the rest are reported cancelled.
+    pub max_fail: Option<usize>,
 }
 
 impl Default for EngineConfig {
@@ -31,56 +53,16 @@ impl Default for EngineConfig {
             base_url: None,
             concurrency: 16,
             default_timeout: Some(Duration::from_secs(300)),
+            step_timeout: None,
+            groups: BTreeMap::new(),
+            retries: 0,
+            retry_delay: Duration::from_secs(1),
+            retry_backoff: 1.0,
+            flaky_fails: false,
+            run_timeout: None,
+            max_fail: None,
         }
     }
-}
-
-/// The workflows handed to a run are not a valid set.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum SuiteError {
-    /// An id breaks the id rules.
-    #[error("{reason}{}", at(.location))]
-    InvalidId {
-        /// What is wrong.
-        reason: String,
-        /// Where the workflow was registered.
-        location: Option<String>,
-    },
-    /// Two workflows share an id.
-    #[error("two workflows have the id {id:?}: one registered{}, the other{}", at(.first), at(.second))]
-    DuplicateId {
-        /// The id.
-        id: String,
-        /// Where the first was registered.
-        first: Option<String>,
-        /// Where the second was registered.
-        second: Option<String>,
-    },
-}
-
-fn at(location: &Option<String>) -> String {
-    location
-        .as_deref()
-        .map_or_else(String::new, |l| format!(" at {l}"))
-}
-
-/// Checks ids: each valid, none repeated. Nothing runs when this fails.
-pub fn validate(workflows: &[WorkflowSpec]) -> Result<(), SuiteError> {
-    let mut seen: std::collections::HashMap<&str, &WorkflowSpec> = Default::default();
-    for w in workflows {
-        validate_id(&w.id).map_err(|reason| SuiteError::InvalidId {
-            reason,
-            location: w.location.clone(),
-        })?;
-        if let Some(first) = seen.insert(&w.id, w) {
-            return Err(SuiteError::DuplicateId {
-                id: w.id.clone(),
-                first: first.location.clone(),
-                second: w.location.clone(),
-            });
-        }
-    }
-    Ok(())
 }
 
 /// Runs sets of workflows with one shared HTTP client.
@@ -88,6 +70,13 @@ pub struct Engine {
     client: reqwest::Client,
     config: EngineConfig,
     subscribers: Vec<mpsc::UnboundedSender<Event>>,
+}
+
+/// Why the run stopped starting workflows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Stop {
+    MaxFail(usize),
+    RunTimeout(Duration),
 }
 
 impl Engine {
@@ -121,62 +110,31 @@ impl Engine {
         rx
     }
 
-    /// Runs `workflows` (in the given order, `concurrency` at a time) and returns the report,
-    /// one entry per workflow in the same order. Fails before running anything when the ids are
-    /// invalid or repeated.
+    /// Runs `workflows` and returns the report, one entry per workflow in the given order.
+    ///
+    /// Ready workflows start by priority (higher first; ties in the given order) while the
+    /// global and group limits allow. A dependent waits, without holding a slot, until its
+    /// dependencies passed; a dependency outside `workflows` counts as passed. Fails before
+    /// running anything when ids are invalid or repeated, dependencies cycle, or a group has
+    /// no limit.
     pub async fn run(&self, workflows: Vec<WorkflowSpec>) -> Result<RunReport, SuiteError> {
-        validate(&workflows)?;
+        validate(&workflows, Some(&self.config.groups), OutsideDeps::Ignore)?;
         let events = EventSink::new(self.subscribers.clone());
         let start_time = SystemTime::now();
         let started = Instant::now();
         events.emit(Event::RunStarted {
-            workflows: workflows
-                .iter()
-                .map(|w| (w.id.clone(), w.name.clone()))
-                .collect(),
+            workflows: workflows.iter().map(PlannedWorkflow::from).collect(),
             at: start_time,
         });
-
-        let slots = Arc::new(Semaphore::new(self.config.concurrency));
-        let mut running = JoinSet::new();
-        let mut entries: Vec<Option<WorkflowReport>> = vec![None; workflows.len()];
-        let specs: Vec<WorkflowSpec> = workflows;
-        for (index, spec) in specs.iter().cloned().enumerate() {
-            // Admitting in order (rather than spawning everything and letting tasks race for
-            // permits) makes the start order the given order.
-            let Ok(permit) = slots.clone().acquire_owned().await else {
-                break; // never closed
-            };
-            let run = Supervisor {
-                client: self.client.clone(),
-                base_url: self.config.base_url.clone(),
-                timeout: spec.timeout.or(self.config.default_timeout),
-                events: events.clone(),
-            };
-            running.spawn(async move {
-                let entry = run.run(spec).await;
-                drop(permit);
-                (index, entry)
-            });
-            // Collect what already finished so memory stays flat on large runs.
-            while let Some(done) = running.try_join_next() {
-                if let Ok((i, entry)) = done {
-                    entries[i] = Some(entry);
-                }
-            }
-        }
-        while let Some(done) = running.join_next().await {
-            if let Ok((i, entry)) = done {
-                entries[i] = Some(entry);
-            }
-        }
-
-        let workflows = entries
-            .into_iter()
-            .zip(&specs)
-            .map(|(entry, spec)| entry.unwrap_or_else(|| lost(spec)))
-            .collect();
-        let report = RunReport::new(workflows, start_time, started.elapsed());
+        let shared = Shared {
+            client: self.client.clone(),
+            base_url: self.config.base_url.clone(),
+            events: events.clone(),
+            outputs: Outputs::default(),
+        };
+        let mut run = Run::new(&self.config, workflows, shared);
+        run.drive().await;
+        let report = RunReport::new(run.finish(), start_time, started.elapsed());
         events.emit(Event::RunFinished {
             report: Arc::new(report.clone()),
         });
@@ -184,167 +142,248 @@ impl Engine {
     }
 }
 
-/// The entry of a workflow whose supervisor itself died: never expected, but the report must
-/// still hold every workflow once.
-fn lost(spec: &WorkflowSpec) -> WorkflowReport {
-    let now = SystemTime::now();
-    WorkflowReport {
-        workflow_id: spec.id.clone(),
-        workflow_name: spec.name.clone(),
-        status: WorkflowStatus::Failed,
-        progress: 0.0,
-        current_step: "Failed".into(),
-        start_time: now,
-        end_time: now,
-        duration: Duration::ZERO,
-        error: Some("internal error: the workflow's supervisor task ended abnormally".into()),
-        failure_kind: Some(FailureKind::Panic),
-        tags: spec.tags.clone(),
-        planned_steps: spec.planned_steps,
-        result: StepSummary::new(Vec::new()),
+/// The state of one run.
+struct Run<'a> {
+    config: &'a EngineConfig,
+    specs: Vec<WorkflowSpec>,
+    entries: Vec<Option<WorkflowReport>>,
+    /// Dependencies (inside the run) each workflow still waits for.
+    waiting_on: Vec<usize>,
+    dependents: Vec<Vec<usize>>,
+    /// Max-heap: highest priority first, then the lowest index (the given order).
+    ready: BinaryHeap<(i32, Reverse<usize>)>,
+    running: JoinSet<(usize, WorkflowReport)>,
+    task_index: HashMap<tokio::task::Id, usize>,
+    in_group: HashMap<String, usize>,
+    failures: usize,
+    stop: Option<Stop>,
+    shared: Shared,
+    run_over: watch::Sender<bool>,
+}
+
+impl<'a> Run<'a> {
+    fn new(config: &'a EngineConfig, specs: Vec<WorkflowSpec>, shared: Shared) -> Self {
+        let index: HashMap<&str, usize> = specs
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.id.as_str(), i))
+            .collect();
+        let mut waiting_on = vec![0; specs.len()];
+        let mut dependents = vec![Vec::new(); specs.len()];
+        for (i, w) in specs.iter().enumerate() {
+            for dep in &w.depends_on {
+                if let Some(&d) = index.get(dep.as_str()) {
+                    waiting_on[i] += 1;
+                    dependents[d].push(i);
+                }
+            }
+        }
+        let ready = (0..specs.len())
+            .filter(|&i| waiting_on[i] == 0)
+            .map(|i| (specs[i].priority, Reverse(i)))
+            .collect();
+        Run {
+            config,
+            entries: vec![None; specs.len()],
+            specs,
+            waiting_on,
+            dependents,
+            ready,
+            running: JoinSet::new(),
+            task_index: HashMap::new(),
+            in_group: HashMap::new(),
+            failures: 0,
+            stop: None,
+            shared,
+            run_over: watch::channel(false).0,
+        }
     }
-}
 
-/// How a workflow's task ended.
-enum Ending {
-    Ok,
-    Err(anyhow::Error),
-    Panic(String),
-    Timeout(Duration),
-}
-
-/// Runs one workflow in its own task and watches it from outside, so an error, a panic or a
-/// blocked thread in the workflow cannot take the supervisor down with it.
-struct Supervisor {
-    client: reqwest::Client,
-    base_url: Option<Url>,
-    timeout: Option<Duration>,
-    events: EventSink,
-}
-
-impl Supervisor {
-    async fn run(self, spec: WorkflowSpec) -> WorkflowReport {
-        let recorder = Recorder::default();
-        let ctx = Ctx::new(
-            spec.id.clone(),
-            self.client,
-            self.base_url,
-            recorder.clone(),
-            self.events.clone(),
-            spec.planned_steps,
-        );
-        let start_time = SystemTime::now();
-        let started = Instant::now();
-        self.events.emit(Event::WorkflowStarted {
-            workflow_id: spec.id.clone(),
-            workflow_name: spec.name.clone(),
-            at: start_time,
-        });
-
-        let body = spec.run.clone();
-        let mut task = tokio::spawn(async move {
-            let mut ctx = ctx;
-            body(&mut ctx).await
-        });
-        let joined = match self.timeout {
-            None => Some((&mut task).await),
-            // The timer lives in this task, not the workflow's: it fires even when the workflow
-            // blocks its own thread with synchronous code.
-            Some(limit) => tokio::time::timeout(limit, &mut task).await.ok(),
-        };
-        let ending = match joined {
-            Some(Ok(Ok(()))) => Ending::Ok,
-            Some(Ok(Err(error))) => Ending::Err(error),
-            Some(Err(join_error)) => Ending::Panic(panic_message(join_error)),
-            None => {
-                task.abort();
-                Ending::Timeout(self.timeout.unwrap_or_default())
+    async fn drive(&mut self) {
+        let deadline = self
+            .config
+            .run_timeout
+            .map(|d| (tokio::time::Instant::now() + d, d));
+        loop {
+            if self.stop.is_none() {
+                self.start_ready();
             }
-        };
-        let duration = started.elapsed();
-
-        let steps = recorder.close(|step| match &ending {
-            Ending::Panic(msg) => format!("panicked: {msg}"),
-            Ending::Timeout(limit) => {
-                format!("timed out: the workflow's {limit:?} deadline passed")
+            if self.running.is_empty() {
+                break;
             }
-            // The body returned while a step was open only if it bypassed `Ctx::step`'s end,
-            // which cannot happen; name it anyway rather than lose the step.
-            _ => format!("step {step:?} did not finish"),
-        });
-        let failed_step = steps
+            let timer = async {
+                match deadline {
+                    Some((at, _)) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                done = self.running.join_next_with_id() => match done {
+                    Some(Ok((id, (index, entry)))) => {
+                        self.task_index.remove(&id);
+                        self.finished(index, entry);
+                    }
+                    Some(Err(error)) => {
+                        // The supervisor itself died (a bug): keep the workflow in the report.
+                        if let Some(index) = self.task_index.remove(&error.id()) {
+                            let entry = self.not_run(index, WorkflowStatus::Failed, FailureKind::Panic,
+                                "internal error: the workflow's supervisor task ended abnormally".into(), None);
+                            self.finished(index, entry);
+                        }
+                    }
+                    None => break,
+                },
+                () = timer, if !matches!(self.stop, Some(Stop::RunTimeout(_))) => {
+                    // Running workflows see this and end as timed out; the loop collects them.
+                    self.stop = deadline.map(|(_, d)| Stop::RunTimeout(d));
+                    let _ = self.run_over.send(true);
+                }
+            }
+        }
+    }
+
+    /// Starts ready workflows, highest priority first, while the limits allow.
+    fn start_ready(&mut self) {
+        let mut held_back = Vec::new();
+        while self.running.len() < self.config.concurrency {
+            let Some((priority, Reverse(index))) = self.ready.pop() else {
+                break;
+            };
+            if let Some(group) = &self.specs[index].group {
+                let limit = self.config.groups.get(group).copied().unwrap_or(usize::MAX);
+                let used = self.in_group.entry(group.clone()).or_default();
+                if *used >= limit {
+                    held_back.push((priority, Reverse(index)));
+                    continue;
+                }
+                *used += 1;
+            }
+            let spec = self.specs[index].clone();
+            let supervisor = Supervisor {
+                shared: self.shared.clone(),
+                timeout: spec.timeout.or(self.config.default_timeout),
+                step_timeout: self.config.step_timeout,
+                retries: self.config.retries,
+                retry_delay: self.config.retry_delay,
+                retry_backoff: self.config.retry_backoff,
+                flaky_fails: self.config.flaky_fails,
+                run_over: self.run_over.subscribe(),
+            };
+            let handle = self
+                .running
+                .spawn(async move { (index, supervisor.run(spec).await) });
+            self.task_index.insert(handle.id(), index);
+        }
+        self.ready.extend(held_back);
+    }
+
+    fn finished(&mut self, index: usize, entry: WorkflowReport) {
+        if let Some(group) = &self.specs[index].group {
+            if let Some(used) = self.in_group.get_mut(group) {
+                *used = used.saturating_sub(1);
+            }
+        }
+        let passed = entry.status == WorkflowStatus::Completed;
+        let error = entry.error.clone().unwrap_or_default();
+        self.entries[index] = Some(entry);
+        if passed {
+            for d in self.dependents[index].clone() {
+                self.waiting_on[d] -= 1;
+                if self.waiting_on[d] == 0 && self.entries[d].is_none() {
+                    self.ready.push((self.specs[d].priority, Reverse(d)));
+                }
+            }
+            return;
+        }
+        self.failures += 1;
+        if let Some(max) = self.config.max_fail {
+            if self.failures >= max && self.stop.is_none() {
+                self.stop = Some(Stop::MaxFail(max));
+            }
+        }
+        // Past the run's deadline every unfinished workflow is reported as timed out instead.
+        if !matches!(self.stop, Some(Stop::RunTimeout(_))) {
+            self.block_dependents(index, error);
+        }
+    }
+
+    /// Marks everything that depends on `failed`, directly or not, as blocked.
+    fn block_dependents(&mut self, failed: usize, error: String) {
+        let mut queue: VecDeque<(usize, String)> = self.dependents[failed]
             .iter()
-            .rev()
-            .find(|s| s.status == StepStatus::Failed)
-            .map(|s| s.name.clone());
-        let (status, error, failure_kind) = match ending {
-            Ending::Ok => (WorkflowStatus::Completed, None, None),
-            Ending::Err(e) => (
-                WorkflowStatus::Failed,
-                Some(format!("{e:#}")),
-                Some(FailureKind::Error),
-            ),
-            Ending::Panic(msg) => {
-                let place = failed_step.as_deref().map_or_else(
-                    || "the workflow panicked".to_owned(),
-                    |s| format!("step {s:?} panicked"),
-                );
-                (
-                    WorkflowStatus::Failed,
-                    Some(format!("{place}: {msg}")),
-                    Some(FailureKind::Panic),
-                )
+            .map(|&d| (d, self.specs[failed].id.clone()))
+            .collect();
+        let root = self.specs[failed].id.clone();
+        while let Some((d, by)) = queue.pop_front() {
+            if self.entries[d].is_some() {
+                continue;
             }
-            Ending::Timeout(limit) => {
-                let place = failed_step
-                    .as_deref()
-                    .map_or_else(String::new, |s| format!(" in step {s:?}"));
-                (
-                    WorkflowStatus::Failed,
-                    Some(format!("timed out after {limit:?}{place}")),
-                    Some(FailureKind::Timeout),
-                )
-            }
-        };
-        let completed = status == WorkflowStatus::Completed;
-        let done = steps
-            .iter()
-            .filter(|s| s.status != StepStatus::Failed)
-            .count();
-        let planned = spec.planned_steps.or(Some(steps.len()));
-        let entry = WorkflowReport {
-            workflow_id: spec.id,
-            workflow_name: spec.name,
-            status,
-            progress: report::progress(done, planned, completed),
-            current_step: if completed {
-                "Completed".into()
+            let reason = if by == root {
+                format!("blocked by {by}: {error}")
             } else {
-                failed_step.unwrap_or_else(|| "Failed".into())
-            },
-            start_time,
-            end_time: start_time + duration,
-            duration,
-            error,
-            failure_kind,
-            tags: spec.tags,
-            planned_steps: spec.planned_steps,
-            result: StepSummary::new(steps),
-        };
-        self.events.emit(Event::WorkflowFinished {
-            workflow: Box::new(entry.clone()),
-        });
-        entry
+                format!("blocked by {by}, itself blocked by {root}: {error}")
+            };
+            let entry = self.not_run(
+                d,
+                WorkflowStatus::Blocked,
+                FailureKind::Blocked,
+                reason,
+                Some(by),
+            );
+            self.shared.events.emit(Event::WorkflowFinished {
+                workflow: Box::new(entry.clone()),
+            });
+            self.entries[d] = Some(entry);
+            let id = self.specs[d].id.clone();
+            queue.extend(self.dependents[d].iter().map(|&dd| (dd, id.clone())));
+        }
     }
-}
 
-fn panic_message(error: tokio::task::JoinError) -> String {
-    match error.try_into_panic() {
-        Ok(payload) => payload
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "(non-string panic payload)".into()),
-        Err(error) => format!("the workflow's task was cancelled: {error}"),
+    fn not_run(
+        &self,
+        index: usize,
+        status: WorkflowStatus,
+        kind: FailureKind,
+        error: String,
+        blocked_by: Option<String>,
+    ) -> WorkflowReport {
+        WorkflowReport::not_run(&self.specs[index], status, kind, error, blocked_by)
+    }
+
+    /// The entries in the given order; workflows that never started get theirs now.
+    fn finish(mut self) -> Vec<WorkflowReport> {
+        for index in 0..self.specs.len() {
+            if self.entries[index].is_some() {
+                continue;
+            }
+            let entry = match self.stop {
+                Some(Stop::MaxFail(max)) => self.not_run(
+                    index,
+                    WorkflowStatus::Cancelled,
+                    FailureKind::Cancelled,
+                    format!("not run: the run stopped after {max} failure(s) (max_fail)"),
+                    None,
+                ),
+                Some(Stop::RunTimeout(limit)) => self.not_run(
+                    index,
+                    WorkflowStatus::Failed,
+                    FailureKind::Timeout,
+                    format!("timed out: the run's {limit:?} deadline passed before it started"),
+                    None,
+                ),
+                None => self.not_run(
+                    index,
+                    WorkflowStatus::Failed,
+                    FailureKind::Panic,
+                    "internal error: the scheduler never started it".into(),
+                    None,
+                ),
+            };
+            self.shared.events.emit(Event::WorkflowFinished {
+                workflow: Box::new(entry.clone()),
+            });
+            self.entries[index] = Some(entry);
+        }
+        self.entries.into_iter().flatten().collect()
     }
 }

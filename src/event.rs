@@ -2,13 +2,42 @@
 //! front end, the programmatic API's status callbacks and (later) the HTTP API.
 
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 use tokio::sync::mpsc;
 
 use crate::report::{RunReport, WorkflowReport};
 use crate::step::StepRecord;
+use crate::workflow::WorkflowSpec;
+
+/// A workflow as the run plans it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedWorkflow {
+    /// Its id.
+    pub id: String,
+    /// Its display name.
+    pub name: String,
+    /// Its priority.
+    pub priority: i32,
+    /// The workflows it waits for.
+    pub depends_on: Vec<String>,
+    /// It runs only because a selected workflow depends on it.
+    pub as_dependency: bool,
+}
+
+impl From<&WorkflowSpec> for PlannedWorkflow {
+    fn from(w: &WorkflowSpec) -> Self {
+        PlannedWorkflow {
+            id: w.id.clone(),
+            name: w.name.clone(),
+            priority: w.priority,
+            depends_on: w.depends_on.clone(),
+            as_dependency: w.as_dependency,
+        }
+    }
+}
 
 /// Something that happened during a run. Events of one workflow arrive in order.
 #[derive(Debug, Clone, Serialize)]
@@ -17,8 +46,8 @@ pub enum Event {
     /// The run began; lists the workflows in the order they were given.
     #[serde(rename_all = "camelCase")]
     RunStarted {
-        /// `(id, name)` of every workflow of the run.
-        workflows: Vec<(String, String)>,
+        /// Every workflow of the run.
+        workflows: Vec<PlannedWorkflow>,
         /// Epoch milliseconds.
         #[serde(with = "crate::report::epoch_millis")]
         at: SystemTime,
@@ -56,7 +85,20 @@ pub enum Event {
         /// Progress of the workflow after this step, 0–100.
         progress: f64,
     },
-    /// A workflow ended (completed or failed); carries its final report entry.
+    /// An attempt failed and the workflow will run again after `delay`.
+    #[serde(rename_all = "camelCase")]
+    WorkflowRetrying {
+        /// The workflow's id.
+        workflow_id: String,
+        /// The number of the coming attempt (2 for the first retry).
+        attempt: u32,
+        /// Why the previous attempt failed.
+        error: String,
+        /// The wait before it.
+        #[serde(with = "crate::report::millis")]
+        delay: Duration,
+    },
+    /// A workflow ended (completed, failed, blocked or cancelled); carries its report entry.
     #[serde(rename_all = "camelCase")]
     WorkflowFinished {
         /// The workflow's report entry.

@@ -7,8 +7,9 @@ use std::time::Duration;
 use url::Url;
 
 use crate::ctx::Ctx;
-use crate::engine::{Engine, EngineConfig, SuiteError, validate};
+use crate::engine::{Engine, EngineConfig, SuiteError};
 use crate::event::Event;
+use crate::plan::{OutsideDeps, validate};
 use crate::report::RunReport;
 use crate::status::{LiveStatus, StatusBoard};
 use crate::workflow::{BoxFuture, StepResult, WorkflowSpec};
@@ -91,6 +92,12 @@ impl Executor {
         self
     }
 
+    /// Sets every scheduling option at once (groups, retries, timeouts, `max_fail`…).
+    pub fn config(&mut self, config: EngineConfig) -> &mut Self {
+        self.config = config;
+        self
+    }
+
     /// Uses `client` for every request (to share a pool or set proxies and timeouts).
     pub fn client(&mut self, client: reqwest::Client) -> &mut Self {
         self.client = Some(client);
@@ -127,9 +134,14 @@ impl Executor {
     }
 
     /// Runs every added workflow concurrently and returns the report. Fails, running nothing,
-    /// when two workflows share an id or an id is invalid. The executor can run again.
+    /// when two workflows share an id, an id is invalid, a dependency is unknown or cyclic, or
+    /// a group has no limit. The executor can run again.
     pub async fn execute_all(&mut self) -> Result<RunReport, SuiteError> {
-        validate(&self.workflows)?;
+        validate(
+            &self.workflows,
+            Some(&self.config.groups),
+            OutsideDeps::Reject,
+        )?;
         let client = self.client.clone().unwrap_or_default();
         let mut engine = Engine::with_client(self.config.clone(), client);
         let mut events = engine.subscribe();
@@ -158,7 +170,7 @@ pub async fn execute_in_parallel(
     config: EngineConfig,
 ) -> Result<RunReport, SuiteError> {
     let mut executor = Executor::new();
-    executor.config = config;
+    executor.config(config);
     for w in workflows {
         executor.add(w);
     }

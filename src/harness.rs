@@ -13,13 +13,14 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
-use libtest_mimic::{Failed, Trial};
+use libtest_mimic::{Completion, Failed, Trial};
 use url::Url;
 
 use crate::cli::Cli;
 use crate::config::{self, Config};
-use crate::engine::{Engine, EngineConfig, validate};
+use crate::engine::{Engine, EngineConfig};
 use crate::event::Event;
+use crate::plan::{self, OutsideDeps};
 use crate::report::{self, RunReport, WorkflowReport, WorkflowStatus};
 use crate::step::StepStatus;
 use crate::workflow::{BoxFuture, WorkflowSpec};
@@ -97,7 +98,8 @@ impl Harness {
     }
 
     fn run(self, mut cli: Cli) -> anyhow::Result<ExitCode> {
-        validate(&self.workflows).context("invalid workflow suite; nothing was run")?;
+        let invalid = "invalid workflow suite; nothing was run";
+        plan::validate(&self.workflows, None, OutsideDeps::Reject).context(invalid)?;
         if cli.libtest.list {
             // Nothing but the list: nextest parses it.
             let trials = self.workflows.iter().map(placeholder).collect();
@@ -106,6 +108,8 @@ impl Harness {
 
         let root = manifest_dir();
         let config = config::load(&cli.overrides(), &|k| std::env::var(k).ok(), &root)?;
+        plan::validate(&self.workflows, Some(&config.groups), OutsideDeps::Reject)
+            .context(invalid)?;
 
         let selected: Vec<WorkflowSpec> = self
             .workflows
@@ -116,6 +120,11 @@ impl Harness {
             })
             .cloned()
             .collect();
+        let selected = if config.no_deps {
+            selected
+        } else {
+            plan::with_dependencies(&self.workflows, &selected)
+        };
 
         // One runtime for the whole process. More workers than cores: workflows wait on I/O,
         // and a workflow that blocks its thread must not starve the timers of the others.
@@ -147,6 +156,14 @@ impl Harness {
                 base_url,
                 concurrency: config.concurrency,
                 default_timeout: Some(config.timeout),
+                step_timeout: config.step_timeout,
+                groups: config.groups.clone(),
+                retries: config.retries,
+                retry_delay: config.retry_delay,
+                retry_backoff: config.retry_backoff,
+                flaky_fails: config.flaky_fails,
+                run_timeout: config.run_timeout,
+                max_fail: config.max_fail,
             },
             client,
         );
@@ -198,6 +215,21 @@ impl Harness {
         runtime.shutdown_timeout(Duration::from_millis(200));
 
         let report = report.context("the engine task failed")??;
+        for w in report.workflows.iter().filter(|w| w.flaky) {
+            eprintln!(
+                "flaky: {} passed on attempt {} after {} failure(s)",
+                w.workflow_id,
+                w.attempts.len(),
+                w.attempts.len() - 1
+            );
+        }
+        for w in report.workflows.iter().filter(|w| w.as_dependency) {
+            eprintln!(
+                "dependency {} (run because a selected workflow needs it): {}",
+                w.workflow_id,
+                w.status.as_str()
+            );
+        }
         if report.total_workflows > 0 {
             write_reports(&report, &config)?;
         }
@@ -219,9 +251,18 @@ fn placeholder(w: &WorkflowSpec) -> Trial {
 }
 
 fn waiter(w: &WorkflowSpec, outcome: std_mpsc::Receiver<WorkflowReport>) -> Trial {
-    Trial::test(w.id.clone(), move || match outcome.recv() {
-        Ok(entry) if entry.status == WorkflowStatus::Completed => Ok(()),
-        Ok(entry) => Err(Failed::from(failure_text(&entry))),
+    Trial::ignorable_test(w.id.clone(), move || match outcome.recv() {
+        Ok(entry) => match entry.status {
+            WorkflowStatus::Completed => Ok(Completion::Completed),
+            // libtest has no "cancelled": a workflow the run never started is ignored, with
+            // the reason; the failures that stopped the run already fail it.
+            WorkflowStatus::Cancelled => Ok(Completion::ignored_with(
+                entry.error.as_deref().unwrap_or("not run"),
+            )),
+            WorkflowStatus::Failed | WorkflowStatus::Blocked => {
+                Err(Failed::from(failure_text(&entry)))
+            }
+        },
         Err(_) => Err("the engine stopped before this workflow finished".into()),
     })
     .with_ignored_flag(w.ignored)
@@ -230,10 +271,17 @@ fn waiter(w: &WorkflowSpec, outcome: std_mpsc::Receiver<WorkflowReport>) -> Tria
 /// What libtest prints under `failures:` for a workflow.
 fn failure_text(entry: &WorkflowReport) -> String {
     let mut text = format!(
-        "{} failed: {}\n",
+        "{} {}: {}\n",
         entry.workflow_name,
+        entry.status.as_str(),
         entry.error.as_deref().unwrap_or("unknown error")
     );
+    if entry.attempts.len() > 1 {
+        text.push_str(&format!(
+            "  {} attempts; the last one:\n",
+            entry.attempts.len()
+        ));
+    }
     for (i, step) in entry.result.steps.iter().enumerate() {
         let mark = match step.status {
             StepStatus::Passed => "ok",

@@ -16,13 +16,15 @@ pub mod event;
 pub mod executor;
 pub mod harness;
 pub mod http;
+pub mod plan;
 pub mod registry;
 pub mod report;
 pub mod status;
 pub mod step;
+mod supervisor;
 pub mod workflow;
 
-pub use ctx::{Ctx, StepFailed};
+pub use ctx::{Ctx, StepFailed, StepTimedOut};
 pub use engine::{Engine, EngineConfig, SuiteError};
 pub use event::Event;
 pub use executor::{Executor, execute_in_parallel};

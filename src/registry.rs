@@ -26,6 +26,16 @@ pub struct Registration {
     pub timeout: Option<Duration>,
     /// Run only with `--ignored` / `--include-ignored`.
     pub ignored: bool,
+    /// Higher starts first when workflows wait for a slot.
+    pub priority: i32,
+    /// Ids that must pass first.
+    pub depends_on: &'static [&'static str],
+    /// Concurrency group.
+    pub group: Option<&'static str>,
+    /// Retries after a failed attempt.
+    pub retries: Option<u32>,
+    /// Default deadline of each step.
+    pub step_timeout: Option<Duration>,
     /// The body.
     pub run: RegisteredFn,
     /// Source file of the registration (set by the macro).
@@ -43,6 +53,11 @@ impl Registration {
         steps: None,
         timeout: None,
         ignored: false,
+        priority: 0,
+        depends_on: &[],
+        group: None,
+        retries: None,
+        step_timeout: None,
         run: missing_run,
         file: "",
         line: 0,
@@ -58,6 +73,12 @@ impl Registration {
             timeout: self.timeout,
             ignored: self.ignored,
             location: Some(format!("{}:{}", self.file, self.line)),
+            priority: self.priority,
+            depends_on: self.depends_on.iter().map(|d| (*d).to_owned()).collect(),
+            group: self.group.map(str::to_owned),
+            retries: self.retries,
+            step_timeout: self.step_timeout,
+            as_dependency: false,
             run: Arc::new(self.run),
         }
     }
@@ -108,7 +129,8 @@ pub fn registered() -> Vec<WorkflowSpec> {
 /// ```
 ///
 /// Keys: `id`, `name` and `run` (an `async fn(&mut Ctx) -> StepResult`) are required; `tags`,
-/// `steps`, `timeout` and `ignored` are optional. An unknown key is a compile error.
+/// `steps`, `timeout`, `ignored`, `priority`, `depends_on: ["id", …]`, `group: "name"`,
+/// `retries` and `step_timeout` are optional. An unknown key is a compile error.
 #[macro_export]
 macro_rules! workflow {
     ( $( $key:ident : $value:expr ),+ $(,)? ) => {
@@ -140,6 +162,18 @@ macro_rules! __workflow_field {
         ::core::option::Option::Some($n)
     };
     (timeout, $d:expr) => {
+        ::core::option::Option::Some($d)
+    };
+    (depends_on, $ids:expr) => {
+        &$ids
+    };
+    (group, $g:expr) => {
+        ::core::option::Option::Some($g)
+    };
+    (retries, $n:expr) => {
+        ::core::option::Option::Some($n)
+    };
+    (step_timeout, $d:expr) => {
         ::core::option::Option::Some($d)
     };
     ($other:ident, $v:expr) => {

@@ -14,12 +14,20 @@ use crate::report::WorkflowStatus;
 pub enum Phase {
     /// Waiting for a concurrency slot.
     Pending,
+    /// Waiting for its dependencies to pass.
+    Waiting,
     /// Started, not finished.
     Running,
+    /// An attempt failed; it will run again.
+    Retrying,
     /// Finished, every required step passed.
     Completed,
     /// Finished with a failure.
     Failed,
+    /// Not run: a dependency did not pass.
+    Blocked,
+    /// Not run: the run stopped early.
+    Cancelled,
 }
 
 /// One workflow's live status (the seed's `ParallelWorkflowStatus`).
@@ -42,6 +50,10 @@ pub struct LiveStatus {
     /// Why it failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The attempt running or last run (1 without retries).
+    pub attempt: u32,
+    /// It failed, then passed on a retry.
+    pub flaky: bool,
 }
 
 /// The statuses of one run, in run order.
@@ -60,16 +72,30 @@ impl StatusBoard {
     pub fn apply(&mut self, event: &Event) -> bool {
         match event {
             Event::RunStarted { workflows, .. } => {
+                let in_run = |id: &String| workflows.iter().any(|w| &w.id == id);
                 self.statuses = workflows
                     .iter()
-                    .map(|(id, name)| LiveStatus {
-                        workflow_id: id.clone(),
-                        workflow_name: name.clone(),
-                        status: Phase::Pending,
-                        progress: 0.0,
-                        current_step: "Waiting to start...".into(),
-                        start_time: None,
-                        error: None,
+                    .map(|w| {
+                        let waits = w.depends_on.iter().any(in_run);
+                        LiveStatus {
+                            workflow_id: w.id.clone(),
+                            workflow_name: w.name.clone(),
+                            status: if waits {
+                                Phase::Waiting
+                            } else {
+                                Phase::Pending
+                            },
+                            progress: 0.0,
+                            current_step: if waits {
+                                format!("Waiting for {}", w.depends_on.join(", "))
+                            } else {
+                                "Waiting to start...".into()
+                            },
+                            start_time: None,
+                            error: None,
+                            attempt: 1,
+                            flaky: false,
+                        }
                     })
                     .collect();
                 true
@@ -83,7 +109,22 @@ impl StatusBoard {
             }),
             Event::StepStarted {
                 workflow_id, step, ..
-            } => self.update(workflow_id, |s| s.current_step = step.clone()),
+            } => self.update(workflow_id, |s| {
+                s.status = Phase::Running;
+                s.current_step = step.clone();
+            }),
+            Event::WorkflowRetrying {
+                workflow_id,
+                attempt,
+                error,
+                ..
+            } => self.update(workflow_id, |s| {
+                s.status = Phase::Retrying;
+                s.attempt = *attempt;
+                s.progress = 0.0;
+                s.current_step = format!("Retrying (attempt {attempt})");
+                s.error = Some(error.clone());
+            }),
             Event::StepFinished {
                 workflow_id,
                 progress,
@@ -93,10 +134,16 @@ impl StatusBoard {
                 s.status = match workflow.status {
                     WorkflowStatus::Completed => Phase::Completed,
                     WorkflowStatus::Failed => Phase::Failed,
+                    WorkflowStatus::Blocked => Phase::Blocked,
+                    WorkflowStatus::Cancelled => Phase::Cancelled,
                 };
                 s.progress = workflow.progress;
                 s.current_step = workflow.current_step.clone();
                 s.error = workflow.error.clone();
+                s.flaky = workflow.flaky;
+                s.attempt = u32::try_from(workflow.attempts.len())
+                    .unwrap_or(u32::MAX)
+                    .max(1);
             }),
             Event::RunFinished { .. } => false,
         }

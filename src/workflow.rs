@@ -35,6 +35,19 @@ pub struct WorkflowSpec {
     pub ignored: bool,
     /// Where it was defined (`file:line`), for error messages.
     pub location: Option<String>,
+    /// Higher starts first when the concurrency limit makes workflows wait (default 0).
+    pub priority: i32,
+    /// Ids of workflows that must pass before this one starts.
+    pub depends_on: Vec<String>,
+    /// Concurrency group (its limit is configured under `[groups]`).
+    pub group: Option<String>,
+    /// Retries after a failed attempt, overriding the configured default.
+    pub retries: Option<u32>,
+    /// Default deadline of each of its steps, overriding the configured default.
+    pub step_timeout: Option<Duration>,
+    /// Set by the libtest front end when the workflow runs only because a selected workflow
+    /// depends on it.
+    pub as_dependency: bool,
     /// The body.
     pub run: RunFn,
 }
@@ -53,6 +66,12 @@ impl WorkflowSpec {
             timeout: None,
             ignored: false,
             location: None,
+            priority: 0,
+            depends_on: Vec::new(),
+            group: None,
+            retries: None,
+            step_timeout: None,
+            as_dependency: false,
             run: Arc::new(run),
         }
     }
@@ -78,6 +97,40 @@ impl WorkflowSpec {
         self.timeout = Some(timeout);
         self
     }
+
+    /// Sets the priority (higher starts first).
+    pub fn priority(mut self, priority: i32) -> Self {
+        self.priority = priority;
+        self
+    }
+
+    /// Makes it wait for these workflows to pass.
+    pub fn depends_on<I, S>(mut self, ids: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.depends_on = ids.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Puts it in a concurrency group.
+    pub fn group(mut self, group: impl Into<String>) -> Self {
+        self.group = Some(group.into());
+        self
+    }
+
+    /// Sets how often a failed attempt is retried.
+    pub fn retries(mut self, retries: u32) -> Self {
+        self.retries = Some(retries);
+        self
+    }
+
+    /// Sets the default deadline of each step.
+    pub fn step_timeout(mut self, timeout: Duration) -> Self {
+        self.step_timeout = Some(timeout);
+        self
+    }
 }
 
 impl std::fmt::Debug for WorkflowSpec {
@@ -90,6 +143,12 @@ impl std::fmt::Debug for WorkflowSpec {
             .field("timeout", &self.timeout)
             .field("ignored", &self.ignored)
             .field("location", &self.location)
+            .field("priority", &self.priority)
+            .field("depends_on", &self.depends_on)
+            .field("group", &self.group)
+            .field("retries", &self.retries)
+            .field("step_timeout", &self.step_timeout)
+            .field("as_dependency", &self.as_dependency)
             .finish_non_exhaustive()
     }
 }

@@ -106,6 +106,7 @@ async fn events_of_a_workflow_arrive_in_order() {
             Event::StepFinished { step, .. } => format!("-{}", step.name),
             Event::WorkflowFinished { .. } => "end".into(),
             Event::RunFinished { .. } => "done".into(),
+            Event::WorkflowRetrying { .. } => "retry".into(),
         })
         .collect();
     assert_eq!(

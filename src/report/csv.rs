@@ -27,10 +27,7 @@ fn write(report: &RunReport) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
         table.write_record([
             w.workflow_id.clone(),
             w.workflow_name.clone(),
-            serde_json::to_value(w.status)?
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
+            w.status.as_str().to_owned(),
             w.duration.as_millis().to_string(),
             w.result.total_steps.to_string(),
             w.result.passed.to_string(),

@@ -4,9 +4,11 @@
 
 use std::fmt::Write as _;
 
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{
+    FlakyOrRerun, NonSuccessKind, Report, TestCase, TestCaseStatus, TestRerun, TestSuite,
+};
 
-use super::{RunReport, WorkflowReport, WorkflowStatus};
+use super::{Attempt, RunReport, WorkflowReport, WorkflowStatus};
 use crate::step::StepStatus;
 
 /// The suite's name in JUnit; CI dashboards group by it.
@@ -47,17 +49,36 @@ fn drop_testsuites_skipped(mut xml: String) -> String {
 }
 
 fn test_case(w: &WorkflowReport) -> TestCase {
-    let status = match w.status {
+    let message = || {
+        w.error
+            .clone()
+            .unwrap_or_else(|| w.status.as_str().to_owned())
+    };
+    let mut status = match w.status {
         WorkflowStatus::Completed => TestCaseStatus::success(),
-        WorkflowStatus::Failed => {
+        WorkflowStatus::Cancelled => {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message(message());
+            status
+        }
+        WorkflowStatus::Failed | WorkflowStatus::Blocked => {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            let message = w.error.clone().unwrap_or_else(|| "failed".to_owned());
-            status.set_message(message.clone());
+            status.set_message(message());
             status.set_type(w.failure_kind.map_or("error", |k| k.as_str()));
-            status.set_description(message);
+            status.set_description(message());
+            // A flaky workflow counted as failed (`flaky_fails`) did pass in the end.
+            if w.flaky {
+                status.set_rerun_kind(FlakyOrRerun::Flaky);
+            }
             status
         }
     };
+    // Earlier attempts: `flakyFailure` when the workflow passed in the end, `rerunFailure` when
+    // it failed every attempt (its last failure is the `failure` itself), as nextest does.
+    let last = w.attempts.len().saturating_sub(1);
+    let earlier = w.attempts[..last].iter().filter(|a| !a.passed).map(rerun);
+    status.add_reruns(earlier.collect::<Vec<_>>());
+
     let mut case = TestCase::new(w.workflow_id.as_str(), status);
     case.set_classname(format!(
         "{SUITE}.{}",
@@ -68,9 +89,31 @@ fn test_case(w: &WorkflowReport) -> TestCase {
     case
 }
 
+fn rerun(attempt: &Attempt) -> TestRerun {
+    let mut rerun = TestRerun::new(NonSuccessKind::Failure);
+    let message = attempt.error.clone().unwrap_or_else(|| "failed".into());
+    rerun.set_type(attempt.failure_kind.map_or("error", |k| k.as_str()));
+    // junit-10.xsd allows no `time` on reruns: the duration goes in the text.
+    rerun.set_description(format!(
+        "attempt {} ({} ms): {message}",
+        attempt.attempt,
+        attempt.duration.as_millis()
+    ));
+    rerun.set_message(message);
+    rerun
+}
+
 /// One line per step: status, duration, name, and the error of failed and skipped steps.
 fn step_log(w: &WorkflowReport) -> String {
     let mut out = format!("{} ({})\n", w.workflow_name, w.workflow_id);
+    if w.attempts.len() > 1 {
+        let _ = writeln!(
+            out,
+            "{} attempts{}",
+            w.attempts.len(),
+            if w.flaky { ", flaky" } else { "" }
+        );
+    }
     for (i, step) in w.result.steps.iter().enumerate() {
         let status = match step.status {
             StepStatus::Passed => "passed",

@@ -21,10 +21,50 @@ pub use write::{ReportFormat, WriteError, write_fragment, write_reports};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WorkflowStatus {
-    /// Every required step passed.
+    /// Every required step passed (possibly after retries: see `flaky`).
     Completed,
     /// A required step failed, or the workflow returned an error, panicked or timed out.
     Failed,
+    /// Not run because a workflow it depends on did not pass; counts as failed.
+    Blocked,
+    /// Not run because the run stopped early (`--max-fail`).
+    Cancelled,
+}
+
+impl WorkflowStatus {
+    /// The lowercase name used in JSON and CSV.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkflowStatus::Completed => "completed",
+            WorkflowStatus::Failed => "failed",
+            WorkflowStatus::Blocked => "blocked",
+            WorkflowStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// Whether it counts as a failure (in the exit code, JUnit and `failed`).
+    pub fn is_failure(self) -> bool {
+        matches!(self, WorkflowStatus::Failed | WorkflowStatus::Blocked)
+    }
+}
+
+/// One attempt of a workflow that may be retried.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attempt {
+    /// 1 for the first run, 2 for the first retry, …
+    pub attempt: u32,
+    /// Whether this attempt passed.
+    pub passed: bool,
+    /// Wall time in milliseconds.
+    #[serde(with = "millis")]
+    pub duration: Duration,
+    /// Why it failed.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub error: Option<String>,
+    /// How it failed.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub failure_kind: Option<FailureKind>,
 }
 
 /// Why a failed workflow failed.
@@ -35,8 +75,12 @@ pub enum FailureKind {
     Error,
     /// It panicked.
     Panic,
-    /// It ran past its deadline.
+    /// It ran past its deadline (its own, or the whole run's).
     Timeout,
+    /// A workflow it depends on did not pass.
+    Blocked,
+    /// The run stopped before it started.
+    Cancelled,
 }
 
 impl FailureKind {
@@ -46,6 +90,8 @@ impl FailureKind {
             FailureKind::Error => "error",
             FailureKind::Panic => "panic",
             FailureKind::Timeout => "timeout",
+            FailureKind::Blocked => "blocked",
+            FailureKind::Cancelled => "cancelled",
         }
     }
 }
@@ -93,7 +139,7 @@ pub struct WorkflowReport {
     pub workflow_id: String,
     /// Its display name.
     pub workflow_name: String,
-    /// `completed` or `failed`.
+    /// `completed`, `failed`, `blocked` or `cancelled`.
     pub status: WorkflowStatus,
     /// Steps done over steps planned, 0–100 (100 when completed).
     pub progress: f64,
@@ -120,8 +166,68 @@ pub struct WorkflowReport {
     /// Its planned step count, when declared.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub planned_steps: Option<usize>,
-    /// The steps it ran.
+    /// Its priority (higher started first).
+    #[serde(default)]
+    pub priority: i32,
+    /// The workflows it waited for.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub depends_on: Vec<String>,
+    /// Its concurrency group.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub group: Option<String>,
+    /// It ran only because a selected workflow depends on it.
+    #[serde(default)]
+    pub as_dependency: bool,
+    /// For a blocked workflow, the dependency that did not pass.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub blocked_by: Option<String>,
+    /// It failed, then passed on a retry.
+    #[serde(default)]
+    pub flaky: bool,
+    /// Every attempt, the last one's steps in `result` (one attempt without retries).
+    #[serde(default)]
+    pub attempts: Vec<Attempt>,
+    /// The steps it ran (in its last attempt).
     pub result: StepSummary,
+}
+
+impl WorkflowReport {
+    /// The entry of a workflow that never started: blocked by a dependency or cancelled.
+    pub fn not_run(
+        spec: &crate::workflow::WorkflowSpec,
+        status: WorkflowStatus,
+        kind: FailureKind,
+        error: String,
+        blocked_by: Option<String>,
+    ) -> Self {
+        let now = SystemTime::now();
+        WorkflowReport {
+            workflow_id: spec.id.clone(),
+            workflow_name: spec.name.clone(),
+            status,
+            progress: 0.0,
+            current_step: match status {
+                WorkflowStatus::Blocked => "Blocked".into(),
+                WorkflowStatus::Cancelled => "Not run".into(),
+                _ => "Failed".into(),
+            },
+            start_time: now,
+            end_time: now,
+            duration: Duration::ZERO,
+            error: Some(error),
+            failure_kind: Some(kind),
+            tags: spec.tags.clone(),
+            planned_steps: spec.planned_steps,
+            priority: spec.priority,
+            depends_on: spec.depends_on.clone(),
+            group: spec.group.clone(),
+            as_dependency: spec.as_dependency,
+            blocked_by,
+            flaky: false,
+            attempts: Vec::new(),
+            result: StepSummary::new(Vec::new()),
+        }
+    }
 }
 
 /// Totals over all workflows of a run.
@@ -154,8 +260,18 @@ pub struct RunReport {
     pub total_workflows: usize,
     /// How many completed.
     pub completed: usize,
-    /// How many failed.
+    /// How many failed, blocked ones included.
     pub failed: usize,
+    /// How many were blocked by a dependency (part of `failed`).
+    #[serde(default)]
+    pub blocked: usize,
+    /// How many were not run because the run stopped early.
+    #[serde(default)]
+    pub cancelled: usize,
+    /// How many passed only on a retry (part of `completed`, or of `failed` with
+    /// `flaky_fails`).
+    #[serde(default)]
+    pub flaky: usize,
     /// Wall time of the whole run in milliseconds.
     #[serde(with = "millis")]
     pub total_duration: Duration,
@@ -178,20 +294,30 @@ impl RunReport {
         let sum = |f: fn(&StepSummary) -> usize| workflows.iter().map(|w| f(&w.result)).sum();
         let total_steps = sum(|r| r.total_steps);
         let passed_steps = sum(|r| r.passed);
-        let completed = workflows
+        let count = |status| workflows.iter().filter(|w| w.status == status).count();
+        let completed = count(WorkflowStatus::Completed);
+        let blocked = count(WorkflowStatus::Blocked);
+        let cancelled = count(WorkflowStatus::Cancelled);
+        // Blocked and cancelled workflows never ran: they have no duration to compare.
+        let ran: Vec<&WorkflowReport> = workflows
             .iter()
-            .filter(|w| w.status == WorkflowStatus::Completed)
-            .count();
-        let average_duration = if workflows.is_empty() {
+            .filter(|w| {
+                !matches!(
+                    w.status,
+                    WorkflowStatus::Blocked | WorkflowStatus::Cancelled
+                )
+            })
+            .collect();
+        let average_duration = if ran.is_empty() {
             0.0
         } else {
-            let total: f64 = workflows.iter().map(|w| ms(w.duration)).sum();
-            round2(total / workflows.len() as f64)
+            let total: f64 = ran.iter().map(|w| ms(w.duration)).sum();
+            round2(total / ran.len() as f64)
         };
         // `min_by_key`/`max_by_key` keep the first/last of equals; the seed keeps the first seen
         // for both, so the slowest is searched over the reversed list.
-        let fastest = workflows.iter().min_by_key(|w| w.duration);
-        let slowest = workflows.iter().rev().max_by_key(|w| w.duration);
+        let fastest = ran.iter().copied().min_by_key(|w| w.duration);
+        let slowest = ran.iter().copied().rev().max_by_key(|w| w.duration);
         let name = |w: Option<&WorkflowReport>| {
             w.map_or_else(|| "N/A".to_owned(), |w| w.workflow_name.clone())
         };
@@ -208,7 +334,10 @@ impl RunReport {
         RunReport {
             total_workflows: workflows.len(),
             completed,
-            failed: workflows.len() - completed,
+            failed: workflows.len() - completed - cancelled,
+            blocked,
+            cancelled,
+            flaky: workflows.iter().filter(|w| w.flaky).count(),
             total_duration,
             start_time,
             workflows,
@@ -216,7 +345,7 @@ impl RunReport {
         }
     }
 
-    /// Whether any workflow failed.
+    /// Whether any workflow failed or was blocked.
     pub fn has_failures(&self) -> bool {
         self.failed > 0
     }
@@ -328,6 +457,13 @@ pub(crate) mod tests {
             failure_kind: failed.then_some(FailureKind::Error),
             tags: vec!["shop".into()],
             planned_steps: None,
+            priority: 0,
+            depends_on: Vec::new(),
+            group: None,
+            as_dependency: false,
+            blocked_by: None,
+            flaky: false,
+            attempts: Vec::new(),
             result: StepSummary::new(steps),
         }
     }

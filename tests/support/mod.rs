@@ -137,6 +137,10 @@ impl Run {
         assert_eq!(suite.tests, report.total_workflows, "JUnit tests vs JSON");
         assert_eq!(suite.failures, report.failed, "JUnit failures vs JSON");
         assert_eq!(suite.errors, 0);
+        assert_eq!(
+            suite.skipped, report.cancelled,
+            "JUnit skipped vs JSON cancelled"
+        );
         for ((w, row), case) in report.workflows.iter().zip(&rows).zip(&suite.test_cases) {
             assert_eq!(row[0], w.workflow_id);
             assert_eq!(row[1], w.workflow_name);
@@ -148,12 +152,10 @@ impl Run {
             assert_eq!(row[6], w.result.failed.to_string());
             assert_eq!(case.name.as_str(), w.workflow_id);
             let failed = matches!(case.status, quick_junit::TestCaseStatus::NonSuccess { .. });
-            assert_eq!(
-                failed,
-                w.status == workflow_harness::report::WorkflowStatus::Failed,
-                "{}",
-                w.workflow_id
-            );
+            assert_eq!(failed, w.status.is_failure(), "{}", w.workflow_id);
+            let skipped = matches!(case.status, quick_junit::TestCaseStatus::Skipped { .. });
+            let cancelled = w.status == workflow_harness::report::WorkflowStatus::Cancelled;
+            assert_eq!(skipped, cancelled, "{}", w.workflow_id);
             let out = case
                 .system_out
                 .as_ref()

@@ -1,0 +1,270 @@
+//! Runs one workflow: each attempt in its own task, watched from outside (deadline, run
+//! cancellation), retried with backoff, and folded into the workflow's report entry.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::sync::watch;
+
+use crate::ctx::{Ctx, Shared};
+use crate::event::Event;
+use crate::report::{self, Attempt, FailureKind, StepSummary, WorkflowReport, WorkflowStatus};
+use crate::step::{Recorder, StepRecord, StepStatus};
+use crate::workflow::WorkflowSpec;
+
+/// How one attempt ended.
+enum Ending {
+    Ok,
+    Err(anyhow::Error),
+    Panic(String),
+    /// Its own deadline passed.
+    Timeout(Duration),
+    /// The whole run's deadline passed.
+    RunTimeout,
+}
+
+struct AttemptResult {
+    ending: Ending,
+    steps: Vec<StepRecord>,
+    duration: Duration,
+}
+
+impl AttemptResult {
+    fn passed(&self) -> bool {
+        matches!(self.ending, Ending::Ok)
+    }
+
+    fn failed_step(&self) -> Option<&str> {
+        self.steps
+            .iter()
+            .rev()
+            .find(|s| s.status == StepStatus::Failed)
+            .map(|s| s.name.as_str())
+    }
+
+    /// The error message and its kind, for a failed attempt.
+    fn failure(&self) -> Option<(String, FailureKind)> {
+        let in_step = || {
+            self.failed_step()
+                .map_or_else(String::new, |s| format!(" in step {s:?}"))
+        };
+        match &self.ending {
+            Ending::Ok => None,
+            Ending::Err(e) => Some((format!("{e:#}"), FailureKind::Error)),
+            Ending::Panic(msg) => {
+                let place = self.failed_step().map_or_else(
+                    || "the workflow panicked".to_owned(),
+                    |s| format!("step {s:?} panicked"),
+                );
+                Some((format!("{place}: {msg}"), FailureKind::Panic))
+            }
+            Ending::Timeout(limit) => Some((
+                format!("timed out after {limit:?}{}", in_step()),
+                FailureKind::Timeout,
+            )),
+            Ending::RunTimeout => Some((
+                format!("the run's deadline passed while it ran{}", in_step()),
+                FailureKind::Timeout,
+            )),
+        }
+    }
+}
+
+/// What a supervisor needs besides the workflow.
+#[derive(Clone)]
+pub(crate) struct Supervisor {
+    pub shared: Shared,
+    pub timeout: Option<Duration>,
+    pub step_timeout: Option<Duration>,
+    pub retries: u32,
+    pub retry_delay: Duration,
+    pub retry_backoff: f64,
+    pub flaky_fails: bool,
+    /// Turns `true` when the run's deadline passes.
+    pub run_over: watch::Receiver<bool>,
+}
+
+impl Supervisor {
+    pub async fn run(mut self, spec: WorkflowSpec) -> WorkflowReport {
+        let start_time = SystemTime::now();
+        let started = Instant::now();
+        self.shared.events.emit(Event::WorkflowStarted {
+            workflow_id: spec.id.clone(),
+            workflow_name: spec.name.clone(),
+            at: start_time,
+        });
+
+        let max_attempts = spec.retries.unwrap_or(self.retries).saturating_add(1);
+        let mut delay = self.retry_delay;
+        let mut attempts = Vec::new();
+        let mut attempt = 1;
+        let last = loop {
+            let result = self.attempt(&spec).await;
+            let failure = result.failure();
+            attempts.push(Attempt {
+                attempt,
+                passed: result.passed(),
+                duration: result.duration,
+                error: failure.as_ref().map(|(e, _)| e.clone()),
+                failure_kind: failure.as_ref().map(|(_, k)| *k),
+            });
+            let run_over = matches!(result.ending, Ending::RunTimeout);
+            if result.passed() || run_over || attempt >= max_attempts {
+                break result;
+            }
+            self.shared.events.emit(Event::WorkflowRetrying {
+                workflow_id: spec.id.clone(),
+                attempt: attempt + 1,
+                error: failure.map(|(e, _)| e).unwrap_or_default(),
+                delay,
+            });
+            let waited = tokio::select! {
+                _ = tokio::time::sleep(delay) => true,
+                _ = self.run_over.wait_for(|over| *over) => false,
+            };
+            if !waited {
+                break result;
+            }
+            delay = delay.mul_f64(self.retry_backoff.max(1.0));
+            attempt += 1;
+        };
+
+        let entry = self.entry(spec, last, attempts, start_time, started.elapsed());
+        self.shared.events.emit(Event::WorkflowFinished {
+            workflow: Box::new(entry.clone()),
+        });
+        entry
+    }
+
+    async fn attempt(&mut self, spec: &WorkflowSpec) -> AttemptResult {
+        // An earlier failed attempt's output must not leak to the dependents.
+        self.shared.outputs.clear(&spec.id);
+        let recorder = Recorder::default();
+        let ctx = Ctx::new(
+            spec.id.clone(),
+            self.shared.clone(),
+            recorder.clone(),
+            spec.planned_steps,
+            spec.step_timeout.or(self.step_timeout),
+        );
+        let started = Instant::now();
+        let body = spec.run.clone();
+        let mut task = tokio::spawn(async move {
+            let mut ctx = ctx;
+            body(&mut ctx).await
+        });
+        // The timers live in this task, not the workflow's: they fire even when the workflow
+        // blocks its own thread with synchronous code.
+        let deadline = async {
+            match self.timeout {
+                Some(limit) => tokio::time::sleep(limit).await,
+                None => std::future::pending().await,
+            }
+        };
+        let ending = tokio::select! {
+            joined = &mut task => match joined {
+                Ok(Ok(())) => Ending::Ok,
+                Ok(Err(error)) => Ending::Err(error),
+                Err(join_error) => Ending::Panic(panic_message(join_error)),
+            },
+            () = deadline => {
+                task.abort();
+                Ending::Timeout(self.timeout.unwrap_or_default())
+            }
+            _ = self.run_over.wait_for(|over| *over) => {
+                task.abort();
+                Ending::RunTimeout
+            }
+        };
+        let duration = started.elapsed();
+        let steps = recorder.close(|step| match &ending {
+            Ending::Panic(msg) => format!("panicked: {msg}"),
+            Ending::Timeout(limit) => {
+                format!("timed out: the workflow's {limit:?} deadline passed")
+            }
+            Ending::RunTimeout => "timed out: the run's deadline passed".to_owned(),
+            // `Ctx::step` always closes its step; name it anyway rather than lose it.
+            _ => format!("step {step:?} did not finish"),
+        });
+        AttemptResult {
+            ending,
+            steps,
+            duration,
+        }
+    }
+
+    fn entry(
+        &self,
+        spec: WorkflowSpec,
+        last: AttemptResult,
+        attempts: Vec<Attempt>,
+        start_time: SystemTime,
+        duration: Duration,
+    ) -> WorkflowReport {
+        let flaky = last.passed() && attempts.len() > 1;
+        let (status, error, failure_kind) = match last.failure() {
+            None if flaky && self.flaky_fails => {
+                let first = attempts
+                    .first()
+                    .and_then(|a| a.error.clone())
+                    .unwrap_or_default();
+                let error = format!(
+                    "flaky (counted as failed): passed on attempt {} after failing: {first}",
+                    attempts.len()
+                );
+                (
+                    WorkflowStatus::Failed,
+                    Some(error),
+                    Some(FailureKind::Error),
+                )
+            }
+            None => (WorkflowStatus::Completed, None, None),
+            Some((error, kind)) => (WorkflowStatus::Failed, Some(error), Some(kind)),
+        };
+        let completed = last.passed();
+        let done = last
+            .steps
+            .iter()
+            .filter(|s| s.status != StepStatus::Failed)
+            .count();
+        let planned = spec.planned_steps.or(Some(last.steps.len()));
+        let current_step = if completed {
+            "Completed".into()
+        } else {
+            last.failed_step()
+                .map_or_else(|| "Failed".into(), str::to_owned)
+        };
+        WorkflowReport {
+            workflow_id: spec.id,
+            workflow_name: spec.name,
+            status,
+            progress: report::progress(done, planned, completed),
+            current_step,
+            start_time,
+            end_time: start_time + duration,
+            duration,
+            error,
+            failure_kind,
+            tags: spec.tags,
+            planned_steps: spec.planned_steps,
+            priority: spec.priority,
+            depends_on: spec.depends_on,
+            group: spec.group,
+            as_dependency: spec.as_dependency,
+            blocked_by: None,
+            flaky,
+            attempts,
+            result: StepSummary::new(last.steps),
+        }
+    }
+}
+
+fn panic_message(error: tokio::task::JoinError) -> String {
+    match error.try_into_panic() {
+        Ok(payload) => payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "(non-string panic payload)".into()),
+        Err(error) => format!("the workflow's task was cancelled: {error}"),
+    }
+}
