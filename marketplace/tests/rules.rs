@@ -221,6 +221,13 @@ async fn order_transitions() {
         400,
         "from shipped to cancelled",
     );
+    // Asking for the current status again is a no-op, not a refused transition.
+    let again = expect(
+        api.patch(p, SELLER, json!({"status": "shipped"})).await,
+        200,
+    );
+    assert_eq!(again["status"], "shipped");
+    assert_eq!(again["trackingNumber"], "TRK-1");
     assert_eq!(
         expect(
             api.patch(p, SELLER, json!({"status": "delivered"})).await,
