@@ -10,8 +10,10 @@ runs=${1:-20}
 cargo build -q -p marketplace
 cargo test -q --test workflows --no-run
 
+target_dir=$(cargo metadata --format-version 1 --no-deps |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 log=$(mktemp)
-target/debug/marketplace --port 0 >"$log" 2>&1 &
+"$target_dir/debug/marketplace" --port 0 >"$log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; rm -f "$log"' EXIT
 
