@@ -65,6 +65,11 @@ pub struct Cli {
     /// Do not run the dependencies of selected workflows unless selected [env: WORKFLOW_NO_DEPS].
     #[arg(long)]
     pub no_deps: bool,
+
+    /// Serve the HTTP API and dashboard on HOST:PORT (or a port on 127.0.0.1) instead of
+    /// running the workflows once.
+    #[arg(long, value_name = "ADDR")]
+    pub serve: Option<String>,
 }
 
 impl Cli {

@@ -48,8 +48,28 @@ pub struct Config {
     pub groups: BTreeMap<String, usize>,
     /// Options for the server the suite starts itself when `base_url` is unset.
     pub server: ServerOptions,
+    /// Options of serve mode (`--serve`).
+    pub api: ApiOptions,
     /// The file the settings were read from, if any.
     pub file: Option<PathBuf>,
+}
+
+/// Options of serve mode (`[api]` in harness.toml).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiOptions {
+    /// When set, every request must carry `Authorization: Bearer <token>`.
+    pub token: Option<String>,
+    /// The most workflows one run request may name.
+    pub max_workflows: usize,
+}
+
+impl Default for ApiOptions {
+    fn default() -> Self {
+        ApiOptions {
+            token: None,
+            max_workflows: 100,
+        }
+    }
 }
 
 /// Options of the embedded server (`[server]` in harness.toml): latency and fault injection
@@ -86,6 +106,7 @@ impl Config {
             no_deps: false,
             groups: BTreeMap::new(),
             server: ServerOptions::default(),
+            api: ApiOptions::default(),
             file: None,
         }
     }
@@ -183,6 +204,14 @@ struct FileConfig {
     groups: Option<BTreeMap<String, Positive>>,
     reports: Option<ReportsSection>,
     server: Option<ServerSection>,
+    api: Option<ApiSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApiSection {
+    token: Option<String>,
+    max_workflows: Option<Positive>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -271,6 +300,13 @@ pub fn load(
     }
     if let Some(v) = env("WORKFLOW_GROUPS") {
         config.groups = parse_groups(&v).map_err(env_error("WORKFLOW_GROUPS", &v))?;
+    }
+    if let Some(v) = env("WORKFLOW_API_TOKEN") {
+        config.api.token = Some(v);
+    }
+    if let Some(v) = env("WORKFLOW_API_MAX_WORKFLOWS") {
+        config.api.max_workflows =
+            parse_positive(&v).map_err(env_error("WORKFLOW_API_MAX_WORKFLOWS", &v))?;
     }
     if let Some(v) = env("WORKFLOW_SERVER_LATENCY_MS") {
         config.server.latency_ms =
@@ -400,6 +436,12 @@ fn apply_file(config: &mut Config, path: &Path) -> Result<(), ConfigError> {
         }
         if let Some(formats) = reports.formats {
             config.report_formats = formats;
+        }
+    }
+    if let Some(api) = file.api {
+        config.api.token = api.token.or(config.api.token.take());
+        if let Some(Positive(n)) = api.max_workflows {
+            config.api.max_workflows = n;
         }
     }
     if let Some(server) = file.server {

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::mpsc as std_mpsc;
@@ -97,6 +98,43 @@ impl Harness {
         }
     }
 
+    /// Serve mode: the HTTP API and dashboard until Ctrl-C, the embedded server (if any) for
+    /// as long.
+    fn serve(
+        self,
+        addr: SocketAddr,
+        config: Config,
+        runtime: tokio::runtime::Runtime,
+    ) -> anyhow::Result<ExitCode> {
+        let (base_url, server) = start_server(self.server, &runtime, &config)?;
+        let context = crate::serve::ServeContext {
+            workflows: self.workflows,
+            engine: engine_config(&config, base_url),
+            client: client(&config)?,
+            token: config.api.token.clone(),
+            max_workflows: config.api.max_workflows,
+            report_dir: Some(config.report_dir.clone()),
+        };
+        let served = runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            let local = listener.local_addr()?;
+            eprintln!("workflow API and dashboard on http://{local} (Ctrl-C stops)");
+            let stop = async {
+                let _ = tokio::signal::ctrl_c().await;
+            };
+            crate::serve::run(listener, context, stop)
+                .await
+                .context("the API server failed")
+        });
+        if let Some(shutdown) = server {
+            runtime.block_on(shutdown);
+        }
+        runtime.shutdown_timeout(Duration::from_millis(200));
+        served.map(|()| ExitCode::SUCCESS)
+    }
+
     fn run(self, mut cli: Cli) -> anyhow::Result<ExitCode> {
         let invalid = "invalid workflow suite; nothing was run";
         plan::validate(&self.workflows, None, OutsideDeps::Reject).context(invalid)?;
@@ -126,47 +164,16 @@ impl Harness {
             plan::with_dependencies(&self.workflows, &selected)
         };
 
-        // One runtime for the whole process. More workers than cores: workflows wait on I/O,
-        // and a workflow that blocks its thread must not starve the timers of the others.
-        let cores = std::thread::available_parallelism().map_or(2, usize::from);
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(cores.max(4))
-            .enable_all()
-            .build()
-            .context("cannot start the tokio runtime")?;
-
-        let mut server = None;
-        let mut base_url = config.base_url.clone();
-        if base_url.is_none() && !selected.is_empty() {
-            if let Some(start) = self.server {
-                let started = runtime
-                    .block_on(start(config.clone()))
-                    .context("cannot start the embedded server")?;
-                base_url = Some(started.base_url.clone());
-                server = Some(started.shutdown);
-            }
+        let runtime = runtime()?;
+        if let Some(addr) = &cli.serve {
+            let addr = parse_serve_addr(addr)?;
+            return self.serve(addr, config, runtime);
         }
-
-        let client = reqwest::Client::builder()
-            .timeout(config.request_timeout)
-            .build()
-            .context("cannot build the HTTP client")?;
-        let mut engine = Engine::with_client(
-            EngineConfig {
-                base_url,
-                concurrency: config.concurrency,
-                default_timeout: Some(config.timeout),
-                step_timeout: config.step_timeout,
-                groups: config.groups.clone(),
-                retries: config.retries,
-                retry_delay: config.retry_delay,
-                retry_backoff: config.retry_backoff,
-                flaky_fails: config.flaky_fails,
-                run_timeout: config.run_timeout,
-                max_fail: config.max_fail,
-            },
-            client,
-        );
+        let (base_url, server) = match selected.is_empty() {
+            true => (config.base_url.clone(), None),
+            false => start_server(self.server, &runtime, &config)?,
+        };
+        let mut engine = Engine::with_client(engine_config(&config, base_url), client(&config)?);
 
         // Route each workflow's final entry to the trial waiting for it.
         let mut waiting: HashMap<String, std_mpsc::Sender<WorkflowReport>> = HashMap::new();
@@ -235,6 +242,68 @@ impl Harness {
         }
         Ok(conclusion.exit_code())
     }
+}
+
+/// One runtime for the whole process. More workers than cores: workflows wait on I/O, and a
+/// workflow that blocks its thread must not starve the timers of the others.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cores.max(4))
+        .enable_all()
+        .build()
+        .context("cannot start the tokio runtime")
+}
+
+/// Starts the embedded server when no `base_url` is configured; returns the base URL to use
+/// and how to stop the server.
+fn start_server(
+    factory: Option<ServerFactory>,
+    runtime: &tokio::runtime::Runtime,
+    config: &Config,
+) -> anyhow::Result<(Option<Url>, Option<BoxFuture<'static, ()>>)> {
+    match (&config.base_url, factory) {
+        (None, Some(start)) => {
+            let started = runtime
+                .block_on(start(config.clone()))
+                .context("cannot start the embedded server")?;
+            Ok((Some(started.base_url), Some(started.shutdown)))
+        }
+        _ => Ok((config.base_url.clone(), None)),
+    }
+}
+
+fn client(config: &Config) -> anyhow::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(config.request_timeout)
+        .build()
+        .context("cannot build the HTTP client")
+}
+
+fn engine_config(config: &Config, base_url: Option<Url>) -> EngineConfig {
+    EngineConfig {
+        base_url,
+        concurrency: config.concurrency,
+        default_timeout: Some(config.timeout),
+        step_timeout: config.step_timeout,
+        groups: config.groups.clone(),
+        retries: config.retries,
+        retry_delay: config.retry_delay,
+        retry_backoff: config.retry_backoff,
+        flaky_fails: config.flaky_fails,
+        run_timeout: config.run_timeout,
+        max_fail: config.max_fail,
+    }
+}
+
+/// `--serve` takes `HOST:PORT`, or a bare port on 127.0.0.1 (never every interface by default).
+fn parse_serve_addr(value: &str) -> anyhow::Result<SocketAddr> {
+    if let Ok(port) = value.parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    value.parse().map_err(|_| {
+        anyhow::anyhow!("--serve {value}: expected HOST:PORT (e.g. 127.0.0.1:4000) or a port")
+    })
 }
 
 /// The directory of the suite's `Cargo.toml` (cargo and nextest set `CARGO_MANIFEST_DIR` when

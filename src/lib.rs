@@ -19,6 +19,7 @@ pub mod http;
 pub mod plan;
 pub mod registry;
 pub mod report;
+pub mod serve;
 pub mod status;
 pub mod step;
 mod supervisor;
