@@ -22,6 +22,7 @@ use crate::config::{self, Config};
 use crate::engine::{Engine, EngineConfig};
 use crate::event::Event;
 use crate::plan::{self, OutsideDeps};
+use crate::progress::{self, LiveView};
 use crate::report::{self, RunReport, WorkflowReport, WorkflowStatus};
 use crate::step::StepStatus;
 use crate::workflow::{BoxFuture, WorkflowSpec};
@@ -183,6 +184,11 @@ impl Harness {
             waiting.insert(w.id.clone(), tx);
             outcomes.insert(w.id.clone(), rx);
         }
+        let output = progress::Output::detect(&cli.libtest);
+        let live = output
+            .live
+            .then(|| engine.subscribe())
+            .map(|events| LiveView::start(&runtime, events, &mut cli.libtest, output.color));
         let mut events = engine.subscribe();
         runtime.spawn(async move {
             while let Some(event) = events.recv().await {
@@ -214,6 +220,9 @@ impl Harness {
         let conclusion = libtest_mimic::run(&cli.libtest, trials);
 
         let report = runtime.block_on(run);
+        if let Some(live) = live {
+            live.finish(&runtime);
+        }
         if let Some(shutdown) = server {
             runtime.block_on(shutdown);
         }
@@ -222,20 +231,8 @@ impl Harness {
         runtime.shutdown_timeout(Duration::from_millis(200));
 
         let report = report.context("the engine task failed")??;
-        for w in report.workflows.iter().filter(|w| w.flaky) {
-            eprintln!(
-                "flaky: {} passed on attempt {} after {} failure(s)",
-                w.workflow_id,
-                w.attempts.len(),
-                w.attempts.len() - 1
-            );
-        }
-        for w in report.workflows.iter().filter(|w| w.as_dependency) {
-            eprintln!(
-                "dependency {} (run because a selected workflow needs it): {}",
-                w.workflow_id,
-                w.status.as_str()
-            );
+        if report.total_workflows > 0 && !quiet(&cli.libtest) {
+            progress::print_summary(&report, output.color);
         }
         if report.total_workflows > 0 {
             write_reports(&report, &config)?;
@@ -304,6 +301,15 @@ fn parse_serve_addr(value: &str) -> anyhow::Result<SocketAddr> {
     value.parse().map_err(|_| {
         anyhow::anyhow!("--serve {value}: expected HOST:PORT (e.g. 127.0.0.1:4000) or a port")
     })
+}
+
+/// libtest's terse and JSON formats promise little output; the summary block stays out.
+fn quiet(args: &libtest_mimic::Arguments) -> bool {
+    args.quiet
+        || matches!(
+            args.format,
+            Some(libtest_mimic::FormatSetting::Terse | libtest_mimic::FormatSetting::Json)
+        )
 }
 
 /// The directory of the suite's `Cargo.toml` (cargo and nextest set `CARGO_MANIFEST_DIR` when

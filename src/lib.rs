@@ -17,6 +17,7 @@ pub mod executor;
 pub mod harness;
 pub mod http;
 pub mod plan;
+mod progress;
 pub mod registry;
 pub mod report;
 pub mod serve;

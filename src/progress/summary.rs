@@ -1,0 +1,140 @@
+//! The summary block printed on stderr after a run: the seed's console summary, done well.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use owo_colors::OwoColorize;
+
+use crate::report::{RunReport, WorkflowStatus};
+
+/// Writes the summary of `report` to stderr.
+pub(crate) fn print_summary(report: &RunReport, color: bool) {
+    eprint!("{}", render(report, color));
+}
+
+fn render(report: &RunReport, color: bool) -> String {
+    let paint = |text: String, style: fn(&String) -> String| {
+        if color { style(&text) } else { text }
+    };
+    let green = |t: String| paint(t, |t| t.green().to_string());
+    let red = |t: String| paint(t, |t| t.red().bold().to_string());
+    let yellow = |t: String| paint(t, |t| t.yellow().to_string());
+    let bold = |t: String| paint(t, |t| t.bold().to_string());
+    let stats = &report.aggregate_stats;
+    let mut out = String::new();
+    let _ = writeln!(out, "\n{}", bold("workflow summary".into()));
+    let mut counts = vec![
+        green(format!("{} completed", report.completed)),
+        nonzero(report.failed - report.blocked, "failed", &red),
+    ];
+    counts.push(nonzero(report.blocked, "blocked", &red));
+    counts.push(nonzero(report.cancelled, "cancelled", &yellow));
+    counts.push(nonzero(report.flaky, "flaky", &yellow));
+    let counts: Vec<String> = counts.into_iter().filter(|c| !c.is_empty()).collect();
+    let _ = writeln!(
+        out,
+        "  workflows  {}: {}",
+        report.total_workflows,
+        counts.join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "  steps      {} run: {} passed, {} failed, {} skipped · success rate {:.1} %",
+        stats.total_steps,
+        stats.passed_steps,
+        stats.failed_steps,
+        stats.skipped_steps,
+        stats.success_rate
+    );
+    let _ = writeln!(
+        out,
+        "  time       {} in all · {} on average",
+        seconds(report.total_duration),
+        seconds(Duration::from_secs_f64(stats.average_duration / 1000.0))
+    );
+    let duration_of = |name: &str| {
+        report
+            .workflows
+            .iter()
+            .find(|w| w.workflow_name == name)
+            .map_or_else(String::new, |w| format!(" ({})", seconds(w.duration)))
+    };
+    let _ = writeln!(
+        out,
+        "  fastest    {}{}\n  slowest    {}{}",
+        stats.fastest_workflow,
+        duration_of(&stats.fastest_workflow),
+        stats.slowest_workflow,
+        duration_of(&stats.slowest_workflow)
+    );
+    for w in &report.workflows {
+        let line = match w.status {
+            WorkflowStatus::Failed | WorkflowStatus::Blocked => {
+                red(format!("{:<9}", w.status.as_str()))
+            }
+            WorkflowStatus::Completed if w.flaky => yellow(format!("{:<9}", "flaky")),
+            _ => continue,
+        };
+        let detail = if w.flaky && w.status == WorkflowStatus::Completed {
+            let n = w.attempts.len();
+            format!(
+                "passed on attempt {n} after {} failure(s)",
+                n.saturating_sub(1)
+            )
+        } else {
+            w.error.clone().unwrap_or_default()
+        };
+        let _ = writeln!(out, "  {line}  {}: {}", w.workflow_id, first_line(&detail));
+    }
+    for w in report.workflows.iter().filter(|w| w.as_dependency) {
+        let _ = writeln!(
+            out,
+            "  dependency {} ran because a selected workflow needs it: {}",
+            w.workflow_id,
+            w.status.as_str()
+        );
+    }
+    out
+}
+
+fn nonzero(n: usize, label: &str, style: &dyn Fn(String) -> String) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        style(format!("{n} {label}"))
+    }
+}
+
+fn seconds(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::tests::sample;
+
+    #[test]
+    fn summary_names_counts_rate_and_failures() {
+        let text = render(&sample(), false);
+        assert!(
+            text.contains("workflows  3: 2 completed, 1 failed"),
+            "{text}"
+        );
+        assert!(text.contains("success rate 60.0 %"), "{text}");
+        assert!(
+            text.contains("fastest    Alpha, \"quoted\" (0.00 s)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("failed     b: step \"b\" failed: b broke"),
+            "{text}"
+        );
+        assert!(!text.contains('\u{1b}'), "no escape codes without color");
+        assert!(render(&sample(), true).contains('\u{1b}'));
+    }
+}
