@@ -540,11 +540,76 @@ fn nextest_processes_write_fragments() {
     assert!(run.stderr.contains("fragment"), "{}", run.stderr);
 }
 
+fn the_terminal_shows_a_live_view_without_breaking_libtest_lines() {
+    let run = support::run_suite_in_terminal(&["--skip", "fail"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(
+        run.stderr.contains(" done · "),
+        "the live view drew its header:\n{}",
+        run.stderr
+    );
+    // What the terminal shows at the end: every libtest line intact, no bar left over.
+    for id in ["seq-a", "seq-b", "pass-chain", "pass-optional"] {
+        let line = run
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("test {id} ")))
+            .unwrap_or_else(|| panic!("the line of {id} was overwritten:\n{}", run.stdout));
+        assert!(line.trim_end().ends_with("... ok"), "{line:?}");
+    }
+    assert!(
+        !run.stdout.contains(" done · "),
+        "the bars were cleared:\n{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("test result: ok. 4 passed; 0 failed"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("workflow summary"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("workflows  4: 4 completed"),
+        "{}",
+        run.stdout
+    );
+
+    for (args, env) in [
+        (vec!["seq-"], vec![("WORKFLOW_PROGRESS", "0")]),
+        (vec!["seq-", "--format", "terse"], vec![]),
+    ] {
+        let run = support::run_suite_in_terminal(&args, &env);
+        assert_eq!(run.code, 0, "{}", run.stdout);
+        assert!(
+            !run.stderr.contains(" done · "),
+            "{args:?} {env:?}: no live view:\n{}",
+            run.stderr
+        );
+    }
+    let run = support::run_suite(&["seq-"], &[]);
+    assert!(
+        !run.stderr.contains(" done · "),
+        "no live view when stderr is not a terminal"
+    );
+    assert!(
+        run.stderr.contains("workflow summary"),
+        "the summary is printed anyway"
+    );
+    assert!(
+        !run.stderr.contains('\u{1b}'),
+        "no colors when stderr is not a terminal"
+    );
+}
+
 fn main() -> ExitCode {
     if std::env::var_os(support::FIXTURE_ENV).is_some() {
         return support::fixture_main();
     }
-    let tests: [(&str, fn()); 7] = [
+    let tests: [(&str, fn()); 8] = [
+        (
+            "the_terminal_shows_a_live_view_without_breaking_libtest_lines",
+            the_terminal_shows_a_live_view_without_breaking_libtest_lines,
+        ),
         (
             "passing_workflows_pass_and_reports_agree",
             passing_workflows_pass_and_reports_agree,

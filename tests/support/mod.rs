@@ -208,12 +208,66 @@ impl Run {
     }
 }
 
+/// Like [`run_suite`], but with stdout and stderr on a pseudo-terminal (util-linux `script`),
+/// as in a developer's terminal. `Run::stdout` is what the terminal shows at the end (the raw
+/// stream, bars, cursor moves and clears included, played on a 120×100 terminal emulator);
+/// `Run::stderr` is the raw stream without its color codes.
+pub fn run_suite_in_terminal(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let exe = std::env::current_exe().unwrap();
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    // A known size, so the emulator below wraps lines where the bars expect it.
+    let mut command = format!("stty cols 120 rows 100; {}", quote(exe.to_str().unwrap()));
+    for arg in args {
+        command.push(' ');
+        command.push_str(&quote(arg));
+    }
+    let mut script_args = vec!["-qec".to_owned(), command, "/dev/null".to_owned()];
+    script_args.retain(|a| !a.is_empty());
+    let script: Vec<&str> = script_args.iter().map(String::as_str).collect();
+    let mut run = run_command("script", &script, env);
+    let mut terminal = vt100::Parser::new(100, 120, 0);
+    terminal.process(run.stdout.as_bytes());
+    run.stderr = strip_ansi(&run.stdout, true);
+    run.stdout = terminal.screen().contents();
+    run
+}
+
+/// `text` without ANSI CSI escape sequences: only the color ones (`…m`) when `colors_only`,
+/// else all (colors, cursor moves, line clears) and carriage returns too.
+pub fn strip_ansi(text: &str, colors_only: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("\u{1b}[") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        // Parameters and intermediates, then one final byte in @..~.
+        let end = after
+            .find(|c: char| ('@'..='~').contains(&c))
+            .map_or(after.len(), |e| e + 1);
+        let sequence = &rest[start..start + 2 + end];
+        if colors_only && !sequence.ends_with('m') {
+            out.push_str(sequence);
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    if colors_only {
+        out
+    } else {
+        out.replace('\r', "")
+    }
+}
+
 /// Runs this test binary as the fixture suite with `args`, reports into a temporary
 /// directory, and no configuration but what `env` gives.
 pub fn run_suite(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let dir = tempfile::tempdir().unwrap();
     let exe = std::env::current_exe().unwrap();
-    let mut cmd = Command::new(exe);
+    run_command(exe.to_str().unwrap(), args, env)
+}
+
+fn run_command(program: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(program);
     cmd.env(FIXTURE_ENV, "1")
         // An empty manifest dir: no harness.toml but what a test writes.
         .env("CARGO_MANIFEST_DIR", dir.path())
