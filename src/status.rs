@@ -47,6 +47,12 @@ pub struct LiveStatus {
     /// When it started.
     #[serde(skip_serializing_if = "Option::is_none", with = "opt_epoch")]
     pub start_time: Option<SystemTime>,
+    /// When it ended.
+    #[serde(skip_serializing_if = "Option::is_none", with = "opt_epoch")]
+    pub end_time: Option<SystemTime>,
+    /// Its wall time in milliseconds, once ended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration: Option<u64>,
     /// Why it failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -92,6 +98,8 @@ impl StatusBoard {
                                 "Waiting to start...".into()
                             },
                             start_time: None,
+                            end_time: None,
+                            duration: None,
                             error: None,
                             attempt: 1,
                             flaky: false,
@@ -141,6 +149,8 @@ impl StatusBoard {
                 s.current_step = workflow.current_step.clone();
                 s.error = workflow.error.clone();
                 s.flaky = workflow.flaky;
+                s.end_time = Some(workflow.end_time);
+                s.duration = Some(u64::try_from(workflow.duration.as_millis()).unwrap_or(u64::MAX));
                 s.attempt = u32::try_from(workflow.attempts.len())
                     .unwrap_or(u32::MAX)
                     .max(1);
