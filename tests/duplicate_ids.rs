@@ -4,7 +4,6 @@ mod support;
 
 use std::process::ExitCode;
 
-use libtest_mimic::{Arguments, Trial};
 use workflow_harness::prelude::*;
 
 workflow! { id: "same-id", name: "First", run: touch }
@@ -35,11 +34,22 @@ fn duplicate_ids_stop_the_run() {
         run.stderr
     );
     let file = "tests/duplicate_ids.rs";
-    assert!(
-        run.stderr.contains(&format!("{file}:10")) && run.stderr.contains(&format!("{file}:11")),
-        "both places are named: {}",
-        run.stderr
-    );
+    // The lines of the two registrations, found in this very file.
+    let line_of = |name: &str| {
+        include_str!("duplicate_ids.rs")
+            .lines()
+            .position(|l| l.starts_with("workflow!") && l.contains(name))
+            .map(|i| i + 1)
+            .unwrap()
+    };
+    for name in ["\"First\"", "\"Second\""] {
+        let place = format!("{file}:{}", line_of(name));
+        assert!(
+            run.stderr.contains(&place),
+            "{place} is named: {}",
+            run.stderr
+        );
+    }
     assert!(!marker.exists(), "nothing ran");
     assert!(
         !run.stdout.contains("running"),
@@ -50,12 +60,5 @@ fn duplicate_ids_stop_the_run() {
 }
 
 fn main() -> ExitCode {
-    if std::env::var_os(support::FIXTURE_ENV).is_some() {
-        return support::fixture_main();
-    }
-    let trials = vec![Trial::test("duplicate_ids_stop_the_run", || {
-        duplicate_ids_stop_the_run();
-        Ok(())
-    })];
-    libtest_mimic::run(&Arguments::from_args(), trials).exit_code()
+    support::main(&[("duplicate_ids_stop_the_run", duplicate_ids_stop_the_run)])
 }

@@ -6,7 +6,6 @@ mod support;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use libtest_mimic::{Arguments, Trial};
 use workflow_harness::prelude::*;
 use workflow_harness::report::WorkflowStatus;
 
@@ -160,7 +159,7 @@ fn retries_make_a_flaky_workflow_pass_unless_flaky_fails() {
     assert!(w.flaky && w.status == WorkflowStatus::Completed);
     assert_eq!(w.attempts.len(), 2);
     assert!(
-        run.stderr.contains("flaky: flaky-once passed on attempt 2"),
+        run.stderr.contains("flaky-once: passed on attempt 2 after 1 failure(s)"),
         "{}",
         run.stderr
     );
@@ -228,10 +227,7 @@ fn groups_come_from_configuration() {
 }
 
 fn main() -> ExitCode {
-    if std::env::var_os(support::FIXTURE_ENV).is_some() {
-        return support::fixture_main();
-    }
-    let tests: [(&str, fn()); 4] = [
+    support::main(&[
         (
             "selection_pulls_in_dependencies_unless_no_deps",
             selection_pulls_in_dependencies_unless_no_deps,
@@ -248,15 +244,5 @@ fn main() -> ExitCode {
             "groups_come_from_configuration",
             groups_come_from_configuration,
         ),
-    ];
-    let trials = tests
-        .into_iter()
-        .map(|(name, f)| {
-            Trial::test(name, move || {
-                f();
-                Ok(())
-            })
-        })
-        .collect();
-    libtest_mimic::run(&Arguments::from_args(), trials).exit_code()
+    ])
 }

@@ -6,7 +6,6 @@ mod support;
 
 use std::process::ExitCode;
 
-use libtest_mimic::{Arguments, Trial};
 use workflow_harness::prelude::*;
 use workflow_harness::report::{FailureKind, WorkflowStatus};
 use workflow_harness::step::StepStatus;
@@ -602,10 +601,7 @@ fn the_terminal_shows_a_live_view_without_breaking_libtest_lines() {
 }
 
 fn main() -> ExitCode {
-    if std::env::var_os(support::FIXTURE_ENV).is_some() {
-        return support::fixture_main();
-    }
-    let tests: [(&str, fn()); 8] = [
+    support::main(&[
         (
             "the_terminal_shows_a_live_view_without_breaking_libtest_lines",
             the_terminal_shows_a_live_view_without_breaking_libtest_lines,
@@ -635,15 +631,5 @@ fn main() -> ExitCode {
             "nextest_processes_write_fragments",
             nextest_processes_write_fragments,
         ),
-    ];
-    let trials = tests
-        .into_iter()
-        .map(|(name, f)| {
-            Trial::test(name, move || {
-                f();
-                Ok(())
-            })
-        })
-        .collect();
-    libtest_mimic::run(&Arguments::from_args(), trials).exit_code()
+    ])
 }

@@ -19,6 +19,24 @@ use workflow_harness::{EmbeddedServer, Harness, RunReport};
 /// Set in the child process: run as a workflow suite instead of as tests.
 pub const FIXTURE_ENV: &str = "WORKFLOW_HARNESS_FIXTURE";
 
+/// The `main` of a fixture-suite test binary: in the child process (see [`run_suite`]) the
+/// registered fixture workflows, else `tests` as libtest trials.
+pub fn main(tests: &[(&'static str, fn())]) -> ExitCode {
+    if std::env::var_os(FIXTURE_ENV).is_some() {
+        return fixture_main();
+    }
+    let trials = tests
+        .iter()
+        .map(|&(name, test)| {
+            libtest_mimic::Trial::test(name, move || {
+                test();
+                Ok(())
+            })
+        })
+        .collect();
+    libtest_mimic::run(&libtest_mimic::Arguments::from_args(), trials).exit_code()
+}
+
 /// The child's `main`: the registered fixture workflows, against the fixture server.
 pub fn fixture_main() -> ExitCode {
     Harness::new()
