@@ -159,7 +159,8 @@ fn retries_make_a_flaky_workflow_pass_unless_flaky_fails() {
     assert!(w.flaky && w.status == WorkflowStatus::Completed);
     assert_eq!(w.attempts.len(), 2);
     assert!(
-        run.stderr.contains("flaky-once: passed on attempt 2 after 1 failure(s)"),
+        run.stderr
+            .contains("flaky-once: passed on attempt 2 after 1 failure(s)"),
         "{}",
         run.stderr
     );

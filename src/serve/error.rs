@@ -1,0 +1,94 @@
+//! The API's error type: every failure becomes a JSON body `{"error": "..."}` with the right
+//! status, so no request ever gets a panic, an HTML page or an empty 500.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::request::SelectionError;
+
+/// Why a request was refused or could not be served.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The run request named no, unknown, repeated or too many workflows.
+    #[error(transparent)]
+    Selection(#[from] SelectionError),
+    /// A query parameter or header had a value the API does not accept.
+    #[error("{0}")]
+    BadParameter(String),
+    /// The body could not be read as JSON (malformed, too large, wrong content type).
+    #[error("{message}")]
+    Body {
+        /// The status the body problem maps to (400, 413 or 415).
+        status: StatusCode,
+        /// What was wrong.
+        message: String,
+    },
+    /// A token is configured and the request did not carry it.
+    #[error("missing or invalid token: send `Authorization: Bearer <token>`")]
+    Unauthorized,
+    /// No run has this id (never existed, or evicted from the retained runs).
+    #[error("no run with id {0:?}")]
+    RunNotFound(String),
+    /// The run has not finished, so its report does not exist yet.
+    #[error("run {0} is still running; its report is available when it finishes")]
+    RunInProgress(String),
+    /// The run ended without a report (the engine refused the workflows or crashed).
+    #[error("run {id} ended without a report: {reason}")]
+    RunFailed {
+        /// The run.
+        id: String,
+        /// Why.
+        reason: String,
+    },
+    /// No route matches the path.
+    #[error("no such endpoint: {method} {path}")]
+    NoRoute {
+        /// The request's method.
+        method: String,
+        /// The request's path.
+        path: String,
+    },
+    /// The path exists, not with this method.
+    #[error("method {method} not allowed on {path}")]
+    MethodNotAllowed {
+        /// The request's method.
+        method: String,
+        /// The request's path.
+        path: String,
+    },
+    /// The server stopped before the run finished.
+    #[error("the server is shutting down")]
+    ShuttingDown,
+}
+
+impl ApiError {
+    /// The HTTP status of this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Selection(_) | ApiError::BadParameter(_) => StatusCode::BAD_REQUEST,
+            ApiError::Body { status, .. } => *status,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::RunNotFound(_) | ApiError::NoRoute { .. } => StatusCode::NOT_FOUND,
+            ApiError::RunInProgress(_) => StatusCode::CONFLICT,
+            ApiError::RunFailed { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response =
+            (self.status(), Json(json!({ "error": self.to_string() }))).into_response();
+        if matches!(self, ApiError::Unauthorized) {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"workflow-harness\""),
+            );
+        }
+        response
+    }
+}

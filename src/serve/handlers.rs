@@ -1,0 +1,250 @@
+//! The API's JSON endpoints: the workflow list, starting runs (waiting for them or not), run
+//! statuses and report downloads, and the JSON answers for unknown routes.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::error::ApiError;
+use super::extract::{JsonBody, RunId, flag};
+use super::runs::{Outcome, Run};
+use super::{launch, request};
+use crate::report::RunReport;
+
+/// Where a run's resources live.
+pub(super) fn run_url(id: &str) -> String {
+    format!("/api/test-workflows/runs/{id}")
+}
+
+/// `GET /api/test-workflows/parallel`: the registered workflows.
+pub(super) async fn list_workflows(State(state): State<AppState>) -> Json<Value> {
+    let workflows: Vec<Value> = state
+        .context
+        .workflows
+        .iter()
+        .map(|w| {
+            json!({
+                "id": w.id,
+                "name": w.name,
+                "steps": w.planned_steps,
+                "tags": w.tags,
+                "priority": w.priority,
+                "dependsOn": w.depends_on,
+                "group": w.group,
+                "ignored": w.ignored,
+            })
+        })
+        .collect();
+    Json(json!({
+        "totalWorkflows": workflows.len(),
+        "maxWorkflows": state.context.max_workflows,
+        "workflows": workflows,
+    }))
+}
+
+/// `POST /api/test-workflows/parallel[?async=true]` with `{"workflowIds": [...]}`: runs them
+/// (and their dependencies). Waits and answers the report, or with `async=true` answers 202
+/// with the run's URLs at once. Either way the run is registered (`X-Run-Id`).
+pub(super) async fn start_run(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let background = flag(query.as_deref(), "async")?;
+    let selection = request::select(&body, &state.context.workflows, state.context.max_workflows)?;
+    let run = launch::start(&state, selection.requested, selection.workflows);
+    let url = run_url(&run.id);
+    let headers = [
+        (HeaderName::from_static("x-run-id"), header_value(&run.id)),
+        (header::LOCATION, header_value(&url)),
+    ];
+    if background {
+        let body = json!({
+            "runId": run.id,
+            "statusUrl": url,
+            "eventsUrl": format!("{url}/events"),
+        });
+        return Ok((StatusCode::ACCEPTED, headers, Json(body)).into_response());
+    }
+    tokio::select! {
+        () = run.finished() => {}
+        () = state.stopped() => return Err(ApiError::ShuttingDown),
+    }
+    let report = finished_report(&run)?;
+    Ok((StatusCode::OK, headers, json_text(report.to_json())).into_response())
+}
+
+/// `GET /api/test-workflows/runs`: every retained run, newest first.
+pub(super) async fn list_runs(State(state): State<AppState>) -> Json<Value> {
+    let runs: Vec<Value> = state
+        .runs
+        .list()
+        .iter()
+        .map(|run| {
+            let mut entry = json!({
+                "runId": run.id,
+                "state": run.state(),
+                "createdAt": epoch_ms(run.created),
+                "workflowIds": run.requested,
+                "totalWorkflows": run.workflows.len(),
+                "statusUrl": run_url(&run.id),
+            });
+            if let Some(Outcome::Report(report)) = run.outcome() {
+                entry["completed"] = json!(report.completed);
+                entry["failed"] = json!(report.failed);
+            }
+            entry
+        })
+        .collect();
+    Json(json!({ "totalRuns": runs.len(), "runs": runs }))
+}
+
+/// `GET /api/test-workflows/runs/{id}`: the run's live statuses, and its report once over.
+pub(super) async fn run_status(
+    State(state): State<AppState>,
+    RunId(id): RunId,
+) -> Result<Json<Value>, ApiError> {
+    let run = find(&state, &id)?;
+    let (statuses, event_count) = run.progress();
+    let url = run_url(&run.id);
+    let mut body = json!({
+        "runId": run.id,
+        "state": run.state(),
+        "createdAt": epoch_ms(run.created),
+        "workflowIds": run.requested,
+        "workflows": run.workflows,
+        "statuses": statuses,
+        "eventCount": event_count,
+        "eventsUrl": format!("{url}/events"),
+    });
+    match run.outcome() {
+        Some(Outcome::Report(report)) => {
+            body["report"] = json!(report);
+            body["reportUrls"] = json!({
+                "json": format!("{url}/report.json"),
+                "csv": format!("{url}/report.csv"),
+                "junit": format!("{url}/junit.xml"),
+            });
+        }
+        Some(Outcome::Failed(reason)) => body["error"] = json!(reason),
+        None => {}
+    }
+    Ok(Json(body))
+}
+
+/// `GET /api/test-workflows/runs/{id}/report.json` (409 while running).
+pub(super) async fn report_json(
+    State(state): State<AppState>,
+    RunId(id): RunId,
+) -> Result<Response, ApiError> {
+    download(
+        &state,
+        &id,
+        "report.json",
+        "application/json",
+        RunReport::to_json,
+    )
+}
+
+/// `GET /api/test-workflows/runs/{id}/report.csv` (409 while running).
+pub(super) async fn report_csv(
+    State(state): State<AppState>,
+    RunId(id): RunId,
+) -> Result<Response, ApiError> {
+    download(
+        &state,
+        &id,
+        "report.csv",
+        "text/csv; charset=utf-8",
+        RunReport::to_csv,
+    )
+}
+
+/// `GET /api/test-workflows/runs/{id}/junit.xml` (409 while running).
+pub(super) async fn report_junit(
+    State(state): State<AppState>,
+    RunId(id): RunId,
+) -> Result<Response, ApiError> {
+    download(
+        &state,
+        &id,
+        "junit.xml",
+        "application/xml; charset=utf-8",
+        RunReport::to_junit,
+    )
+}
+
+fn download(
+    state: &AppState,
+    id: &str,
+    file: &str,
+    content_type: &'static str,
+    render: fn(&RunReport) -> String,
+) -> Result<Response, ApiError> {
+    let run = find(state, id)?;
+    let report = finished_report(&run)?;
+    let disposition = header_value(&format!("attachment; filename=\"{}-{file}\"", run.id));
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        render(&report),
+    )
+        .into_response())
+}
+
+/// Any path no route matches: 404 JSON.
+pub(super) async fn no_route(method: Method, uri: Uri) -> ApiError {
+    ApiError::NoRoute {
+        method: method.to_string(),
+        path: uri.path().to_owned(),
+    }
+}
+
+/// A known path with another method: 405 JSON.
+pub(super) async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::MethodNotAllowed {
+        method: method.to_string(),
+        path: uri.path().to_owned(),
+    }
+}
+
+/// The retained run with this id, or 404.
+pub(super) fn find(state: &AppState, id: &str) -> Result<Arc<Run>, ApiError> {
+    state
+        .runs
+        .get(id)
+        .ok_or_else(|| ApiError::RunNotFound(id.to_owned()))
+}
+
+fn finished_report(run: &Run) -> Result<Arc<RunReport>, ApiError> {
+    match run.outcome() {
+        Some(Outcome::Report(report)) => Ok(report),
+        Some(Outcome::Failed(reason)) => Err(ApiError::RunFailed {
+            id: run.id.clone(),
+            reason,
+        }),
+        None => Err(ApiError::RunInProgress(run.id.clone())),
+    }
+}
+
+fn json_text(text: String) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], text).into_response()
+}
+
+/// Run ids and URLs are built from ASCII (`run-N`), so this never falls back in practice.
+fn header_value(text: &str) -> HeaderValue {
+    HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static("invalid"))
+}
+
+fn epoch_ms(t: SystemTime) -> u64 {
+    let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+}

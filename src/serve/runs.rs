@@ -1,0 +1,402 @@
+//! The run registry: every run started through the API, with its full event log, its live
+//! statuses and, once over, its report.
+//!
+//! Each event is numbered and kept, and fanned out to subscribers under the same lock that
+//! appends it. A subscriber therefore gets a consistent starting point (a snapshot, or a
+//! replay from an event id) and then every later event exactly once, in order, at its own
+//! pace (one unbounded channel each): nothing is ever dropped for a slow client.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::SystemTime;
+
+use serde::Serialize;
+use serde_json::json;
+use tokio::sync::{mpsc, watch};
+
+use crate::event::{Event, PlannedWorkflow};
+use crate::report::RunReport;
+use crate::status::{LiveStatus, StatusBoard};
+
+/// One server-sent event, serialized once and shared by every subscriber.
+#[derive(Debug)]
+pub struct Frame {
+    /// Position in the run's log, from 1 (a snapshot carries the last position it covers).
+    pub seq: u64,
+    /// The SSE event name: the engine event's `type`, or `snapshot`.
+    pub kind: &'static str,
+    /// The event as JSON (one line).
+    pub data: String,
+}
+
+/// Whether a run is still going.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunState {
+    /// The engine is running it.
+    Running,
+    /// Over: it has a report, or an error.
+    Finished,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// The engine ran it to the end.
+    Report(Arc<RunReport>),
+    /// The engine refused the workflows or its task died; no report exists.
+    Failed(String),
+}
+
+/// What a new subscriber gets: frames to send first, then (while the run goes on) the rest.
+pub struct Subscription {
+    /// Sent first, in order.
+    pub initial: Vec<Arc<Frame>>,
+    /// Every later frame; `None` when the run is already over.
+    pub live: Option<mpsc::UnboundedReceiver<Arc<Frame>>>,
+}
+
+/// One run started through the API.
+pub struct Run {
+    /// Its id (`run-N`).
+    pub id: String,
+    /// The ids the request named, in its order.
+    pub requested: Vec<String>,
+    /// What runs (the named workflows plus dependencies).
+    pub workflows: Vec<PlannedWorkflow>,
+    /// When the request came in.
+    pub created: SystemTime,
+    inner: Mutex<Inner>,
+    finished: watch::Sender<bool>,
+}
+
+struct Inner {
+    log: Vec<Arc<Frame>>,
+    board: StatusBoard,
+    subscribers: Vec<mpsc::UnboundedSender<Arc<Frame>>>,
+    outcome: Option<Outcome>,
+}
+
+impl Run {
+    fn new(id: String, requested: Vec<String>, workflows: Vec<PlannedWorkflow>) -> Self {
+        let created = SystemTime::now();
+        // The board shows every workflow as pending from the start, before the engine's own
+        // `runStarted` arrives (which folds in to the same statuses).
+        let mut board = StatusBoard::default();
+        board.apply(&Event::RunStarted {
+            workflows: workflows.clone(),
+            at: created,
+        });
+        Run {
+            id,
+            requested,
+            workflows,
+            created,
+            inner: Mutex::new(Inner {
+                log: Vec::new(),
+                board,
+                subscribers: Vec::new(),
+                outcome: None,
+            }),
+            finished: watch::channel(false).0,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave the log half-written (each field is
+        // updated by one push or assignment), so a poisoned lock is still usable.
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Appends an engine event, updates the statuses and sends it to every subscriber. After
+    /// `runFinished` the run is over: the report is kept and the subscribers' streams end.
+    pub fn record(&self, event: Event) {
+        let mut inner = self.lock();
+        inner.board.apply(&event);
+        let frame = Arc::new(Frame {
+            seq: inner.log.len() as u64 + 1,
+            kind: event_type(&event),
+            data: to_json(&event),
+        });
+        inner.log.push(frame.clone());
+        // A subscriber whose client went away is dropped here.
+        inner
+            .subscribers
+            .retain(|subscriber| subscriber.send(frame.clone()).is_ok());
+        if let Event::RunFinished { report } = event {
+            inner.outcome = Some(Outcome::Report(report));
+            self.close(inner);
+        }
+    }
+
+    /// Marks the run over once its engine task ended. `Err` (no `runFinished` was seen)
+    /// records why there is no report.
+    pub fn finish(&self, result: Result<(), String>) {
+        let mut inner = self.lock();
+        if inner.outcome.is_some() {
+            return;
+        }
+        let reason = result
+            .err()
+            .unwrap_or_else(|| "the engine stopped without a report".into());
+        inner.outcome = Some(Outcome::Failed(reason));
+        self.close(inner);
+    }
+
+    fn close(&self, mut inner: MutexGuard<'_, Inner>) {
+        // Dropping the senders ends every live stream after the frames already queued.
+        inner.subscribers.clear();
+        drop(inner);
+        self.finished.send_replace(true);
+    }
+
+    /// Starts following the run.
+    ///
+    /// With `after = Some(n)` (an SSE `Last-Event-ID`) every logged event after `n` is
+    /// replayed. Without it, the first frame is a `snapshot` of the statuses now, followed by
+    /// the final `runFinished` if the run is over. Either way the live events follow, with no
+    /// gap and no repeat.
+    pub fn subscribe(&self, after: Option<u64>) -> Subscription {
+        let mut inner = self.lock();
+        let over = inner.outcome.is_some();
+        let mut initial = Vec::new();
+        match after {
+            Some(after) => {
+                let from = usize::try_from(after)
+                    .unwrap_or(usize::MAX)
+                    .min(inner.log.len());
+                initial.extend(inner.log[from..].iter().cloned());
+            }
+            None => {
+                let last = inner
+                    .log
+                    .last()
+                    .filter(|f| f.kind == "runFinished")
+                    .cloned();
+                let covered = inner.log.len() as u64 - u64::from(last.is_some());
+                let snapshot = json!({
+                    "type": "snapshot",
+                    "runId": self.id,
+                    "state": if over { RunState::Finished } else { RunState::Running },
+                    "statuses": inner.board.statuses(),
+                    "lastEventId": covered,
+                });
+                initial.push(Arc::new(Frame {
+                    seq: covered,
+                    kind: "snapshot",
+                    data: snapshot.to_string(),
+                }));
+                initial.extend(last);
+            }
+        }
+        let live = (!over).then(|| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            inner.subscribers.push(tx);
+            rx
+        });
+        Subscription { initial, live }
+    }
+
+    /// Whether it is over.
+    pub fn state(&self) -> RunState {
+        match self.lock().outcome {
+            Some(_) => RunState::Finished,
+            None => RunState::Running,
+        }
+    }
+
+    /// How it ended, once over.
+    pub fn outcome(&self) -> Option<Outcome> {
+        self.lock().outcome.clone()
+    }
+
+    /// The statuses now and the number of events logged so far.
+    pub fn progress(&self) -> (Vec<LiveStatus>, u64) {
+        let inner = self.lock();
+        (inner.board.statuses().to_vec(), inner.log.len() as u64)
+    }
+
+    /// Waits until the run is over.
+    pub async fn finished(&self) {
+        let mut done = self.finished.subscribe();
+        // The sender lives in `self`, so this only returns once `true` was sent.
+        let _ = done.wait_for(|over| *over).await;
+    }
+}
+
+/// The `type` of an event, as its JSON has it: the SSE event name.
+pub fn event_type(event: &Event) -> &'static str {
+    match event {
+        Event::RunStarted { .. } => "runStarted",
+        Event::WorkflowStarted { .. } => "workflowStarted",
+        Event::StepStarted { .. } => "stepStarted",
+        Event::StepFinished { .. } => "stepFinished",
+        Event::WorkflowRetrying { .. } => "workflowRetrying",
+        Event::WorkflowFinished { .. } => "workflowFinished",
+        Event::RunFinished { .. } => "runFinished",
+    }
+}
+
+fn to_json(event: &Event) -> String {
+    // Events hold strings, numbers and report structs: serializing cannot fail, but a failure
+    // must still never take the server down.
+    serde_json::to_string(event).unwrap_or_else(|error| {
+        json!({ "type": event_type(event), "error": format!("unserializable event: {error}") })
+            .to_string()
+    })
+}
+
+/// Every run the server knows: the running ones and the last `retain` finished ones.
+pub struct Registry {
+    retain: usize,
+    inner: Mutex<Runs>,
+}
+
+struct Runs {
+    next: u64,
+    /// Oldest first.
+    runs: VecDeque<Arc<Run>>,
+}
+
+impl Registry {
+    /// An empty registry keeping at most `retain` finished runs.
+    pub fn new(retain: usize) -> Self {
+        Registry {
+            retain,
+            inner: Mutex::new(Runs {
+                next: 1,
+                runs: VecDeque::new(),
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Runs> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Registers a new run and returns it.
+    pub fn create(&self, requested: Vec<String>, workflows: Vec<PlannedWorkflow>) -> Arc<Run> {
+        let mut runs = self.lock();
+        let id = format!("run-{}", runs.next);
+        runs.next += 1;
+        let run = Arc::new(Run::new(id, requested, workflows));
+        runs.runs.push_back(run.clone());
+        run
+    }
+
+    /// The run with this id, if still retained.
+    pub fn get(&self, id: &str) -> Option<Arc<Run>> {
+        self.lock().runs.iter().find(|r| r.id == id).cloned()
+    }
+
+    /// Every retained run, newest first.
+    pub fn list(&self) -> Vec<Arc<Run>> {
+        self.lock().runs.iter().rev().cloned().collect()
+    }
+
+    /// Forgets the oldest finished runs beyond the retention limit; returns them.
+    pub fn prune(&self) -> Vec<Arc<Run>> {
+        let mut runs = self.lock();
+        let finished = runs
+            .runs
+            .iter()
+            .filter(|r| r.state() == RunState::Finished)
+            .count();
+        let mut excess = finished.saturating_sub(self.retain);
+        let mut evicted = Vec::new();
+        runs.runs.retain(|run| {
+            if excess > 0 && run.state() == RunState::Finished {
+                excess -= 1;
+                evicted.push(run.clone());
+                false
+            } else {
+                true
+            }
+        });
+        evicted
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn planned(id: &str) -> PlannedWorkflow {
+        PlannedWorkflow {
+            id: id.into(),
+            name: id.into(),
+            priority: 0,
+            depends_on: Vec::new(),
+            as_dependency: false,
+        }
+    }
+
+    fn started(id: &str) -> Event {
+        Event::WorkflowStarted {
+            workflow_id: id.into(),
+            workflow_name: id.into(),
+            at: SystemTime::now(),
+        }
+    }
+
+    fn finished() -> Event {
+        let report = RunReport::new(Vec::new(), SystemTime::now(), Duration::ZERO);
+        Event::RunFinished {
+            report: Arc::new(report),
+        }
+    }
+
+    #[test]
+    fn late_subscribers_get_a_snapshot_then_the_rest() {
+        let registry = Registry::new(10);
+        let run = registry.create(vec!["a".into()], vec![planned("a")]);
+        let early = run.subscribe(Some(0));
+        run.record(started("a"));
+        let late = run.subscribe(None);
+        assert_eq!(late.initial.len(), 1);
+        assert_eq!((late.initial[0].kind, late.initial[0].seq), ("snapshot", 1));
+        assert!(late.initial[0].data.contains("\"running\""));
+        run.record(finished());
+        assert_eq!(run.state(), RunState::Finished);
+
+        let mut early_rx = early.live.unwrap();
+        let mut late_rx = late.live.unwrap();
+        let mut seqs = Vec::new();
+        while let Ok(frame) = early_rx.try_recv() {
+            seqs.push(frame.seq);
+        }
+        assert_eq!(seqs, [1, 2]);
+        assert_eq!(late_rx.try_recv().unwrap().kind, "runFinished");
+        assert!(late_rx.try_recv().is_err(), "the stream ends after the run");
+
+        let after = run.subscribe(None);
+        assert!(after.live.is_none());
+        let kinds: Vec<(&str, u64)> = after.initial.iter().map(|f| (f.kind, f.seq)).collect();
+        assert_eq!(kinds, [("snapshot", 1), ("runFinished", 2)]);
+        let replay = run.subscribe(Some(1));
+        assert_eq!(replay.initial.len(), 1);
+        assert!(run.subscribe(Some(99)).initial.is_empty());
+    }
+
+    #[test]
+    fn only_finished_runs_beyond_the_limit_are_pruned() {
+        let registry = Registry::new(1);
+        let runs: Vec<Arc<Run>> = (0..3)
+            .map(|_| registry.create(Vec::new(), Vec::new()))
+            .collect();
+        runs[0].record(finished());
+        runs[2].finish(Err("refused".into()));
+        let evicted: Vec<String> = registry.prune().iter().map(|r| r.id.clone()).collect();
+        assert_eq!(evicted, ["run-1"]);
+        let left: Vec<String> = registry.list().iter().map(|r| r.id.clone()).collect();
+        assert_eq!(left, ["run-3", "run-2"]);
+        assert!(registry.get("run-1").is_none());
+        assert!(matches!(runs[2].outcome(), Some(Outcome::Failed(r)) if r == "refused"));
+    }
+}

@@ -1,0 +1,128 @@
+// Drives the serve-mode dashboard in headless Debian Chromium: pick three workflows, run them,
+// wait for them to complete, check the statistics and the JSON download, take screenshots.
+//
+//   DASHBOARD_URL=http://127.0.0.1:PORT node dashboard.mjs [SCREENSHOT_DIR]
+//
+// Run by scripts/browser-test.sh, which starts the server. Exits non-zero on any failure.
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium } from "playwright-core";
+
+const url = process.env.DASHBOARD_URL;
+const outDir = resolve(process.argv[2] || "target/browser");
+const chosen = ["user-profile", "wishlist-favorites", "seller-coupons"];
+const RUN_TIMEOUT = 120_000;
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+async function main() {
+  check(url, "DASHBOARD_URL is not set");
+  mkdirSync(outDir, { recursive: true });
+  const profile = mkdtempSync(join(tmpdir(), "dashboard-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    acceptDownloads: true,
+    viewport: { width: 1280, height: 800 },
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  const problems = [];
+  try {
+    const page = context.pages()[0] || (await context.newPage());
+    page.on("pageerror", (e) => problems.push("page error: " + e.message));
+    page.on("console", (m) => {
+      if (m.type() === "error") problems.push("console error: " + m.text());
+    });
+    const byId = (id) => page.getByTestId(id);
+
+    await page.goto(url);
+    await byId("checkbox-user-profile").waitFor();
+    const total = await page.locator('[data-testid^="checkbox-"]').count();
+    check(total >= 3, `expected the suite's workflows, found ${total}`);
+    console.log(`dashboard lists ${total} workflows`);
+
+    // The filter narrows the list; select all/none act on what is shown.
+    await byId("filter").fill("seller-coupons");
+    check((await page.locator('[data-testid^="checkbox-"]').count()) === 1, "the filter keeps one workflow");
+    await byId("select-all").click();
+    await byId("select-none").click();
+    await byId("filter").fill("");
+    check((await byId("selected-count").textContent()).startsWith("0 of"), "select none clears");
+
+    for (const id of chosen) await byId(`checkbox-${id}`).check();
+    const count = await byId("selected-count").textContent();
+    check(count.startsWith("3 of"), `selected count: ${count}`);
+
+    await byId("run-button").click();
+    // With the server's added latency (browser-test.sh) the run takes a moment: catch it live.
+    const live = await page
+      .waitForSelector('tr[data-status="running"]', { timeout: 5_000 })
+      .then(() => true, () => false);
+    if (live) {
+      await page.screenshot({ path: join(outDir, "dashboard-running.png"), fullPage: true });
+      console.log("caught the run live: dashboard-running.png");
+    }
+    for (const id of chosen) {
+      await page.waitForFunction(
+        (id) => document.querySelector(`[data-testid="status-${id}"]`)?.textContent === "completed",
+        id,
+        { timeout: RUN_TIMEOUT },
+      ).catch(async (e) => {
+        const status = await byId(`status-${id}`).textContent().catch(() => "absent");
+        throw new Error(`${id} did not complete (status: ${status}): ${e.message}`);
+      });
+      const progress = await byId(`progress-${id}`).getAttribute("aria-valuenow");
+      check(progress === "100", `${id} progress ${progress}`);
+    }
+    await byId("stats").waitFor({ state: "visible", timeout: RUN_TIMEOUT });
+    const stat = async (id) => (await byId(id).textContent()).trim();
+    check((await stat("stat-total")) === "3", "3 workflows in the totals");
+    check((await stat("stat-completed")) === "3", "3 completed");
+    check((await stat("stat-failed")).startsWith("0"), "0 failed");
+    check((await stat("stat-success-rate")).endsWith("%"), "a success rate");
+    const state = await byId("run-state").getAttribute("data-state");
+    check(state === "finished", `run state ${state}`);
+    console.log(`run finished: ${await byId("run-state").textContent()}`);
+
+    // The JSON link answers the report, and clicking it downloads the file.
+    const href = await byId("download-json").getAttribute("href");
+    const response = await context.request.get(new URL(href, url).toString());
+    check(response.status() === 200, `GET ${href}: ${response.status()}`);
+    const report = await response.json();
+    check(report.totalWorkflows === 3 && report.completed === 3, `report: ${JSON.stringify(report).slice(0, 200)}`);
+    const ids = report.workflows.map((w) => w.workflowId).sort();
+    check(JSON.stringify(ids) === JSON.stringify([...chosen].sort()), `report ids ${ids}`);
+    const [download] = await Promise.all([page.waitForEvent("download"), byId("download-json").click()]);
+    check(download.suggestedFilename().endsWith("report.json"), `download name ${download.suggestedFilename()}`);
+    console.log(`JSON download ok: ${download.suggestedFilename()}`);
+
+    await page.screenshot({ path: join(outDir, "dashboard.png"), fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: join(outDir, "dashboard-narrow.png"), fullPage: true });
+    console.log(`screenshots in ${outDir}`);
+    check(problems.length === 0, problems.join("\n"));
+  } finally {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => console.log("browser test passed"),
+  (error) => {
+    console.error("browser test FAILED: " + (error && error.stack ? error.stack : error));
+    process.exit(1);
+  },
+);
