@@ -184,7 +184,8 @@ pub struct Overrides {
     pub no_deps: bool,
 }
 
-/// `harness.toml` as written. Unknown keys are errors, so a typo never goes unnoticed.
+/// `harness.toml` as written. Unknown keys are errors, so a typo never goes unnoticed; values
+/// are validated while parsing, so an error carries the line of the bad value.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
@@ -195,7 +196,7 @@ struct FileConfig {
     step_timeout: Option<HumanDuration>,
     run_timeout: Option<HumanDuration>,
     retries: Option<u32>,
-    retry_delay: Option<HumanDuration>,
+    retry_delay: Option<Delay>,
     retry_backoff: Option<Backoff>,
     flaky_fails: Option<bool>,
     max_fail: Option<Positive>,
@@ -230,6 +231,64 @@ struct ReportsSection {
     formats: Option<Vec<ReportFormat>>,
 }
 
+/// The settings one source gives (`None`: not set there). Each source becomes a layer, and the
+/// layers are applied in order of precedence, so every setting is merged in one place.
+#[derive(Debug, Default)]
+struct Layer {
+    base_url: Option<Url>,
+    concurrency: Option<usize>,
+    timeout: Option<Duration>,
+    request_timeout: Option<Duration>,
+    step_timeout: Option<Duration>,
+    run_timeout: Option<Duration>,
+    retries: Option<u32>,
+    retry_delay: Option<Duration>,
+    retry_backoff: Option<f64>,
+    flaky_fails: Option<bool>,
+    max_fail: Option<usize>,
+    no_deps: Option<bool>,
+    groups: Option<BTreeMap<String, usize>>,
+    report_dir: Option<PathBuf>,
+    report_formats: Option<Vec<ReportFormat>>,
+    latency_ms: Option<u64>,
+    jitter_ms: Option<u64>,
+    error_rate: Option<f64>,
+    seed: Option<u64>,
+    api_token: Option<String>,
+    api_max_workflows: Option<usize>,
+}
+
+impl Config {
+    fn apply(&mut self, layer: Layer) {
+        fn set<T>(target: &mut T, value: Option<T>) {
+            if let Some(value) = value {
+                *target = value;
+            }
+        }
+        set(&mut self.base_url, layer.base_url.map(Some));
+        set(&mut self.concurrency, layer.concurrency);
+        set(&mut self.timeout, layer.timeout);
+        set(&mut self.request_timeout, layer.request_timeout);
+        set(&mut self.step_timeout, layer.step_timeout.map(Some));
+        set(&mut self.run_timeout, layer.run_timeout.map(Some));
+        set(&mut self.retries, layer.retries);
+        set(&mut self.retry_delay, layer.retry_delay);
+        set(&mut self.retry_backoff, layer.retry_backoff);
+        set(&mut self.flaky_fails, layer.flaky_fails);
+        set(&mut self.max_fail, layer.max_fail.map(Some));
+        set(&mut self.no_deps, layer.no_deps);
+        set(&mut self.groups, layer.groups);
+        set(&mut self.report_dir, layer.report_dir);
+        set(&mut self.report_formats, layer.report_formats);
+        set(&mut self.server.latency_ms, layer.latency_ms);
+        set(&mut self.server.jitter_ms, layer.jitter_ms);
+        set(&mut self.server.error_rate, layer.error_rate);
+        set(&mut self.server.seed, layer.seed.map(Some));
+        set(&mut self.api.token, layer.api_token.map(Some));
+        set(&mut self.api.max_workflows, layer.api_max_workflows);
+    }
+}
+
 /// Loads the configuration: `overrides` from the command line, `env` to read variables
 /// (`std::env::var` in production, a map in tests), `root` the suite's manifest directory
 /// (where `harness.toml` is looked for and relative paths of the defaults start).
@@ -247,138 +306,15 @@ pub fn load(
         (None, None) => (root.join(FILE_NAME), false),
     };
     if required || path.exists() {
-        apply_file(&mut config, &path)?;
+        config.apply(file_layer(&path)?);
+        config.file = Some(path);
     }
-
-    if let Some(v) = env("WORKFLOW_BASE_URL") {
-        config.base_url = Some(parse_url(&v).map_err(env_error("WORKFLOW_BASE_URL", &v))?);
-    }
-    if let Some(v) = env("WORKFLOW_CONCURRENCY") {
-        config.concurrency = parse_positive(&v).map_err(env_error("WORKFLOW_CONCURRENCY", &v))?;
-    }
-    if let Some(v) = env("WORKFLOW_TIMEOUT") {
-        config.timeout = parse_duration(&v).map_err(env_error("WORKFLOW_TIMEOUT", &v))?;
-    }
-    if let Some(v) = env("WORKFLOW_REQUEST_TIMEOUT") {
-        config.request_timeout =
-            parse_duration(&v).map_err(env_error("WORKFLOW_REQUEST_TIMEOUT", &v))?;
-    }
-    if let Some(v) = env("WORKFLOW_REPORT_DIR") {
-        config.report_dir = PathBuf::from(v);
-    }
-    if let Some(v) = env("WORKFLOW_STEP_TIMEOUT") {
-        config.step_timeout =
-            Some(parse_duration(&v).map_err(env_error("WORKFLOW_STEP_TIMEOUT", &v))?);
-    }
-    if let Some(v) = env("WORKFLOW_RUN_TIMEOUT") {
-        config.run_timeout =
-            Some(parse_duration(&v).map_err(env_error("WORKFLOW_RUN_TIMEOUT", &v))?);
-    }
-    if let Some(v) = env("WORKFLOW_RETRIES") {
-        config.retries = parse_u32(&v).map_err(env_error("WORKFLOW_RETRIES", &v))?;
-    }
-    if let Some(v) = env("WORKFLOW_RETRY_DELAY") {
-        config.retry_delay = parse_delay(&v).map_err(env_error("WORKFLOW_RETRY_DELAY", &v))?;
-    }
-    if let Some(v) = env("WORKFLOW_RETRY_BACKOFF") {
-        config.retry_backoff =
-            parse_backoff(&v).map_err(env_error("WORKFLOW_RETRY_BACKOFF", &v))?;
-    }
-    if let Some(v) = env("WORKFLOW_FLAKY_FAILS") {
-        config.flaky_fails = parse_bool(&v).map_err(env_error("WORKFLOW_FLAKY_FAILS", &v))?;
-    }
-    if let Some(v) = env("WORKFLOW_FAIL_FAST") {
-        if parse_bool(&v).map_err(env_error("WORKFLOW_FAIL_FAST", &v))? {
-            config.max_fail = Some(1);
-        }
-    }
-    if let Some(v) = env("WORKFLOW_MAX_FAIL") {
-        config.max_fail = Some(parse_positive(&v).map_err(env_error("WORKFLOW_MAX_FAIL", &v))?);
-    }
-    if let Some(v) = env("WORKFLOW_NO_DEPS") {
-        config.no_deps = parse_bool(&v).map_err(env_error("WORKFLOW_NO_DEPS", &v))?;
-    }
-    if let Some(v) = env("WORKFLOW_GROUPS") {
-        config.groups = parse_groups(&v).map_err(env_error("WORKFLOW_GROUPS", &v))?;
-    }
-    if let Some(v) = env("WORKFLOW_API_TOKEN") {
-        config.api.token = Some(v);
-    }
-    if let Some(v) = env("WORKFLOW_API_MAX_WORKFLOWS") {
-        config.api.max_workflows =
-            parse_positive(&v).map_err(env_error("WORKFLOW_API_MAX_WORKFLOWS", &v))?;
-    }
-    if let Some(v) = env("WORKFLOW_SERVER_LATENCY_MS") {
-        config.server.latency_ms =
-            parse_u64(&v).map_err(env_error("WORKFLOW_SERVER_LATENCY_MS", &v))?;
-    }
-    if let Some(v) = env("WORKFLOW_SERVER_JITTER_MS") {
-        config.server.jitter_ms =
-            parse_u64(&v).map_err(env_error("WORKFLOW_SERVER_JITTER_MS", &v))?;
-    }
-    if let Some(v) = env("WORKFLOW_SERVER_ERROR_RATE") {
-        config.server.error_rate =
-            parse_fraction(&v).map_err(env_error("WORKFLOW_SERVER_ERROR_RATE", &v))?;
-    }
-    if let Some(v) = env("WORKFLOW_SERVER_SEED") {
-        config.server.seed = Some(parse_u64(&v).map_err(env_error("WORKFLOW_SERVER_SEED", &v))?);
-    }
-    if let Some(v) = env("WORKFLOW_REPORT_FORMATS") {
-        config.report_formats =
-            parse_formats(&v).map_err(env_error("WORKFLOW_REPORT_FORMATS", &v))?;
-    }
-
-    if let Some(v) = &overrides.base_url {
-        config.base_url = Some(parse_url(v).map_err(cli_error("--base-url", v))?);
-    }
-    if let Some(n) = overrides.concurrency {
-        if n == 0 {
-            return Err(ConfigError::Cli {
-                flag: "--test-threads",
-                value: "0".into(),
-                reason: "must be at least 1".into(),
-            });
-        }
-        config.concurrency = n;
-    }
-    if let Some(v) = &overrides.timeout {
-        config.timeout = parse_duration(v).map_err(cli_error("--timeout", v))?;
-    }
-    if let Some(dir) = &overrides.report_dir {
-        config.report_dir = dir.clone();
-    }
-    if let Some(v) = &overrides.report_formats {
-        config.report_formats = parse_formats(v).map_err(cli_error("--report-formats", v))?;
-    }
-    if let Some(v) = &overrides.step_timeout {
-        config.step_timeout = Some(parse_duration(v).map_err(cli_error("--step-timeout", v))?);
-    }
-    if let Some(v) = &overrides.run_timeout {
-        config.run_timeout = Some(parse_duration(v).map_err(cli_error("--run-timeout", v))?);
-    }
-    if let Some(n) = overrides.retries {
-        config.retries = n;
-    }
-    if overrides.flaky_fails {
-        config.flaky_fails = true;
-    }
-    if let Some(n) = overrides.max_fail {
-        if n == 0 {
-            return Err(ConfigError::Cli {
-                flag: "--max-fail",
-                value: "0".into(),
-                reason: "must be at least 1".into(),
-            });
-        }
-        config.max_fail = Some(n);
-    }
-    if overrides.no_deps {
-        config.no_deps = true;
-    }
+    config.apply(env_layer(&env)?);
+    config.apply(cli_layer(overrides)?);
     Ok(config)
 }
 
-fn apply_file(config: &mut Config, path: &Path) -> Result<(), ConfigError> {
+fn file_layer(path: &Path) -> Result<Layer, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_owned(),
         source,
@@ -387,88 +323,132 @@ fn apply_file(config: &mut Config, path: &Path) -> Result<(), ConfigError> {
         path: path.to_owned(),
         message: e.to_string().trim_end().to_owned(),
     })?;
-    if let Some(HttpUrl(url)) = file.base_url {
-        config.base_url = Some(url);
-    }
-    if let Some(Positive(n)) = file.concurrency {
-        config.concurrency = n;
-    }
-    if let Some(HumanDuration(d)) = file.timeout {
-        config.timeout = d;
-    }
-    if let Some(HumanDuration(d)) = file.request_timeout {
-        config.request_timeout = d;
-    }
-    if let Some(HumanDuration(d)) = file.step_timeout {
-        config.step_timeout = Some(d);
-    }
-    if let Some(HumanDuration(d)) = file.run_timeout {
-        config.run_timeout = Some(d);
-    }
-    if let Some(n) = file.retries {
-        config.retries = n;
-    }
-    if let Some(HumanDuration(d)) = file.retry_delay {
-        config.retry_delay = d;
-    }
-    if let Some(Backoff(b)) = file.retry_backoff {
-        config.retry_backoff = b;
-    }
-    if let Some(b) = file.flaky_fails {
-        config.flaky_fails = b;
-    }
-    if file.fail_fast == Some(true) {
-        config.max_fail = Some(1);
-    }
-    if let Some(Positive(n)) = file.max_fail {
-        config.max_fail = Some(n);
-    }
-    if let Some(b) = file.no_deps {
-        config.no_deps = b;
-    }
-    if let Some(groups) = file.groups {
-        config.groups = groups.into_iter().map(|(k, Positive(n))| (k, n)).collect();
-    }
-    if let Some(reports) = file.reports {
-        if let Some(dir) = reports.dir {
-            // Relative to the file, so the suite writes to the same place from any directory.
-            config.report_dir = path.parent().unwrap_or(Path::new(".")).join(dir);
-        }
-        if let Some(formats) = reports.formats {
-            config.report_formats = formats;
-        }
-    }
-    if let Some(api) = file.api {
-        config.api.token = api.token.or(config.api.token.take());
-        if let Some(Positive(n)) = api.max_workflows {
-            config.api.max_workflows = n;
-        }
-    }
-    if let Some(server) = file.server {
-        let options = &mut config.server;
-        options.latency_ms = server.latency_ms.unwrap_or(options.latency_ms);
-        options.jitter_ms = server.jitter_ms.unwrap_or(options.jitter_ms);
-        options.error_rate = server.error_rate.map_or(options.error_rate, |f| f.0);
-        options.seed = server.seed.or(options.seed);
-    }
-    config.file = Some(path.to_owned());
-    Ok(())
+    let reports = file.reports.unwrap_or_default();
+    let server = file.server.unwrap_or_default();
+    let api = file.api.unwrap_or_default();
+    Ok(Layer {
+        base_url: file.base_url.map(|v| v.0),
+        concurrency: file.concurrency.map(|v| v.0),
+        timeout: file.timeout.map(|v| v.0),
+        request_timeout: file.request_timeout.map(|v| v.0),
+        step_timeout: file.step_timeout.map(|v| v.0),
+        run_timeout: file.run_timeout.map(|v| v.0),
+        retries: file.retries,
+        retry_delay: file.retry_delay.map(|v| v.0),
+        retry_backoff: file.retry_backoff.map(|v| v.0),
+        flaky_fails: file.flaky_fails,
+        // `max_fail` is the more precise of the two.
+        max_fail: file
+            .max_fail
+            .map(|v| v.0)
+            .or((file.fail_fast == Some(true)).then_some(1)),
+        no_deps: file.no_deps,
+        groups: file
+            .groups
+            .map(|groups| groups.into_iter().map(|(name, n)| (name, n.0)).collect()),
+        // Relative to the file, so the suite writes to the same place from any directory.
+        report_dir: reports
+            .dir
+            .map(|dir| path.parent().unwrap_or(Path::new(".")).join(dir)),
+        report_formats: reports.formats,
+        latency_ms: server.latency_ms,
+        jitter_ms: server.jitter_ms,
+        error_rate: server.error_rate.map(|v| v.0),
+        seed: server.seed,
+        api_token: api.token,
+        api_max_workflows: api.max_workflows.map(|v| v.0),
+    })
 }
 
-fn env_error<'a>(var: &'static str, value: &'a str) -> impl FnOnce(String) -> ConfigError + 'a {
-    move |reason| ConfigError::Env {
-        var,
-        value: value.to_owned(),
-        reason,
-    }
+/// The variable `var` parsed, when set; its name and value in the error otherwise.
+fn read<T>(
+    env: &dyn Fn(&str) -> Option<String>,
+    var: &'static str,
+    parse: fn(&str) -> Result<T, String>,
+) -> Result<Option<T>, ConfigError> {
+    env(var)
+        .map(|value| {
+            parse(&value).map_err(|reason| ConfigError::Env {
+                var,
+                value: value.clone(),
+                reason,
+            })
+        })
+        .transpose()
 }
 
-fn cli_error<'a>(flag: &'static str, value: &'a str) -> impl FnOnce(String) -> ConfigError + 'a {
-    move |reason| ConfigError::Cli {
-        flag,
-        value: value.to_owned(),
-        reason,
+fn text(value: &str) -> Result<String, String> {
+    Ok(value.to_owned())
+}
+
+fn env_layer(env: &dyn Fn(&str) -> Option<String>) -> Result<Layer, ConfigError> {
+    let fail_fast = read(env, "WORKFLOW_FAIL_FAST", parse_bool)?;
+    Ok(Layer {
+        base_url: read(env, "WORKFLOW_BASE_URL", parse_url)?,
+        concurrency: read(env, "WORKFLOW_CONCURRENCY", parse_positive)?,
+        timeout: read(env, "WORKFLOW_TIMEOUT", parse_duration)?,
+        request_timeout: read(env, "WORKFLOW_REQUEST_TIMEOUT", parse_duration)?,
+        step_timeout: read(env, "WORKFLOW_STEP_TIMEOUT", parse_duration)?,
+        run_timeout: read(env, "WORKFLOW_RUN_TIMEOUT", parse_duration)?,
+        retries: read(env, "WORKFLOW_RETRIES", parse_u32)?,
+        retry_delay: read(env, "WORKFLOW_RETRY_DELAY", parse_delay)?,
+        retry_backoff: read(env, "WORKFLOW_RETRY_BACKOFF", parse_backoff)?,
+        flaky_fails: read(env, "WORKFLOW_FLAKY_FAILS", parse_bool)?,
+        // `WORKFLOW_MAX_FAIL` is the more precise; `WORKFLOW_FAIL_FAST=0` sets nothing.
+        max_fail: read(env, "WORKFLOW_MAX_FAIL", parse_positive)?
+            .or(fail_fast.filter(|on| *on).map(|_| 1)),
+        no_deps: read(env, "WORKFLOW_NO_DEPS", parse_bool)?,
+        groups: read(env, "WORKFLOW_GROUPS", parse_groups)?,
+        report_dir: read(env, "WORKFLOW_REPORT_DIR", text)?.map(PathBuf::from),
+        report_formats: read(env, "WORKFLOW_REPORT_FORMATS", parse_formats)?,
+        latency_ms: read(env, "WORKFLOW_SERVER_LATENCY_MS", parse_u64)?,
+        jitter_ms: read(env, "WORKFLOW_SERVER_JITTER_MS", parse_u64)?,
+        error_rate: read(env, "WORKFLOW_SERVER_ERROR_RATE", parse_fraction)?,
+        seed: read(env, "WORKFLOW_SERVER_SEED", parse_u64)?,
+        api_token: read(env, "WORKFLOW_API_TOKEN", text)?,
+        api_max_workflows: read(env, "WORKFLOW_API_MAX_WORKFLOWS", parse_positive)?,
+    })
+}
+
+fn cli_layer(overrides: &Overrides) -> Result<Layer, ConfigError> {
+    fn parse<T>(
+        flag: &'static str,
+        value: &Option<String>,
+        parse: fn(&str) -> Result<T, String>,
+    ) -> Result<Option<T>, ConfigError> {
+        value
+            .as_deref()
+            .map(|v| {
+                parse(v).map_err(|reason| ConfigError::Cli {
+                    flag,
+                    value: v.to_owned(),
+                    reason,
+                })
+            })
+            .transpose()
     }
+    let at_least_one = |flag: &'static str, n: Option<usize>| match n {
+        Some(0) => Err(ConfigError::Cli {
+            flag,
+            value: "0".into(),
+            reason: "must be at least 1".into(),
+        }),
+        n => Ok(n),
+    };
+    Ok(Layer {
+        base_url: parse("--base-url", &overrides.base_url, parse_url)?,
+        concurrency: at_least_one("--test-threads", overrides.concurrency)?,
+        timeout: parse("--timeout", &overrides.timeout, parse_duration)?,
+        step_timeout: parse("--step-timeout", &overrides.step_timeout, parse_duration)?,
+        run_timeout: parse("--run-timeout", &overrides.run_timeout, parse_duration)?,
+        retries: overrides.retries,
+        flaky_fails: overrides.flaky_fails.then_some(true),
+        max_fail: at_least_one("--max-fail", overrides.max_fail)?,
+        no_deps: overrides.no_deps.then_some(true),
+        report_dir: overrides.report_dir.clone(),
+        report_formats: parse("--report-formats", &overrides.report_formats, parse_formats)?,
+        ..Layer::default()
+    })
 }
 
 /// An absolute `http`/`https` URL.
@@ -571,66 +551,34 @@ pub fn parse_formats(s: &str) -> Result<Vec<ReportFormat>, String> {
         .collect()
 }
 
-/// Values whose `Deserialize` validates, so the TOML error carries the line of the bad value.
-#[derive(Debug)]
-struct HttpUrl(Url);
-#[derive(Debug)]
-struct Positive(usize);
-#[derive(Debug)]
-struct HumanDuration(Duration);
-#[derive(Debug)]
-struct Fraction(f64);
-#[derive(Debug)]
-struct Backoff(f64);
+/// A value whose `Deserialize` validates with a parser, so a TOML error carries the line of
+/// the bad value: `validated!(Name(Type) from RawType => parser)`.
+macro_rules! validated {
+    ($($name:ident($ty:ty) from $raw:ty => $parse:expr;)*) => {$(
+        #[derive(Debug)]
+        struct $name($ty);
 
-impl<'de> Deserialize<'de> for Backoff {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let f = f64::deserialize(d)?;
-        parse_backoff(&f.to_string())
-            .map(Backoff)
-            .map_err(serde::de::Error::custom)
-    }
-}
-
-impl<'de> Deserialize<'de> for Fraction {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let f = f64::deserialize(d)?;
-        if (0.0..=1.0).contains(&f) {
-            Ok(Fraction(f))
-        } else {
-            Err(serde::de::Error::custom(format!(
-                "{f} is not allowed: expected a number from 0 to 1"
-            )))
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let raw = <$raw>::deserialize(d)?;
+                $parse(raw).map($name).map_err(serde::de::Error::custom)
+            }
         }
-    }
+    )*};
 }
 
-impl<'de> Deserialize<'de> for HttpUrl {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        parse_url(&s).map(HttpUrl).map_err(serde::de::Error::custom)
-    }
-}
-
-impl<'de> Deserialize<'de> for Positive {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let n = i64::deserialize(d)?;
-        match usize::try_from(n) {
-            Ok(n) if n > 0 => Ok(Positive(n)),
-            _ => Err(serde::de::Error::custom(format!(
-                "{n} is not allowed: must be at least 1"
-            ))),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for HumanDuration {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        parse_duration(&s)
-            .map(HumanDuration)
-            .map_err(serde::de::Error::custom)
-    }
+validated! {
+    HttpUrl(Url) from String => |s: String| parse_url(&s);
+    HumanDuration(Duration) from String => |s: String| parse_duration(&s);
+    Delay(Duration) from String => |s: String| parse_delay(&s);
+    Positive(usize) from i64 => |n: i64| match usize::try_from(n) {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("{n} is not allowed: must be at least 1")),
+    };
+    Fraction(f64) from f64 => |f: f64| {
+        parse_fraction(&f.to_string()).map_err(|e| format!("{f} is not allowed: {e}"))
+    };
+    Backoff(f64) from f64 => |f: f64| parse_backoff(&f.to_string());
 }
 
 #[cfg(test)]
@@ -829,6 +777,29 @@ mod tests {
         );
         let (err, _) = load_with(None, &[("WORKFLOW_GROUPS", "a")], Overrides::default());
         assert!(err.unwrap_err().to_string().contains("is not `name=N`"));
+    }
+
+    #[test]
+    fn zero_retry_delay_and_api_settings() {
+        let file = "retry_delay = \"0s\"\n[api]\ntoken = \"secret\"\nmax_workflows = 7\n";
+        let (config, _) = load_with(Some(file), &[], Overrides::default());
+        let config = config.unwrap();
+        assert_eq!(
+            config.retry_delay,
+            Duration::ZERO,
+            "retrying at once is allowed"
+        );
+        assert_eq!(config.api.token.as_deref(), Some("secret"));
+        assert_eq!(config.api.max_workflows, 7);
+        let env = [("WORKFLOW_API_TOKEN", "other"), ("WORKFLOW_FAIL_FAST", "0")];
+        let (config, _) = load_with(Some("max_fail = 3\n"), &env, Overrides::default());
+        let config = config.unwrap();
+        assert_eq!(config.api.token.as_deref(), Some("other"));
+        assert_eq!(
+            config.max_fail,
+            Some(3),
+            "WORKFLOW_FAIL_FAST=0 leaves max_fail alone"
+        );
     }
 
     #[test]
