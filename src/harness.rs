@@ -136,7 +136,7 @@ impl Harness {
         served.map(|()| ExitCode::SUCCESS)
     }
 
-    fn run(self, mut cli: Cli) -> anyhow::Result<ExitCode> {
+    fn run(self, cli: Cli) -> anyhow::Result<ExitCode> {
         let invalid = "invalid workflow suite; nothing was run";
         plan::validate(&self.workflows, None, OutsideDeps::Reject).context(invalid)?;
         if cli.libtest.list {
@@ -149,56 +149,54 @@ impl Harness {
         let config = config::load(&cli.overrides(), &|k| std::env::var(k).ok(), &root)?;
         plan::validate(&self.workflows, Some(&config.groups), OutsideDeps::Reject)
             .context(invalid)?;
+        let runtime = runtime()?;
+        match &cli.serve {
+            Some(addr) => {
+                let addr = parse_serve_addr(addr)?;
+                self.serve(addr, config, runtime)
+            }
+            None => self.run_once(cli, config, runtime),
+        }
+    }
 
+    /// What libtest's filters select, plus their dependencies unless `no_deps`.
+    fn select(&self, args: &libtest_mimic::Arguments, config: &Config) -> Vec<WorkflowSpec> {
         let selected: Vec<WorkflowSpec> = self
             .workflows
             .iter()
             .filter(|w| {
                 let probe = placeholder(w);
-                !cli.libtest.is_filtered_out(&probe) && !cli.libtest.is_ignored(&probe)
+                !args.is_filtered_out(&probe) && !args.is_ignored(&probe)
             })
             .cloned()
             .collect();
-        let selected = if config.no_deps {
+        if config.no_deps {
             selected
         } else {
             plan::with_dependencies(&self.workflows, &selected)
-        };
-
-        let runtime = runtime()?;
-        if let Some(addr) = &cli.serve {
-            let addr = parse_serve_addr(addr)?;
-            return self.serve(addr, config, runtime);
         }
+    }
+
+    /// One run of the selection under libtest: the engine runs it, libtest prints a line per
+    /// workflow as it finishes, then the summary and the reports.
+    fn run_once(
+        self,
+        mut cli: Cli,
+        config: Config,
+        runtime: tokio::runtime::Runtime,
+    ) -> anyhow::Result<ExitCode> {
+        let selected = self.select(&cli.libtest, &config);
         let (base_url, server) = match selected.is_empty() {
             true => (config.base_url.clone(), None),
             false => start_server(self.server, &runtime, &config)?,
         };
         let mut engine = Engine::with_client(engine_config(&config, base_url), client(&config)?);
-
-        // Route each workflow's final entry to the trial waiting for it.
-        let mut waiting: HashMap<String, std_mpsc::Sender<WorkflowReport>> = HashMap::new();
-        let mut outcomes: HashMap<String, std_mpsc::Receiver<WorkflowReport>> = HashMap::new();
-        for w in &selected {
-            let (tx, rx) = std_mpsc::channel();
-            waiting.insert(w.id.clone(), tx);
-            outcomes.insert(w.id.clone(), rx);
-        }
         let output = progress::Output::detect(&cli.libtest);
         let live = output
             .live
             .then(|| engine.subscribe())
             .map(|events| LiveView::start(&runtime, events, &mut cli.libtest, output.color));
-        let mut events = engine.subscribe();
-        runtime.spawn(async move {
-            while let Some(event) = events.recv().await {
-                if let Event::WorkflowFinished { workflow } = event {
-                    if let Some(tx) = waiting.remove(&workflow.workflow_id) {
-                        let _ = tx.send(*workflow);
-                    }
-                }
-            }
-        });
+        let mut outcomes = route_outcomes(&runtime, engine.subscribe(), &selected);
         let run = runtime.spawn(async move { engine.run(selected).await });
 
         let trials: Vec<Trial> = self
@@ -231,14 +229,40 @@ impl Harness {
         runtime.shutdown_timeout(Duration::from_millis(200));
 
         let report = report.context("the engine task failed")??;
-        if report.total_workflows > 0 && !quiet(&cli.libtest) {
-            progress::print_summary(&report, output.color);
-        }
         if report.total_workflows > 0 {
+            if !quiet(&cli.libtest) {
+                progress::print_summary(&report, output.color);
+            }
             write_reports(&report, &config)?;
         }
         Ok(conclusion.exit_code())
     }
+}
+
+/// Routes each selected workflow's final entry from `events` to a channel its libtest trial
+/// waits on.
+fn route_outcomes(
+    runtime: &tokio::runtime::Runtime,
+    mut events: tokio::sync::mpsc::UnboundedReceiver<Event>,
+    selected: &[WorkflowSpec],
+) -> HashMap<String, std_mpsc::Receiver<WorkflowReport>> {
+    let mut senders = HashMap::new();
+    let mut receivers = HashMap::new();
+    for w in selected {
+        let (tx, rx) = std_mpsc::channel();
+        senders.insert(w.id.clone(), tx);
+        receivers.insert(w.id.clone(), rx);
+    }
+    runtime.spawn(async move {
+        while let Some(event) = events.recv().await {
+            if let Event::WorkflowFinished { workflow } = event {
+                if let Some(tx) = senders.remove(&workflow.workflow_id) {
+                    let _ = tx.send(*workflow);
+                }
+            }
+        }
+    });
+    receivers
 }
 
 /// One runtime for the whole process. More workers than cores: workflows wait on I/O, and a
