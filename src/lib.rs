@@ -8,6 +8,8 @@
 //! (libtest's filters, in [`harness`]) → [`engine`] (the one scheduler) → [`event`]s →
 //! [`report`]s. The same engine backs the programmatic [`Executor`].
 
+#![warn(missing_docs)]
+
 pub mod cli;
 pub mod config;
 pub mod ctx;

@@ -2,6 +2,8 @@
 //! seeded store, bearer-token users with roles, and optional latency/error injection. It is the
 //! system under test of the workflow suite; see `README.md` for the endpoints and rules.
 
+#![warn(missing_docs)]
+
 mod error;
 mod extract;
 mod faults;
