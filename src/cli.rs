@@ -11,7 +11,12 @@ use crate::config::Overrides;
 #[command(
     name = "workflows",
     about = "Runs the registered workflows concurrently and writes JSON, CSV and JUnit reports.",
-    disable_version_flag = true
+    help_template = "{about}\n\nUSAGE: cargo test --test workflows -- [OPTIONS] [FILTER]\n\n{all-args}",
+    disable_version_flag = true,
+    mut_arg("test_threads", |a| a.help(
+        "How many workflows run at once: the engine's concurrency (default: harness.toml's \
+         `concurrency`) [env: WORKFLOW_CONCURRENCY]"
+    ))
 )]
 pub struct Cli {
     /// libtest's own flags: FILTER, --exact, --skip, --list, --ignored, --test-threads, …
