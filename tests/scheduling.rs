@@ -542,6 +542,20 @@ async fn max_fail_cancels_what_has_not_started_and_reports_stay_consistent() {
     assert!(csv.contains("Total Workflows,11") && csv.contains("Failed,1"));
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn control_characters_in_errors_keep_the_junit_valid() {
+    let spec = WorkflowSpec::new("colors", "Colors", |cx| {
+        Box::pin(async move {
+            cx.step("Print", async |_| -> StepResult {
+                bail!("\u{1b}[31mred\u{1b}[0m, \u{0}, \u{7}")
+            })
+            .await
+        })
+    });
+    let report = run(config(1), vec![spec]).await;
+    validate_junit(&report.to_junit());
+}
+
 /// `xmllint --schema tests/schemas/junit-10.xsd` accepts the XML.
 fn validate_junit(xml: &str) {
     let dir = tempfile::tempdir().unwrap();

@@ -163,6 +163,16 @@ mod tests {
     }
 
     #[test]
+    fn control_characters_never_reach_the_xml() {
+        let mut report = sample();
+        report.workflows[1].error = Some("\u{1b}[31mred\u{1b}[0m and a \u{0} byte".into());
+        let xml = report.to_junit();
+        // quick-junit's `XmlString` strips escape sequences and characters XML forbids.
+        assert!(!xml.contains('\u{1b}') && !xml.contains('\u{0}'), "{xml}");
+        assert!(xml.contains("message=\"red and a  byte\""), "{xml}");
+    }
+
+    #[test]
     fn only_the_root_skipped_attribute_is_dropped() {
         let xml = super::drop_testsuites_skipped(
             "<?xml?>\n<testsuites name=\"w\" skipped=\"12\" time=\"1\">\n<testsuite skipped=\"3\">"
