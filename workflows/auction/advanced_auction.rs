@@ -21,6 +21,7 @@
 
 use super::{
     PlacedBid, bid_in_history, bid_over_current, current_price, established_first, get_auction,
+    live_at_or_above,
 };
 use crate::common::*;
 use workflow_harness::prelude::*;
@@ -187,19 +188,7 @@ async fn advanced_auction(cx: &mut Ctx) -> StepResult {
     let ours = auto_bid.as_ref().unwrap_or(&first_bid);
     let final_state: Value = cx
         .step("Monitor Auction Status", async |cx| {
-            let now = get_auction(cx, auction_id).await?;
-            ensure!(
-                now["status"] == "live",
-                "the auction is no longer live: {}",
-                short(&now)
-            );
-            let current = now.f64_at("currentBid")?;
-            ensure!(
-                current >= ours.amount,
-                "currentBid {current} is below our highest bid {}",
-                ours.amount
-            );
-            Ok(now)
+            live_at_or_above(cx, auction_id, ours.amount).await
         })
         .await?;
 

@@ -146,3 +146,20 @@ pub(crate) fn in_future(at: &str) -> StepResult<bool> {
         .with_context(|| format!("`{at}` is not an RFC 3339 timestamp"))?;
     Ok(at > chrono::Utc::now())
 }
+
+/// The auction `auction_id` now, checked still live and at or above our highest bid `ours`
+/// (others may have bid since; being outbid is fine, losing our bid is not).
+pub(crate) async fn live_at_or_above(cx: &Ctx, auction_id: &str, ours: f64) -> StepResult<Value> {
+    let now = get_auction(cx, auction_id).await?;
+    ensure!(
+        now["status"] == "live",
+        "the auction is no longer live: {}",
+        short(&now)
+    );
+    let current = now.f64_at("currentBid")?;
+    ensure!(
+        current >= ours,
+        "currentBid {current} is below our highest bid {ours}"
+    );
+    Ok(now)
+}

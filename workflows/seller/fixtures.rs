@@ -271,3 +271,23 @@ pub(crate) fn expect_bool(value: &Value, key: &str, expected: bool) -> StepResul
     );
     Ok(())
 }
+
+/// `GET path` (the returns statistics), checked to hold every field of `fields` as a number and
+/// to count at least `own` returns (the ones this run filed).
+pub(crate) async fn return_stats(
+    cx: &Ctx,
+    path: &str,
+    fields: &[&str],
+    own: usize,
+) -> StepResult<Value> {
+    let stats: Value = cx.get_json(path).await?;
+    for field in fields {
+        stats.f64_at(field)?;
+    }
+    ensure!(
+        stats.f64_at("total")? >= own as f64,
+        "this run's returns are not counted: {}",
+        short(&stats)
+    );
+    Ok(stats)
+}

@@ -19,7 +19,9 @@
 
 use workflow_harness::prelude::*;
 
-use super::fixtures::{ReturnSpec, expect_bool, expect_num, expect_str, ids, returned_order};
+use super::fixtures::{
+    ReturnSpec, expect_bool, expect_num, expect_str, ids, return_stats, returned_order,
+};
 use crate::common::*;
 
 workflow! {
@@ -173,24 +175,16 @@ async fn seller_returns(cx: &mut Ctx) -> StepResult {
         .await;
 
     cx.step("View Return Statistics", async |cx| {
-        let stats: Value = cx
-            .get_json(&format!("/api/returns/stats?shopId={TEST_SHOP_ID}"))
-            .await?;
-        for field in [
+        let path = format!("/api/returns/stats?shopId={TEST_SHOP_ID}");
+        let fields = [
             "total",
             "pending",
             "approved",
             "rejected",
             "completed",
             "totalRefundAmount",
-        ] {
-            stats.f64_at(field)?;
-        }
-        ensure!(
-            stats.f64_at("total")? >= RETURNS.len() as f64,
-            "this run's returns are not counted: {}",
-            short(&stats)
-        );
+        ];
+        let stats = return_stats(cx, &path, &fields, RETURNS.len()).await?;
         if rejected.is_some() {
             ensure!(
                 stats.f64_at("rejected")? >= 1.0,
