@@ -44,6 +44,8 @@ pub struct Config {
     pub max_fail: Option<usize>,
     /// Do not pull a selected workflow's dependencies into the run.
     pub no_deps: bool,
+    /// After SIGINT/SIGTERM, how long running workflows may still take before they are cut.
+    pub interrupt_grace: Duration,
     /// Limits of concurrency groups (`[groups] name = N`).
     pub groups: BTreeMap<String, usize>,
     /// Options for the server the suite starts itself when `base_url` is unset.
@@ -104,6 +106,7 @@ impl Config {
             flaky_fails: false,
             max_fail: None,
             no_deps: false,
+            interrupt_grace: Duration::from_secs(3),
             groups: BTreeMap::new(),
             server: ServerOptions::default(),
             api: ApiOptions::default(),
@@ -202,6 +205,7 @@ struct FileConfig {
     max_fail: Option<Positive>,
     fail_fast: Option<bool>,
     no_deps: Option<bool>,
+    interrupt_grace: Option<Delay>,
     groups: Option<BTreeMap<String, Positive>>,
     reports: Option<ReportsSection>,
     server: Option<ServerSection>,
@@ -247,6 +251,7 @@ struct Layer {
     flaky_fails: Option<bool>,
     max_fail: Option<usize>,
     no_deps: Option<bool>,
+    interrupt_grace: Option<Duration>,
     groups: Option<BTreeMap<String, usize>>,
     report_dir: Option<PathBuf>,
     report_formats: Option<Vec<ReportFormat>>,
@@ -277,6 +282,7 @@ impl Config {
         set(&mut self.flaky_fails, layer.flaky_fails);
         set(&mut self.max_fail, layer.max_fail.map(Some));
         set(&mut self.no_deps, layer.no_deps);
+        set(&mut self.interrupt_grace, layer.interrupt_grace);
         set(&mut self.groups, layer.groups);
         set(&mut self.report_dir, layer.report_dir);
         set(&mut self.report_formats, layer.report_formats);
@@ -343,6 +349,7 @@ fn file_layer(path: &Path) -> Result<Layer, ConfigError> {
             .map(|v| v.0)
             .or((file.fail_fast == Some(true)).then_some(1)),
         no_deps: file.no_deps,
+        interrupt_grace: file.interrupt_grace.map(|v| v.0),
         groups: file
             .groups
             .map(|groups| groups.into_iter().map(|(name, n)| (name, n.0)).collect()),
@@ -398,6 +405,7 @@ fn env_layer(env: &dyn Fn(&str) -> Option<String>) -> Result<Layer, ConfigError>
         max_fail: read(env, "WORKFLOW_MAX_FAIL", parse_positive)?
             .or(fail_fast.filter(|on| *on).map(|_| 1)),
         no_deps: read(env, "WORKFLOW_NO_DEPS", parse_bool)?,
+        interrupt_grace: read(env, "WORKFLOW_INTERRUPT_GRACE", parse_delay)?,
         groups: read(env, "WORKFLOW_GROUPS", parse_groups)?,
         report_dir: read(env, "WORKFLOW_REPORT_DIR", text)?.map(PathBuf::from),
         report_formats: read(env, "WORKFLOW_REPORT_FORMATS", parse_formats)?,

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use url::Url;
 
-use crate::event::{Event, EventSink};
+use crate::event::{EventKind, EventSink};
 use crate::http::{self, HttpError, Response};
 use crate::step::{Recorder, StepStatus};
 use crate::workflow::StepResult;
@@ -226,7 +226,9 @@ impl Ctx {
     }
 
     /// Runs `body` under `timeout`. The timer shares the step's task, so it fires only when the
-    /// step yields; the workflow's deadline, watched from another task, covers blocking code.
+    /// step yields; a step that returns after its deadline (it blocked its thread) is timed out
+    /// all the same. The workflow's deadline, watched from the engine's runtime, covers code
+    /// that never returns.
     async fn timed<T>(
         &mut self,
         timeout: Option<Duration>,
@@ -234,31 +236,36 @@ impl Ctx {
     ) -> StepResult<T> {
         match timeout {
             None => body(self).await,
-            Some(limit) => match tokio::time::timeout(limit, body(self)).await {
-                Ok(result) => result,
-                Err(_) => Err(StepTimedOut(limit).into()),
-            },
+            Some(limit) => {
+                let started = std::time::Instant::now();
+                match tokio::time::timeout(limit, body(self)).await {
+                    Ok(_) if started.elapsed() >= limit => Err(StepTimedOut(limit).into()),
+                    Ok(result) => result,
+                    Err(_) => Err(StepTimedOut(limit).into()),
+                }
+            }
         }
     }
 
-    fn begin(&self, name: &str, optional: bool) -> usize {
-        let index = self.recorder.begin(name, optional);
-        self.shared.events.emit(Event::StepStarted {
-            workflow_id: self.workflow_id.clone(),
-            index,
-            step: name.to_owned(),
-        });
-        index
+    fn begin(&self, name: &str, optional: bool) -> Option<usize> {
+        self.recorder.begin(name, optional, |index| {
+            self.shared.events.emit(EventKind::StepStarted {
+                workflow_id: self.workflow_id.clone(),
+                index,
+                step: name.to_owned(),
+            });
+        })
     }
 
-    fn end(&self, index: usize, status: StepStatus, error: Option<String>) {
-        let step = self.recorder.finish(status, error);
-        let done = self.recorder.finished_count();
-        self.shared.events.emit(Event::StepFinished {
-            workflow_id: self.workflow_id.clone(),
-            index,
-            step,
-            progress: crate::report::progress(done, self.planned_steps, false),
+    fn end(&self, index: Option<usize>, status: StepStatus, error: Option<String>) {
+        let Some(index) = index else { return };
+        self.recorder.finish(status, error, |step, done| {
+            self.shared.events.emit(EventKind::StepFinished {
+                workflow_id: self.workflow_id.clone(),
+                index,
+                step: step.clone(),
+                progress: crate::report::progress(done, self.planned_steps, false),
+            });
         });
     }
 

@@ -4,6 +4,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -12,10 +13,10 @@ use tokio::task::JoinSet;
 use url::Url;
 
 use crate::ctx::{Outputs, Shared};
-use crate::event::{Event, EventSink, PlannedWorkflow};
+use crate::event::{Event, EventKind, EventSink, PlannedWorkflow};
 use crate::plan::{OutsideDeps, validate};
 use crate::report::{FailureKind, RunReport, WorkflowReport, WorkflowStatus};
-use crate::supervisor::Supervisor;
+use crate::supervisor::{Interrupt, Supervisor};
 use crate::workflow::WorkflowSpec;
 
 pub use crate::plan::SuiteError;
@@ -45,6 +46,8 @@ pub struct EngineConfig {
     pub run_timeout: Option<Duration>,
     /// Stop starting workflows after this many failures; the rest are reported cancelled.
     pub max_fail: Option<usize>,
+    /// After an interrupt, how long running workflows may still take before they are cut.
+    pub interrupt_grace: Duration,
 }
 
 impl Default for EngineConfig {
@@ -61,6 +64,7 @@ impl Default for EngineConfig {
             flaky_fails: false,
             run_timeout: None,
             max_fail: None,
+            interrupt_grace: Duration::from_secs(3),
         }
     }
 }
@@ -77,6 +81,7 @@ pub struct Engine {
 enum Stop {
     MaxFail(usize),
     RunTimeout(Duration),
+    Interrupted,
 }
 
 impl Engine {
@@ -117,14 +122,29 @@ impl Engine {
     /// dependencies passed; a dependency outside `workflows` counts as passed. Fails before
     /// running anything when ids are invalid or repeated, dependencies cycle, or a group has
     /// no limit.
+    ///
+    /// Workflow bodies run on a runtime of their own (see the crate's design notes), so their
+    /// deadlines hold even when they block their threads.
     pub async fn run(&self, workflows: Vec<WorkflowSpec>) -> Result<RunReport, SuiteError> {
+        self.run_until(workflows, std::future::pending()).await
+    }
+
+    /// [`Engine::run`], interrupted when `interrupt` resolves (with the reason, e.g.
+    /// `"SIGINT"`): nothing new starts, running workflows get
+    /// [`interrupt_grace`](EngineConfig::interrupt_grace) to finish, then the rest are
+    /// reported `cancelled` (kind `interrupted`) and the report says `interrupted: true`.
+    pub async fn run_until(
+        &self,
+        workflows: Vec<WorkflowSpec>,
+        interrupt: impl Future<Output = String>,
+    ) -> Result<RunReport, SuiteError> {
         validate(&workflows, Some(&self.config.groups), OutsideDeps::Ignore)?;
-        let events = EventSink::new(self.subscribers.clone());
         let start_time = SystemTime::now();
+        let run_id: Arc<str> = crate::event::new_run_id(start_time).into();
+        let events = EventSink::new(run_id.clone(), self.subscribers.clone());
         let started = Instant::now();
-        events.emit(Event::RunStarted {
+        events.emit(EventKind::RunStarted {
             workflows: workflows.iter().map(PlannedWorkflow::from).collect(),
-            at: start_time,
         });
         let shared = Shared {
             client: self.client.clone(),
@@ -133,9 +153,12 @@ impl Engine {
             outputs: Outputs::default(),
         };
         let mut run = Run::new(&self.config, workflows, shared);
-        run.drive().await;
-        let report = RunReport::new(run.finish(), start_time, started.elapsed());
-        events.emit(Event::RunFinished {
+        run.drive(interrupt).await;
+        let interrupted = run.stop == Some(Stop::Interrupted);
+        let mut report = RunReport::new(run.finish(), start_time, started.elapsed());
+        report.run_id = run_id.to_string();
+        report.interrupted = interrupted;
+        events.emit(EventKind::RunFinished {
             report: Arc::new(report.clone()),
         });
         Ok(report)
@@ -159,6 +182,9 @@ struct Run<'a> {
     stop: Option<Stop>,
     shared: Shared,
     run_over: watch::Sender<bool>,
+    interrupt: watch::Sender<Option<Interrupt>>,
+    /// Why the run was interrupted, once it was.
+    interrupted_by: Option<String>,
 }
 
 impl<'a> Run<'a> {
@@ -196,14 +222,17 @@ impl<'a> Run<'a> {
             stop: None,
             shared,
             run_over: watch::channel(false).0,
+            interrupt: watch::channel(None).0,
+            interrupted_by: None,
         }
     }
 
-    async fn drive(&mut self) {
+    async fn drive(&mut self, interrupt: impl Future<Output = String>) {
         let deadline = self
             .config
             .run_timeout
             .map(|d| (tokio::time::Instant::now() + d, d));
+        let mut interrupt = std::pin::pin!(interrupt);
         loop {
             if self.stop.is_none() {
                 self.start_ready();
@@ -217,6 +246,7 @@ impl<'a> Run<'a> {
                     None => std::future::pending().await,
                 }
             };
+            let stopped = matches!(self.stop, Some(Stop::RunTimeout(_) | Stop::Interrupted));
             tokio::select! {
                 done = self.running.join_next_with_id() => match done {
                     Some(Ok((id, (index, entry)))) => {
@@ -233,11 +263,26 @@ impl<'a> Run<'a> {
                     }
                     None => break,
                 },
-                () = timer, if !matches!(self.stop, Some(Stop::RunTimeout(_))) => {
+                () = timer, if !stopped => {
                     // Running workflows see this and end as timed out; the loop collects them.
                     self.stop = deadline.map(|(_, d)| Stop::RunTimeout(d));
                     let _ = self.run_over.send(true);
                 }
+                reason = &mut interrupt, if !stopped => {
+                    let grace = self.config.interrupt_grace;
+                    self.stop = Some(Stop::Interrupted);
+                    self.interrupted_by = Some(reason.clone());
+                    self.shared.events.emit(EventKind::RunInterrupted { reason: reason.clone(), grace });
+                    let cut_at = tokio::time::Instant::now() + grace;
+                    let _ = self.interrupt.send(Some(Interrupt { reason, cut_at }));
+                }
+            }
+        }
+        // An interrupt that comes when nothing runs any more still stops the run.
+        if self.stop.is_none() && self.entries.iter().any(Option::is_none) {
+            if let Some(reason) = futures::FutureExt::now_or_never(&mut interrupt) {
+                self.stop = Some(Stop::Interrupted);
+                self.interrupted_by = Some(reason);
             }
         }
     }
@@ -268,6 +313,7 @@ impl<'a> Run<'a> {
                 retry_backoff: self.config.retry_backoff,
                 flaky_fails: self.config.flaky_fails,
                 run_over: self.run_over.subscribe(),
+                interrupt: self.interrupt.subscribe(),
             };
             let handle = self
                 .running
@@ -301,8 +347,9 @@ impl<'a> Run<'a> {
                 self.stop = Some(Stop::MaxFail(max));
             }
         }
-        // Past the run's deadline every unfinished workflow is reported as timed out instead.
-        if !matches!(self.stop, Some(Stop::RunTimeout(_))) {
+        // Past the run's deadline (or after an interrupt) every unfinished workflow is reported
+        // as timed out (or interrupted) instead.
+        if !matches!(self.stop, Some(Stop::RunTimeout(_) | Stop::Interrupted)) {
             self.block_dependents(index, error);
         }
     }
@@ -330,7 +377,7 @@ impl<'a> Run<'a> {
                 reason,
                 Some(by),
             );
-            self.shared.events.emit(Event::WorkflowFinished {
+            self.shared.events.emit(EventKind::WorkflowFinished {
                 workflow: Box::new(entry.clone()),
             });
             self.entries[d] = Some(entry);
@@ -371,6 +418,16 @@ impl<'a> Run<'a> {
                     format!("timed out: the run's {limit:?} deadline passed before it started"),
                     None,
                 ),
+                Some(Stop::Interrupted) => self.not_run(
+                    index,
+                    WorkflowStatus::Cancelled,
+                    FailureKind::Interrupted,
+                    format!(
+                        "not run: the run was interrupted ({})",
+                        self.interrupted_by.as_deref().unwrap_or("stopped")
+                    ),
+                    None,
+                ),
                 None => self.not_run(
                     index,
                     WorkflowStatus::Failed,
@@ -379,7 +436,7 @@ impl<'a> Run<'a> {
                     None,
                 ),
             };
-            self.shared.events.emit(Event::WorkflowFinished {
+            self.shared.events.emit(EventKind::WorkflowFinished {
                 workflow: Box::new(entry.clone()),
             });
             self.entries[index] = Some(entry);

@@ -1,7 +1,8 @@
-//! Events the engine emits while it runs: the one source of live progress for the libtest
-//! front end, the programmatic API's status callbacks and (later) the HTTP API.
+//! Events the engine emits while it runs: the one ordered stream that the libtest front end,
+//! the live view, the programmatic API's status callbacks and the HTTP API all fold.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
@@ -39,18 +40,36 @@ impl From<&WorkflowSpec> for PlannedWorkflow {
     }
 }
 
-/// Something that happened during a run. Events of one workflow arrive in order.
+/// Something that happened during a run, in its envelope: which run, where in the run's one
+/// ordered stream, and when. Serialized flat: `{"runId", "seq", "at", "type", …}`.
+///
+/// The stream of a run has an end: nothing follows a workflow's `workflowFinished` for that
+/// workflow, and nothing follows `runFinished`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Event {
+    /// The run it belongs to (unique per run, also in every report file).
+    pub run_id: Arc<str>,
+    /// Position in the run's stream: 1, 2, 3, … with no gaps, in the order subscribers get them.
+    pub seq: u64,
+    /// When it was emitted, epoch milliseconds.
+    #[serde(with = "crate::report::epoch_millis")]
+    pub at: SystemTime,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// What happened. Events of one workflow arrive in order.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
-pub enum Event {
+#[non_exhaustive]
+pub enum EventKind {
     /// The run began; lists the workflows in the order they were given.
     #[serde(rename_all = "camelCase")]
     RunStarted {
         /// Every workflow of the run.
         workflows: Vec<PlannedWorkflow>,
-        /// Epoch milliseconds.
-        #[serde(with = "crate::report::epoch_millis")]
-        at: SystemTime,
     },
     /// A workflow got a concurrency slot and began.
     #[serde(rename_all = "camelCase")]
@@ -59,9 +78,6 @@ pub enum Event {
         workflow_id: String,
         /// Its display name.
         workflow_name: String,
-        /// Epoch milliseconds.
-        #[serde(with = "crate::report::epoch_millis")]
-        at: SystemTime,
     },
     /// A step began.
     #[serde(rename_all = "camelCase")]
@@ -104,6 +120,16 @@ pub enum Event {
         /// The workflow's report entry.
         workflow: Box<WorkflowReport>,
     },
+    /// The run was interrupted (SIGINT, SIGTERM or a caller's stop): nothing new starts, the
+    /// running workflows get `grace` to finish.
+    #[serde(rename_all = "camelCase")]
+    RunInterrupted {
+        /// What stopped it, e.g. `SIGINT`.
+        reason: String,
+        /// How long running workflows may still take.
+        #[serde(with = "crate::report::millis")]
+        grace: Duration,
+    },
     /// The run ended; carries the aggregate report.
     #[serde(rename_all = "camelCase")]
     RunFinished {
@@ -112,22 +138,147 @@ pub enum Event {
     },
 }
 
-/// Fans events out to every subscriber. Unbounded, so a slow subscriber never makes the engine
-/// wait and never loses an event; a subscriber that went away is skipped.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct EventSink(Arc<Vec<mpsc::UnboundedSender<Event>>>);
-
-impl EventSink {
-    pub fn new(senders: Vec<mpsc::UnboundedSender<Event>>) -> Self {
-        EventSink(Arc::new(senders))
+impl EventKind {
+    /// The workflow this event is about, if it is about one.
+    pub fn workflow_id(&self) -> Option<&str> {
+        match self {
+            EventKind::WorkflowStarted { workflow_id, .. }
+            | EventKind::StepStarted { workflow_id, .. }
+            | EventKind::StepFinished { workflow_id, .. }
+            | EventKind::WorkflowRetrying { workflow_id, .. } => Some(workflow_id),
+            EventKind::WorkflowFinished { workflow } => Some(&workflow.workflow_id),
+            EventKind::RunStarted { .. }
+            | EventKind::RunInterrupted { .. }
+            | EventKind::RunFinished { .. } => None,
+        }
     }
 
-    pub fn emit(&self, event: Event) {
-        if let Some((last, rest)) = self.0.split_last() {
+    /// The `type` name it is serialized with (`runStarted`, `stepFinished`, …).
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::RunStarted { .. } => "runStarted",
+            EventKind::WorkflowStarted { .. } => "workflowStarted",
+            EventKind::StepStarted { .. } => "stepStarted",
+            EventKind::StepFinished { .. } => "stepFinished",
+            EventKind::WorkflowRetrying { .. } => "workflowRetrying",
+            EventKind::WorkflowFinished { .. } => "workflowFinished",
+            EventKind::RunInterrupted { .. } => "runInterrupted",
+            EventKind::RunFinished { .. } => "runFinished",
+        }
+    }
+}
+
+/// Drops what arrives after the end: events of a workflow after its `workflowFinished`, and
+/// everything after `runFinished`. The engine already emits nothing late; every consumer
+/// keeps one of these as a second guard.
+#[derive(Debug, Default, Clone)]
+pub struct LateGuard {
+    finished: HashSet<String>,
+    over: bool,
+}
+
+impl LateGuard {
+    /// Whether `event` belongs to the stream (and records the ends it marks).
+    pub fn admit(&mut self, event: &EventKind) -> bool {
+        if self.over {
+            return false;
+        }
+        match event {
+            EventKind::RunFinished { .. } => self.over = true,
+            EventKind::WorkflowFinished { workflow } => {
+                return self.finished.insert(workflow.workflow_id.clone());
+            }
+            other => {
+                if let Some(id) = other.workflow_id() {
+                    return !self.finished.contains(id);
+                }
+            }
+        }
+        true
+    }
+}
+
+/// A new run id: sortable by time and unique across processes and machines in practice
+/// (`20261203T082909.123Z-4f1c2a9e`: UTC start, then process id and a per-process counter
+/// mixed with the clock's nanoseconds).
+pub(crate) fn new_run_id(at: SystemTime) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let stamp = chrono::DateTime::<chrono::Utc>::from(at).format("%Y%m%dT%H%M%S%.3fZ");
+    let nanos = at
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::from(d.subsec_nanos()));
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    // A small mix (splitmix64) so ids of one process do not share a visible pattern.
+    let mut x =
+        (u64::from(std::process::id()) << 32) ^ nanos ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^= x >> 31;
+    format!("{stamp}-{:08x}", x as u32)
+}
+
+struct SinkState {
+    seq: u64,
+    guard: LateGuard,
+}
+
+struct SinkInner {
+    run_id: Arc<str>,
+    senders: Vec<mpsc::UnboundedSender<Event>>,
+    state: Mutex<SinkState>,
+}
+
+/// Puts events of one run in their envelope and fans them out to every subscriber.
+/// Unbounded, so a slow subscriber never makes the engine wait and never loses an event; a
+/// subscriber that went away is skipped. Numbering and sending happen under one lock, so
+/// every subscriber sees the same order and `seq` follows it; late events are dropped here.
+#[derive(Clone)]
+pub(crate) struct EventSink(Arc<SinkInner>);
+
+impl std::fmt::Debug for EventSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventSink")
+            .field("run_id", &self.0.run_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EventSink {
+    pub fn new(run_id: Arc<str>, senders: Vec<mpsc::UnboundedSender<Event>>) -> Self {
+        EventSink(Arc::new(SinkInner {
+            run_id,
+            senders,
+            state: Mutex::new(SinkState {
+                seq: 0,
+                guard: LateGuard::default(),
+            }),
+        }))
+    }
+
+    /// Emits `kind`; returns whether it was emitted (`false`: it came after the end).
+    pub fn emit(&self, kind: EventKind) -> bool {
+        let mut state = self
+            .0
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !state.guard.admit(&kind) {
+            return false;
+        }
+        state.seq += 1;
+        let event = Event {
+            run_id: self.0.run_id.clone(),
+            seq: state.seq,
+            at: SystemTime::now(),
+            kind,
+        };
+        if let Some((last, rest)) = self.0.senders.split_last() {
             for sender in rest {
                 let _ = sender.send(event.clone());
             }
             let _ = last.send(event);
         }
+        true
     }
 }

@@ -8,7 +8,7 @@ use url::Url;
 
 use crate::ctx::Ctx;
 use crate::engine::{Engine, EngineConfig, SuiteError};
-use crate::event::Event;
+use crate::event::{Event, EventKind, LateGuard};
 use crate::plan::{OutsideDeps, validate};
 use crate::report::RunReport;
 use crate::status::{LiveStatus, StatusBoard};
@@ -146,14 +146,18 @@ impl Executor {
         let mut engine = Engine::with_client(self.config.clone(), client);
         let mut events = engine.subscribe();
         let mut board = StatusBoard::default();
+        let mut guard = LateGuard::default();
         let (on_status, on_event) = (&mut self.on_status, &mut self.on_event);
         let watch = async {
             while let Some(event) = events.recv().await {
+                if !guard.admit(&event.kind) {
+                    continue;
+                }
                 on_event.iter_mut().for_each(|cb| cb(&event));
                 if board.apply(&event) {
                     on_status.iter_mut().for_each(|cb| cb(board.statuses()));
                 }
-                if matches!(event, Event::RunFinished { .. }) {
+                if matches!(event.kind, EventKind::RunFinished { .. }) {
                     break;
                 }
             }

@@ -20,7 +20,7 @@ use url::Url;
 use crate::cli::Cli;
 use crate::config::{self, Config};
 use crate::engine::{Engine, EngineConfig};
-use crate::event::Event;
+use crate::event::{Event, EventKind};
 use crate::plan::{self, OutsideDeps};
 use crate::progress::{self, LiveView};
 use crate::report::{self, RunReport, WorkflowReport, WorkflowStatus};
@@ -255,7 +255,7 @@ fn route_outcomes(
     }
     runtime.spawn(async move {
         while let Some(event) = events.recv().await {
-            if let Event::WorkflowFinished { workflow } = event {
+            if let EventKind::WorkflowFinished { workflow } = event.kind {
                 if let Some(tx) = senders.remove(&workflow.workflow_id) {
                     let _ = tx.send(*workflow);
                 }
@@ -314,6 +314,7 @@ fn engine_config(config: &Config, base_url: Option<Url>) -> EngineConfig {
         flaky_fails: config.flaky_fails,
         run_timeout: config.run_timeout,
         max_fail: config.max_fail,
+        interrupt_grace: config.interrupt_grace,
     }
 }
 

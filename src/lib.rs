@@ -27,10 +27,11 @@ pub mod status;
 pub mod step;
 mod supervisor;
 pub mod workflow;
+mod workload;
 
 pub use ctx::{Ctx, StepFailed, StepTimedOut};
 pub use engine::{Engine, EngineConfig, SuiteError};
-pub use event::Event;
+pub use event::{Event, EventKind};
 pub use executor::{Executor, execute_in_parallel};
 pub use harness::{EmbeddedServer, Harness, main};
 pub use http::{HttpError, Response};

@@ -1,11 +1,12 @@
 //! Live status of every workflow of a run, folded from the engine's events: what the seed's
 //! status callback received, and what a progress view shows.
 
+use std::collections::{HashMap, HashSet};
 use std::time::SystemTime;
 
 use serde::Serialize;
 
-use crate::event::Event;
+use crate::event::{Event, EventKind, LateGuard, PlannedWorkflow};
 use crate::report::WorkflowStatus;
 
 /// Where a workflow is right now.
@@ -62,10 +63,13 @@ pub struct LiveStatus {
     pub flaky: bool,
 }
 
-/// The statuses of one run, in run order.
+/// The statuses of one run, in run order. Folds each event in O(1); ignores what comes after
+/// the end (a workflow's events after its `workflowFinished`, anything after `runFinished`).
 #[derive(Debug, Clone, Default)]
 pub struct StatusBoard {
     statuses: Vec<LiveStatus>,
+    index: HashMap<String, usize>,
+    guard: LateGuard,
 }
 
 impl StatusBoard {
@@ -74,54 +78,74 @@ impl StatusBoard {
         &self.statuses
     }
 
+    /// A board showing `workflows` as pending (or waiting for their dependencies), before the
+    /// run's own `runStarted` arrives.
+    pub fn planned(workflows: &[PlannedWorkflow]) -> Self {
+        let mut board = StatusBoard::default();
+        board.plan(workflows);
+        board
+    }
+
+    fn plan(&mut self, workflows: &[PlannedWorkflow]) {
+        let ids: HashSet<&str> = workflows.iter().map(|w| w.id.as_str()).collect();
+        let in_run = |id: &String| ids.contains(id.as_str());
+        self.index = workflows
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.id.clone(), i))
+            .collect();
+        self.statuses = workflows
+            .iter()
+            .map(|w| {
+                let waits = w.depends_on.iter().any(in_run);
+                LiveStatus {
+                    workflow_id: w.id.clone(),
+                    workflow_name: w.name.clone(),
+                    status: if waits {
+                        Phase::Waiting
+                    } else {
+                        Phase::Pending
+                    },
+                    progress: 0.0,
+                    current_step: if waits {
+                        format!("Waiting for {}", w.depends_on.join(", "))
+                    } else {
+                        "Waiting to start...".into()
+                    },
+                    start_time: None,
+                    end_time: None,
+                    duration: None,
+                    error: None,
+                    attempt: 1,
+                    flaky: false,
+                }
+            })
+            .collect();
+    }
+
     /// Folds one event in; returns whether a status changed.
     pub fn apply(&mut self, event: &Event) -> bool {
-        match event {
-            Event::RunStarted { workflows, .. } => {
-                let in_run = |id: &String| workflows.iter().any(|w| &w.id == id);
-                self.statuses = workflows
-                    .iter()
-                    .map(|w| {
-                        let waits = w.depends_on.iter().any(in_run);
-                        LiveStatus {
-                            workflow_id: w.id.clone(),
-                            workflow_name: w.name.clone(),
-                            status: if waits {
-                                Phase::Waiting
-                            } else {
-                                Phase::Pending
-                            },
-                            progress: 0.0,
-                            current_step: if waits {
-                                format!("Waiting for {}", w.depends_on.join(", "))
-                            } else {
-                                "Waiting to start...".into()
-                            },
-                            start_time: None,
-                            end_time: None,
-                            duration: None,
-                            error: None,
-                            attempt: 1,
-                            flaky: false,
-                        }
-                    })
-                    .collect();
+        if !self.guard.admit(&event.kind) {
+            return false;
+        }
+        let at = event.at;
+        match &event.kind {
+            EventKind::RunStarted { workflows } => {
+                self.plan(workflows);
                 true
             }
-            Event::WorkflowStarted {
-                workflow_id, at, ..
-            } => self.update(workflow_id, |s| {
+            EventKind::WorkflowStarted { workflow_id, .. } => self.update(workflow_id, |s| {
                 s.status = Phase::Running;
                 s.current_step = "Starting workflow...".into();
-                s.start_time = Some(*at);
+                s.start_time = Some(at);
             }),
-            Event::StepStarted {
+            EventKind::StepStarted {
                 workflow_id, step, ..
             } => self.update(workflow_id, |s| {
                 s.status = Phase::Running;
                 s.current_step = step.clone();
             }),
-            Event::WorkflowRetrying {
+            EventKind::WorkflowRetrying {
                 workflow_id,
                 attempt,
                 error,
@@ -133,12 +157,12 @@ impl StatusBoard {
                 s.current_step = format!("Retrying (attempt {attempt})");
                 s.error = Some(error.clone());
             }),
-            Event::StepFinished {
+            EventKind::StepFinished {
                 workflow_id,
                 progress,
                 ..
             } => self.update(workflow_id, |s| s.progress = *progress),
-            Event::WorkflowFinished { workflow } => self.update(&workflow.workflow_id, |s| {
+            EventKind::WorkflowFinished { workflow } => self.update(&workflow.workflow_id, |s| {
                 s.status = match workflow.status {
                     WorkflowStatus::Completed => Phase::Completed,
                     WorkflowStatus::Failed => Phase::Failed,
@@ -155,12 +179,12 @@ impl StatusBoard {
                     .unwrap_or(u32::MAX)
                     .max(1);
             }),
-            Event::RunFinished { .. } => false,
+            _ => false,
         }
     }
 
     fn update(&mut self, id: &str, f: impl FnOnce(&mut LiveStatus)) -> bool {
-        match self.statuses.iter_mut().find(|s| s.workflow_id == id) {
+        match self.index.get(id).and_then(|&i| self.statuses.get_mut(i)) {
             Some(status) => {
                 f(status);
                 true

@@ -50,6 +50,8 @@ struct RunningStep {
 struct State {
     steps: Vec<StepRecord>,
     running: Option<RunningStep>,
+    /// The attempt ended (its list was taken): code still running in it records nothing.
+    closed: bool,
 }
 
 /// Shared between a workflow's context and the engine supervising it.
@@ -65,25 +67,37 @@ impl Recorder {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Marks `name` as running; returns its index.
-    pub fn begin(&self, name: &str, optional: bool) -> usize {
+    /// Marks `name` as running and calls `announce` with its index, under the recorder's lock:
+    /// once the attempt is closed nothing is recorded or announced, so a workflow's code that
+    /// goes on after its deadline cannot slip an event past the end. Returns the index.
+    pub fn begin(&self, name: &str, optional: bool, announce: impl FnOnce(usize)) -> Option<usize> {
         let mut state = self.lock();
+        if state.closed {
+            return None;
+        }
         state.running = Some(RunningStep {
             name: name.to_owned(),
             optional,
             started: Instant::now(),
         });
-        state.steps.len()
+        let index = state.steps.len();
+        announce(index);
+        Some(index)
     }
 
-    /// Records the running step's end.
-    pub fn finish(&self, status: StepStatus, error: Option<String>) -> StepRecord {
+    /// Records the running step's end and calls `announce` with the record and the number of
+    /// steps finished, under the lock (see [`Recorder::begin`]). Nothing happens when no step
+    /// is running: the attempt is over and the supervisor already closed that step.
+    pub fn finish(
+        &self,
+        status: StepStatus,
+        error: Option<String>,
+        announce: impl FnOnce(&StepRecord, usize),
+    ) {
         let mut state = self.lock();
-        let running = state.running.take().unwrap_or_else(|| RunningStep {
-            name: "(unnamed step)".into(),
-            optional: false,
-            started: Instant::now(),
-        });
+        let Some(running) = state.running.take() else {
+            return;
+        };
         let record = StepRecord {
             name: running.name,
             status,
@@ -92,18 +106,14 @@ impl Recorder {
             optional: running.optional,
         };
         state.steps.push(record.clone());
-        record
-    }
-
-    /// Number of steps finished so far.
-    pub fn finished_count(&self) -> usize {
-        self.lock().steps.len()
+        announce(&record, state.steps.len());
     }
 
     /// Takes the final list. A step still running (the workflow panicked or timed out inside
     /// it) is recorded as failed with `error`.
     pub fn close(&self, interrupted: impl FnOnce(&str) -> String) -> Vec<StepRecord> {
         let mut state = self.lock();
+        state.closed = true;
         if let Some(running) = state.running.take() {
             let error = interrupted(&running.name);
             state.steps.push(StepRecord {

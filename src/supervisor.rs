@@ -6,7 +6,7 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::watch;
 
 use crate::ctx::{Ctx, Shared};
-use crate::event::Event;
+use crate::event::EventKind;
 use crate::report::{self, Attempt, FailureKind, StepSummary, WorkflowReport, WorkflowStatus};
 use crate::step::{Recorder, StepRecord, StepStatus};
 use crate::workflow::WorkflowSpec;
@@ -20,6 +20,8 @@ enum Ending {
     Timeout(Duration),
     /// The whole run's deadline passed.
     RunTimeout,
+    /// The run was interrupted and the grace passed while it ran.
+    Interrupted(String),
 }
 
 struct AttemptResult {
@@ -65,6 +67,10 @@ impl AttemptResult {
                 format!("the run's deadline passed while it ran{}", in_step()),
                 FailureKind::Timeout,
             )),
+            Ending::Interrupted(reason) => Some((
+                format!("interrupted ({reason}) while it ran{}", in_step()),
+                FailureKind::Interrupted,
+            )),
         }
     }
 }
@@ -81,16 +87,47 @@ pub(crate) struct Supervisor {
     pub flaky_fails: bool,
     /// Turns `true` when the run's deadline passes.
     pub run_over: watch::Receiver<bool>,
+    /// Set when the run is interrupted.
+    pub interrupt: watch::Receiver<Option<Interrupt>>,
+}
+
+/// The run was interrupted: running workflows may go on until `cut_at`.
+#[derive(Debug, Clone)]
+pub(crate) struct Interrupt {
+    /// What stopped the run, e.g. `SIGINT`.
+    pub reason: String,
+    /// When running workflows are cut.
+    pub cut_at: tokio::time::Instant,
+}
+
+/// Resolves when the run is interrupted and its grace has passed, with the reason.
+async fn cut(mut interrupt: watch::Receiver<Option<Interrupt>>) -> String {
+    let found = match interrupt.wait_for(Option::is_some).await {
+        Ok(value) => value.clone(),
+        Err(_) => None,
+    };
+    match found {
+        Some(Interrupt { reason, cut_at }) => {
+            tokio::time::sleep_until(cut_at).await;
+            reason
+        }
+        // The engine went away without interrupting: never.
+        None => std::future::pending().await,
+    }
+}
+
+/// Whether the run has been interrupted.
+fn interrupted(interrupt: &watch::Receiver<Option<Interrupt>>) -> bool {
+    interrupt.borrow().is_some()
 }
 
 impl Supervisor {
     pub async fn run(mut self, spec: WorkflowSpec) -> WorkflowReport {
         let start_time = SystemTime::now();
         let started = Instant::now();
-        self.shared.events.emit(Event::WorkflowStarted {
+        self.shared.events.emit(EventKind::WorkflowStarted {
             workflow_id: spec.id.clone(),
             workflow_name: spec.name.clone(),
-            at: start_time,
         });
 
         let max_attempts = spec.retries.unwrap_or(self.retries).saturating_add(1);
@@ -107,11 +144,12 @@ impl Supervisor {
                 error: failure.as_ref().map(|(e, _)| e.clone()),
                 failure_kind: failure.as_ref().map(|(_, k)| *k),
             });
-            let run_over = matches!(result.ending, Ending::RunTimeout);
-            if result.passed() || run_over || attempt >= max_attempts {
+            let stopped = matches!(result.ending, Ending::RunTimeout | Ending::Interrupted(_))
+                || interrupted(&self.interrupt);
+            if result.passed() || stopped || attempt >= max_attempts {
                 break result;
             }
-            self.shared.events.emit(Event::WorkflowRetrying {
+            self.shared.events.emit(EventKind::WorkflowRetrying {
                 workflow_id: spec.id.clone(),
                 attempt: attempt + 1,
                 error: failure.map(|(e, _)| e).unwrap_or_default(),
@@ -120,6 +158,7 @@ impl Supervisor {
             let waited = tokio::select! {
                 _ = tokio::time::sleep(delay) => true,
                 _ = self.run_over.wait_for(|over| *over) => false,
+                _ = self.interrupt.wait_for(Option::is_some) => false,
             };
             if !waited {
                 break result;
@@ -129,7 +168,7 @@ impl Supervisor {
         };
 
         let entry = self.entry(spec, last, attempts, start_time, started.elapsed());
-        self.shared.events.emit(Event::WorkflowFinished {
+        self.shared.events.emit(EventKind::WorkflowFinished {
             workflow: Box::new(entry.clone()),
         });
         entry
@@ -148,33 +187,39 @@ impl Supervisor {
         );
         let started = Instant::now();
         let body = spec.run.clone();
-        let mut task = tokio::spawn(async move {
+        // The body runs on the workload runtime; this task, its timers and the decision stay
+        // on the engine's runtime, which a workflow blocking its thread cannot stall.
+        let mut task = crate::workload::handle().spawn(async move {
             let mut ctx = ctx;
             body(&mut ctx).await
         });
-        // The timers live in this task, not the workflow's: they fire even when the workflow
-        // blocks its own thread with synchronous code.
+        let limit = self.timeout;
         let deadline = async {
-            match self.timeout {
+            match limit {
                 Some(limit) => tokio::time::sleep(limit).await,
                 None => std::future::pending().await,
             }
         };
+        let mut run_over = self.run_over.clone();
         let ending = tokio::select! {
             joined = &mut task => match joined {
+                // Decided by elapsed time: an end past the deadline is a timeout, whichever
+                // branch woke first.
+                _ if limit.is_some_and(|limit| started.elapsed() >= limit) => {
+                    Ending::Timeout(limit.unwrap_or_default())
+                }
                 Ok(Ok(())) => Ending::Ok,
                 Ok(Err(error)) => Ending::Err(error),
                 Err(join_error) => Ending::Panic(panic_message(join_error)),
             },
-            () = deadline => {
-                task.abort();
-                Ending::Timeout(self.timeout.unwrap_or_default())
-            }
-            _ = self.run_over.wait_for(|over| *over) => {
-                task.abort();
-                Ending::RunTimeout
-            }
+            () = deadline => Ending::Timeout(limit.unwrap_or_default()),
+            _ = run_over.wait_for(|over| *over) => Ending::RunTimeout,
+            reason = cut(self.interrupt.clone()) => Ending::Interrupted(reason),
         };
+        // A no-op when it finished; otherwise it stops at its next yield. Code that never
+        // yields again keeps its thread, but its recorder is closed below: it records nothing
+        // and emits nothing from now on.
+        task.abort();
         let duration = started.elapsed();
         let steps = recorder.close(|step| match &ending {
             Ending::Panic(msg) => format!("panicked: {msg}"),
@@ -182,6 +227,7 @@ impl Supervisor {
                 format!("timed out: the workflow's {limit:?} deadline passed")
             }
             Ending::RunTimeout => "timed out: the run's deadline passed".to_owned(),
+            Ending::Interrupted(reason) => format!("interrupted ({reason})"),
             // `Ctx::step` always closes its step; name it anyway rather than lose it.
             _ => format!("step {step:?} did not finish"),
         });
@@ -218,6 +264,12 @@ impl Supervisor {
                 )
             }
             None => (WorkflowStatus::Completed, None, None),
+            // Cut by an interrupt: it did not fail, the run stopped it.
+            Some((error, FailureKind::Interrupted)) => (
+                WorkflowStatus::Cancelled,
+                Some(error),
+                Some(FailureKind::Interrupted),
+            ),
             Some((error, kind)) => (WorkflowStatus::Failed, Some(error), Some(kind)),
         };
         let completed = last.passed();

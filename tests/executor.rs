@@ -9,7 +9,7 @@ use workflow_harness::prelude::*;
 use workflow_harness::report::WorkflowStatus;
 use workflow_harness::status::Phase;
 use workflow_harness::{
-    EngineConfig, Event, Executor, SuiteError, WorkflowSpec, execute_in_parallel,
+    EngineConfig, EventKind, Executor, SuiteError, WorkflowSpec, execute_in_parallel,
 };
 
 fn sleeper(id: &str, ms: u64) -> WorkflowSpec {
@@ -99,14 +99,14 @@ async fn events_of_a_workflow_arrive_in_order() {
         .lock()
         .unwrap()
         .iter()
-        .map(|e| match e {
-            Event::RunStarted { .. } => "run".into(),
-            Event::WorkflowStarted { .. } => "start".into(),
-            Event::StepStarted { step, .. } => format!("+{step}"),
-            Event::StepFinished { step, .. } => format!("-{}", step.name),
-            Event::WorkflowFinished { .. } => "end".into(),
-            Event::RunFinished { .. } => "done".into(),
-            Event::WorkflowRetrying { .. } => "retry".into(),
+        .map(|e| match &e.kind {
+            EventKind::RunStarted { .. } => "run".into(),
+            EventKind::WorkflowStarted { .. } => "start".into(),
+            EventKind::StepStarted { step, .. } => format!("+{step}"),
+            EventKind::StepFinished { step, .. } => format!("-{}", step.name),
+            EventKind::WorkflowFinished { .. } => "end".into(),
+            EventKind::RunFinished { .. } => "done".into(),
+            other => other.name().into(),
         })
         .collect();
     assert_eq!(

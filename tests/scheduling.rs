@@ -394,7 +394,7 @@ async fn retry_delays_grow_with_backoff() {
         })
         .add(fails_first("x", 3))
         .on_event(move |e| {
-            if let workflow_harness::Event::WorkflowRetrying { attempt, delay, .. } = e {
+            if let workflow_harness::EventKind::WorkflowRetrying { attempt, delay, .. } = &e.kind {
                 seen.lock().unwrap().push((*attempt, *delay));
             }
         });

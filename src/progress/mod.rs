@@ -13,7 +13,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use libtest_mimic::{Arguments, ColorSetting, FormatSetting};
 use tokio::sync::mpsc;
 
-use crate::event::Event;
+use crate::event::{Event, EventKind, LateGuard};
 use crate::status::{Phase, StatusBoard};
 
 pub(crate) use summary::print_summary;
@@ -111,7 +111,7 @@ impl LiveView {
 
 async fn follow(mut events: mpsc::UnboundedReceiver<Event>, state: Arc<Mutex<ViewState>>) {
     while let Some(event) = events.recv().await {
-        let done = matches!(event, Event::RunFinished { .. });
+        let done = matches!(event.kind, EventKind::RunFinished { .. });
         if let Ok(mut state) = state.lock() {
             state.apply(&event);
         }
@@ -126,6 +126,7 @@ struct ViewState {
     header: ProgressBar,
     bars: HashMap<String, ProgressBar>,
     board: StatusBoard,
+    guard: LateGuard,
     style: ProgressStyle,
 }
 
@@ -155,24 +156,29 @@ impl ViewState {
             header,
             bars: HashMap::new(),
             board: StatusBoard::default(),
+            guard: LateGuard::default(),
             style,
         }
     }
 
     fn apply(&mut self, event: &Event) {
+        // Late events (a timed-out workflow's code going on) must not bring a bar back.
+        if !self.guard.admit(&event.kind) {
+            return;
+        }
         self.board.apply(event);
-        match event {
-            Event::WorkflowStarted { workflow_id, .. } if self.bars.len() < MAX_BARS => {
+        match &event.kind {
+            EventKind::WorkflowStarted { workflow_id, .. } if self.bars.len() < MAX_BARS => {
                 self.add_bar(workflow_id, 0, "starting".into());
             }
-            Event::StepStarted {
+            EventKind::StepStarted {
                 workflow_id, step, ..
             } => {
                 if let Some(bar) = self.bars.get(workflow_id) {
                     bar.set_message(step.clone());
                 }
             }
-            Event::StepFinished {
+            EventKind::StepFinished {
                 workflow_id,
                 progress,
                 ..
@@ -181,7 +187,7 @@ impl ViewState {
                     bar.set_position(progress.round().clamp(0.0, 100.0) as u64);
                 }
             }
-            Event::WorkflowRetrying {
+            EventKind::WorkflowRetrying {
                 workflow_id,
                 attempt,
                 ..
@@ -191,7 +197,7 @@ impl ViewState {
                     bar.set_message(format!("retrying (attempt {attempt})"));
                 }
             }
-            Event::WorkflowFinished { workflow } => {
+            EventKind::WorkflowFinished { workflow } => {
                 if let Some(bar) = self.bars.remove(&workflow.workflow_id) {
                     bar.finish_and_clear();
                     self.multi.remove(&bar);

@@ -81,6 +81,8 @@ pub enum FailureKind {
     Blocked,
     /// The run stopped before it started.
     Cancelled,
+    /// The run was interrupted (SIGINT, SIGTERM) before it started or before it finished.
+    Interrupted,
 }
 
 impl FailureKind {
@@ -92,6 +94,7 @@ impl FailureKind {
             FailureKind::Timeout => "timeout",
             FailureKind::Blocked => "blocked",
             FailureKind::Cancelled => "cancelled",
+            FailureKind::Interrupted => "interrupted",
         }
     }
 }
@@ -256,6 +259,12 @@ pub struct AggregateStats {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RunReport {
+    /// The run's id, the same in every report file and event of the run.
+    #[serde(default)]
+    pub run_id: String,
+    /// The run was interrupted (SIGINT, SIGTERM): unfinished workflows are `cancelled`.
+    #[serde(default)]
+    pub interrupted: bool,
     /// Number of workflows run.
     pub total_workflows: usize,
     /// How many completed.
@@ -332,6 +341,8 @@ impl RunReport {
             slowest_workflow: name(slowest),
         };
         RunReport {
+            run_id: String::new(),
+            interrupted: false,
             total_workflows: workflows.len(),
             completed,
             failed: workflows.len() - completed - cancelled,

@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::json;
 use tokio::sync::{mpsc, watch};
 
-use crate::event::{Event, PlannedWorkflow};
+use crate::event::{Event, EventKind, LateGuard, PlannedWorkflow};
 use crate::report::RunReport;
 use crate::status::{LiveStatus, StatusBoard};
 
@@ -73,6 +73,7 @@ pub struct Run {
 struct Inner {
     log: Vec<Arc<Frame>>,
     board: StatusBoard,
+    guard: LateGuard,
     subscribers: Vec<mpsc::UnboundedSender<Arc<Frame>>>,
     outcome: Option<Outcome>,
 }
@@ -82,11 +83,7 @@ impl Run {
         let created = SystemTime::now();
         // The board shows every workflow as pending from the start, before the engine's own
         // `runStarted` arrives (which folds in to the same statuses).
-        let mut board = StatusBoard::default();
-        board.apply(&Event::RunStarted {
-            workflows: workflows.clone(),
-            at: created,
-        });
+        let board = StatusBoard::planned(&workflows);
         Run {
             id,
             requested,
@@ -95,6 +92,7 @@ impl Run {
             inner: Mutex::new(Inner {
                 log: Vec::new(),
                 board,
+                guard: LateGuard::default(),
                 subscribers: Vec::new(),
                 outcome: None,
             }),
@@ -114,6 +112,10 @@ impl Run {
     /// `runFinished` the run is over: the report is kept and the subscribers' streams end.
     pub fn record(&self, event: Event) {
         let mut inner = self.lock();
+        // Nothing after the end: a late event would show a finished workflow running again.
+        if !inner.guard.admit(&event.kind) {
+            return;
+        }
         inner.board.apply(&event);
         let frame = Arc::new(Frame {
             seq: inner.log.len() as u64 + 1,
@@ -125,7 +127,7 @@ impl Run {
         inner
             .subscribers
             .retain(|subscriber| subscriber.send(frame.clone()).is_ok());
-        if let Event::RunFinished { report } = event {
+        if let EventKind::RunFinished { report } = event.kind {
             inner.outcome = Some(Outcome::Report(report));
             self.close(inner);
         }
@@ -228,15 +230,7 @@ impl Run {
 
 /// The `type` of an event, as its JSON has it: the SSE event name.
 pub fn event_type(event: &Event) -> &'static str {
-    match event {
-        Event::RunStarted { .. } => "runStarted",
-        Event::WorkflowStarted { .. } => "workflowStarted",
-        Event::StepStarted { .. } => "stepStarted",
-        Event::StepFinished { .. } => "stepFinished",
-        Event::WorkflowRetrying { .. } => "workflowRetrying",
-        Event::WorkflowFinished { .. } => "workflowFinished",
-        Event::RunFinished { .. } => "runFinished",
-    }
+    event.kind.name()
 }
 
 fn to_json(event: &Event) -> String {
@@ -337,19 +331,27 @@ mod tests {
         }
     }
 
+    fn event(kind: EventKind) -> Event {
+        Event {
+            run_id: "test-run".into(),
+            seq: 0,
+            at: SystemTime::now(),
+            kind,
+        }
+    }
+
     fn started(id: &str) -> Event {
-        Event::WorkflowStarted {
+        event(EventKind::WorkflowStarted {
             workflow_id: id.into(),
             workflow_name: id.into(),
-            at: SystemTime::now(),
-        }
+        })
     }
 
     fn finished() -> Event {
         let report = RunReport::new(Vec::new(), SystemTime::now(), Duration::ZERO);
-        Event::RunFinished {
+        event(EventKind::RunFinished {
             report: Arc::new(report),
-        }
+        })
     }
 
     #[test]
