@@ -24,6 +24,7 @@ use crate::event::{Event, EventKind};
 use crate::plan::{self, OutsideDeps};
 use crate::progress::{self, LiveView};
 use crate::report::{self, RunReport, WorkflowReport, WorkflowStatus};
+use crate::signal::Signals;
 use crate::step::StepStatus;
 use crate::workflow::{BoxFuture, WorkflowSpec};
 
@@ -197,7 +198,9 @@ impl Harness {
             .then(|| engine.subscribe())
             .map(|events| LiveView::start(&runtime, events, &mut cli.libtest, output.color));
         let mut outcomes = route_outcomes(&runtime, engine.subscribe(), &selected);
-        let run = runtime.spawn(async move { engine.run(selected).await });
+        let signals = Signals::listen(&runtime, config.interrupt_grace);
+        let interrupt = signals.interrupted();
+        let run = runtime.spawn(async move { engine.run_until(selected, interrupt).await });
 
         let trials: Vec<Trial> = self
             .workflows
@@ -224,18 +227,29 @@ impl Harness {
         if let Some(shutdown) = server {
             runtime.block_on(shutdown);
         }
-        // A workflow stuck in synchronous code past its deadline still holds a worker thread;
-        // do not wait for it.
-        runtime.shutdown_timeout(Duration::from_millis(200));
-
         let report = report.context("the engine task failed")??;
         if report.total_workflows > 0 {
             if !quiet(&cli.libtest) {
                 progress::print_summary(&report, output.color);
             }
-            write_reports(&report, &config)?;
+            signals.while_writing(|| write_reports(&report, &config))?;
         }
-        Ok(conclusion.exit_code())
+        // Workflow code stuck past its deadline holds a thread of the workload runtime, not of
+        // this one; nothing here waits for it, and the process ends without joining it.
+        runtime.shutdown_timeout(Duration::from_millis(200));
+        // An interrupted run says so in its exit code, whatever its workflows did.
+        Ok(match signals.received() {
+            Some(signal) => {
+                eprintln!(
+                    "run {} interrupted by {}: {} workflow(s) cancelled",
+                    report.run_id,
+                    signal.name(),
+                    report.cancelled
+                );
+                ExitCode::from(signal.exit_code())
+            }
+            None => conclusion.exit_code(),
+        })
     }
 }
 
@@ -265,12 +279,13 @@ fn route_outcomes(
     receivers
 }
 
-/// One runtime for the whole process. More workers than cores: workflows wait on I/O, and a
-/// workflow that blocks its thread must not starve the timers of the others.
+/// The engine's runtime: the engine, the supervisors and their deadlines, the event consumers,
+/// the embedded server. Workflow code runs on the workload runtime instead (see
+/// `workload.rs`), so nothing here can be stalled by a workflow that blocks its thread.
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
     tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(cores.max(4))
+        .worker_threads(cores.max(2))
         .enable_all()
         .build()
         .context("cannot start the tokio runtime")

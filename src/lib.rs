@@ -23,6 +23,7 @@ mod progress;
 pub mod registry;
 pub mod report;
 pub mod serve;
+mod signal;
 pub mod status;
 pub mod step;
 mod supervisor;

@@ -187,12 +187,13 @@ impl Supervisor {
         );
         let started = Instant::now();
         let body = spec.run.clone();
-        // The body runs on the workload runtime; this task, its timers and the decision stay
-        // on the engine's runtime, which a workflow blocking its thread cannot stall.
-        let mut task = crate::workload::handle().spawn(async move {
-            let mut ctx = ctx;
-            body(&mut ctx).await
-        });
+        // The body runs on a thread of its own; this task, its timers and the decision stay on
+        // the engine's runtime, which a workflow blocking its thread cannot stall.
+        let crate::workload::Running { mut task, cancel } =
+            crate::workload::spawn(move || async move {
+                let mut ctx = ctx;
+                body(&mut ctx).await
+            });
         let limit = self.timeout;
         let deadline = async {
             match limit {
@@ -208,18 +209,20 @@ impl Supervisor {
                 _ if limit.is_some_and(|limit| started.elapsed() >= limit) => {
                     Ending::Timeout(limit.unwrap_or_default())
                 }
-                Ok(Ok(())) => Ending::Ok,
-                Ok(Err(error)) => Ending::Err(error),
+                Ok(Some(Ok(()))) => Ending::Ok,
+                Ok(Some(Err(error))) => Ending::Err(error),
+                // Only this function cancels it, after it stopped waiting here.
+                Ok(None) => Ending::Panic("the workflow was cancelled before it ended".into()),
                 Err(join_error) => Ending::Panic(panic_message(join_error)),
             },
             () = deadline => Ending::Timeout(limit.unwrap_or_default()),
             _ = run_over.wait_for(|over| *over) => Ending::RunTimeout,
             reason = cut(self.interrupt.clone()) => Ending::Interrupted(reason),
         };
-        // A no-op when it finished; otherwise it stops at its next yield. Code that never
+        // A no-op when it finished; otherwise it stops at its next `.await`. Code that never
         // yields again keeps its thread, but its recorder is closed below: it records nothing
         // and emits nothing from now on.
-        task.abort();
+        drop(cancel);
         let duration = started.elapsed();
         let steps = recorder.close(|step| match &ending {
             Ending::Panic(msg) => format!("panicked: {msg}"),
