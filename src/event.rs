@@ -282,3 +282,69 @@ impl EventSink {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn started(id: &str) -> EventKind {
+        EventKind::WorkflowStarted {
+            workflow_id: id.into(),
+            workflow_name: id.into(),
+        }
+    }
+
+    fn finished(id: &str) -> EventKind {
+        let spec = WorkflowSpec::new(id, id, |_| Box::pin(async { Ok(()) }));
+        let entry = WorkflowReport::not_run(
+            &spec,
+            crate::report::WorkflowStatus::Failed,
+            crate::report::FailureKind::Timeout,
+            "timed out".into(),
+            None,
+        );
+        EventKind::WorkflowFinished {
+            workflow: Box::new(entry),
+        }
+    }
+
+    #[test]
+    fn the_guard_drops_what_follows_an_end() {
+        let mut guard = LateGuard::default();
+        assert!(guard.admit(&started("a")));
+        assert!(guard.admit(&started("b")));
+        assert!(guard.admit(&finished("a")));
+        assert!(!guard.admit(&started("a")), "a is over");
+        assert!(!guard.admit(&finished("a")), "a second end is late too");
+        assert!(guard.admit(&started("b")), "b is not");
+        let report = RunReport::new(Vec::new(), SystemTime::now(), Duration::ZERO);
+        assert!(guard.admit(&EventKind::RunFinished {
+            report: Arc::new(report.clone()),
+        }));
+        assert!(!guard.admit(&started("b")));
+        assert!(!guard.admit(&EventKind::RunFinished {
+            report: Arc::new(report),
+        }));
+    }
+
+    #[test]
+    fn the_sink_numbers_in_order_and_drops_late_events() {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let sink = EventSink::new("r".into(), vec![tx]);
+        assert!(sink.emit(started("a")));
+        assert!(sink.emit(finished("a")));
+        assert!(!sink.emit(started("a")));
+        assert!(sink.emit(started("b")));
+        let seqs: Vec<u64> = std::iter::from_fn(|| rx.try_recv().ok())
+            .map(|e| e.seq)
+            .collect();
+        assert_eq!(seqs, [1, 2, 3]);
+    }
+
+    #[test]
+    fn run_ids_differ() {
+        let at = SystemTime::now();
+        let ids: HashSet<String> = (0..1000).map(|_| new_run_id(at)).collect();
+        assert_eq!(ids.len(), 1000);
+    }
+}

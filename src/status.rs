@@ -206,3 +206,61 @@ mod opt_epoch {
         s.serialize_u64(ms)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::SystemTime;
+
+    use super::*;
+    use crate::report::{FailureKind, WorkflowReport};
+    use crate::workflow::WorkflowSpec;
+
+    fn event(seq: u64, kind: EventKind) -> Event {
+        Event {
+            run_id: "r".into(),
+            seq,
+            at: SystemTime::now(),
+            kind,
+        }
+    }
+
+    #[test]
+    fn a_late_step_never_brings_a_finished_workflow_back() {
+        let spec = WorkflowSpec::new("a", "A", |_| Box::pin(async { Ok(()) }));
+        let mut board = StatusBoard::planned(&[PlannedWorkflow::from(&spec)]);
+        assert_eq!(board.statuses()[0].status, Phase::Pending);
+        board.apply(&event(
+            1,
+            EventKind::WorkflowStarted {
+                workflow_id: "a".into(),
+                workflow_name: "A".into(),
+            },
+        ));
+        assert_eq!(board.statuses()[0].status, Phase::Running);
+        let entry = WorkflowReport::not_run(
+            &spec,
+            WorkflowStatus::Failed,
+            FailureKind::Timeout,
+            "timed out".into(),
+            None,
+        );
+        board.apply(&event(
+            2,
+            EventKind::WorkflowFinished {
+                workflow: Box::new(entry),
+            },
+        ));
+        assert_eq!(board.statuses()[0].status, Phase::Failed);
+        let changed = board.apply(&event(
+            3,
+            EventKind::StepStarted {
+                workflow_id: "a".into(),
+                index: 1,
+                step: "late".into(),
+            },
+        ));
+        assert!(!changed);
+        assert_eq!(board.statuses()[0].status, Phase::Failed);
+        assert_ne!(board.statuses()[0].current_step, "late");
+    }
+}

@@ -1,0 +1,375 @@
+//! Verdicts at the edges, through the suite binary as a user runs it: workflows that block
+//! their threads past their deadlines (after an await, more blockers than workers, a step that
+//! returns late), and SIGINT/SIGTERM during a run. Each case runs many times: a race shows as
+//! one bad run among them.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use workflow_harness::prelude::*;
+use workflow_harness::report::{FailureKind, WorkflowStatus};
+
+use support::run_suite;
+
+/// How long the blocking fixtures hold their threads: far past every deadline, so a run that
+/// waited for them would show in its wall time.
+const BLOCK: Duration = Duration::from_secs(8);
+
+/// Runs per case.
+const REPEAT: usize = 20;
+
+// ---- fixture workflows (run only in the child process) ----
+
+workflow! {
+    id: "edge-block-after-await",
+    name: "Awaits, then blocks its thread",
+    timeout: Duration::from_millis(300),
+    run: block_after_await,
+}
+
+async fn block_after_await(cx: &mut Ctx) -> StepResult {
+    cx.step("Block", async |_| {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        std::thread::sleep(BLOCK);
+        Ok(())
+    })
+    .await
+}
+
+workflow! {
+    id: "edge-late-finisher",
+    name: "Ends after its deadline",
+    timeout: Duration::from_millis(300),
+    run: late_finisher,
+}
+
+async fn late_finisher(cx: &mut Ctx) -> StepResult {
+    cx.step("Block a little too long", async |_| {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        std::thread::sleep(Duration::from_millis(700));
+        Ok(())
+    })
+    .await
+}
+
+workflow! {
+    id: "edge-step-returns-late",
+    name: "A step returns after its deadline",
+    step_timeout: Duration::from_millis(200),
+    run: step_returns_late,
+}
+
+async fn step_returns_late(cx: &mut Ctx) -> StepResult {
+    cx.step("Blocks past its step deadline", async |_| {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        std::thread::sleep(Duration::from_millis(500));
+        Ok(())
+    })
+    .await?;
+    cx.step("Never reached", async |_| Ok(())).await
+}
+
+macro_rules! blockers {
+    ($($id:literal => $f:ident),* $(,)?) => {$(
+        workflow! { id: $id, name: $id, timeout: Duration::from_millis(300), run: $f }
+        async fn $f(cx: &mut Ctx) -> StepResult {
+            cx.step("Block", async |_| {
+                tokio::task::yield_now().await;
+                std::thread::sleep(BLOCK);
+                Ok(())
+            })
+            .await
+        }
+    )*};
+}
+
+// More blockers than the workload runtime has workers (max(cores, 2)) on any machine CI uses.
+blockers! {
+    "many-blocker-01" => blocker_01, "many-blocker-02" => blocker_02,
+    "many-blocker-03" => blocker_03, "many-blocker-04" => blocker_04,
+    "many-blocker-05" => blocker_05, "many-blocker-06" => blocker_06,
+    "many-blocker-07" => blocker_07, "many-blocker-08" => blocker_08,
+    "many-blocker-09" => blocker_09, "many-blocker-10" => blocker_10,
+    "many-blocker-11" => blocker_11, "many-blocker-12" => blocker_12,
+}
+
+workflow! { id: "many-quick", name: "Quick beside the blockers", run: many_quick }
+
+async fn many_quick(cx: &mut Ctx) -> StepResult {
+    cx.step("Quick", async |cx| {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        cx.get("/ok").await?.expect(200)?;
+        Ok(())
+    })
+    .await
+}
+
+/// Tells the test it runs (a file in `WORKFLOW_TEST_MARKERS`), then waits far past the test.
+async fn announce_and_wait(cx: &Ctx) -> StepResult {
+    if let Some(dir) = std::env::var_os("WORKFLOW_TEST_MARKERS") {
+        std::fs::write(PathBuf::from(dir).join(cx.workflow_id()), b"started")?;
+    }
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    Ok(())
+}
+
+workflow! { id: "stop-done", name: "Done before the signal", run: stop_done }
+
+async fn stop_done(cx: &mut Ctx) -> StepResult {
+    cx.step("Quick", async |_| Ok(())).await
+}
+
+workflow! { id: "stop-slow", name: "Running at the signal", run: stop_slow }
+
+async fn stop_slow(cx: &mut Ctx) -> StepResult {
+    cx.step("First", async |_| Ok(())).await?;
+    cx.step("Wait", async |cx| announce_and_wait(cx).await)
+        .await
+}
+
+workflow! {
+    id: "stop-waiting",
+    name: "Waits for the slow one",
+    depends_on: ["stop-slow"],
+    run: stop_waiting,
+}
+
+async fn stop_waiting(cx: &mut Ctx) -> StepResult {
+    cx.step("Never", async |_| Ok(())).await
+}
+
+// ---- tests (run in the parent process) ----
+
+/// The deadline holds for a workflow that awaits and then blocks, for one that ends a little
+/// after its deadline, and for a step that returns late; the process does not wait for the
+/// blocked thread.
+fn blocked_threads_are_timed_out_at_their_deadlines() {
+    for round in 0..REPEAT {
+        let started = Instant::now();
+        let run = run_suite(&["edge-"], &[]);
+        let wall = started.elapsed();
+        assert_eq!(
+            run.code, 101,
+            "round {round}: {}\n{}",
+            run.stdout, run.stderr
+        );
+        let report = run.report();
+        assert_eq!(report.total_workflows, 3, "round {round}");
+        for w in &report.workflows {
+            assert_eq!(w.status, WorkflowStatus::Failed, "round {round}: {w:?}");
+            let error = w.error.as_deref().unwrap_or_default();
+            assert!(error.contains("timed out"), "round {round}: {error}");
+            assert!(
+                !run.stdout
+                    .lines()
+                    .any(|l| l.starts_with(&format!("test {} ", w.workflow_id))
+                        && l.ends_with("... ok")),
+                "round {round}: {} passed in libtest:\n{}",
+                w.workflow_id,
+                run.stdout
+            );
+        }
+        let kind = |id: &str| {
+            let w = report.workflows.iter().find(|w| w.workflow_id == id);
+            w.and_then(|w| w.failure_kind)
+        };
+        assert_eq!(kind("edge-block-after-await"), Some(FailureKind::Timeout));
+        assert_eq!(kind("edge-late-finisher"), Some(FailureKind::Timeout));
+        let late_step = &report.workflows[2];
+        assert_eq!(late_step.workflow_id, "edge-step-returns-late");
+        assert_eq!(
+            late_step.result.total_steps, 1,
+            "the step after it never ran"
+        );
+        assert!(
+            late_step.result.steps[0]
+                .error
+                .as_deref()
+                .is_some_and(|e| e.contains("timed out after 200ms")),
+            "round {round}: {:?}",
+            late_step.result.steps
+        );
+        // Deadlines of 300 ms; a process that waited for the blocked thread lives ≥ 8 s.
+        assert!(wall < BLOCK, "round {round}: the process lived {wall:?}");
+    }
+}
+
+/// Twelve workflows block their threads (more than the runtime has workers) beside a quick one:
+/// every blocker is timed out, the quick one passes at its own pace, and the process ends.
+fn more_blockers_than_workers_delay_no_one() {
+    for round in 0..REPEAT {
+        let started = Instant::now();
+        let run = run_suite(&["many-"], &[]);
+        let wall = started.elapsed();
+        assert_eq!(
+            run.code, 101,
+            "round {round}: {}\n{}",
+            run.stdout, run.stderr
+        );
+        let report = run.report();
+        assert_eq!(report.total_workflows, 13);
+        for w in &report.workflows {
+            if w.workflow_id == "many-quick" {
+                assert_eq!(w.status, WorkflowStatus::Completed, "round {round}: {w:?}");
+                // Not held up until a blocker's thread came free.
+                assert!(w.duration < BLOCK / 2, "round {round}: {w:?}");
+            } else {
+                assert_eq!(w.failure_kind, Some(FailureKind::Timeout), "round {round}");
+                assert!(w.duration < BLOCK / 2, "round {round}: {w:?}");
+            }
+        }
+        assert!(
+            run.stdout
+                .lines()
+                .any(|l| l.starts_with("test many-quick ") && l.ends_with("... ok")),
+            "{}",
+            run.stdout
+        );
+        assert!(wall < BLOCK, "round {round}: the process lived {wall:?}");
+    }
+}
+
+/// Starts the suite with `args`, waits until `stop-slow` runs, sends `signals` (one after the
+/// other, a moment apart), and returns the exit code, the wall time from the first signal, the
+/// output and the directory.
+struct Stopped {
+    code: Option<i32>,
+    after_signal: Duration,
+    stderr: String,
+    stdout: String,
+    dir: tempfile::TempDir,
+}
+
+fn run_and_signal(signals: &[libc::c_int], env: &[(&str, &str)]) -> Stopped {
+    let dir = tempfile::tempdir().unwrap();
+    let markers = dir.path().join("markers");
+    std::fs::create_dir(&markers).unwrap();
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.env(support::FIXTURE_ENV, "1")
+        .env("CARGO_MANIFEST_DIR", dir.path())
+        .env("WORKFLOW_REPORT_DIR", dir.path().join("reports"))
+        .env("WORKFLOW_TEST_MARKERS", &markers)
+        .env_remove("NEXTEST_RUN_ID")
+        .arg("stop-")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (key, _) in std::env::vars() {
+        if key.starts_with("WORKFLOW_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("WORKFLOW_REPORT_DIR", dir.path().join("reports"))
+        .env("WORKFLOW_TEST_MARKERS", &markers);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().unwrap();
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !markers.join("stop-slow").exists() {
+        assert!(Instant::now() < deadline, "stop-slow never started");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let first = Instant::now();
+    for (i, &signal) in signals.iter().enumerate() {
+        if i > 0 {
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        // SAFETY: kill(2) on our own child's pid.
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+    }
+    let out = child.wait_with_output().unwrap();
+    Stopped {
+        code: out.status.code(),
+        after_signal: first.elapsed(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        dir,
+    }
+}
+
+/// The first SIGINT or SIGTERM ends the run cleanly: the running workflow gets its grace, then
+/// is cancelled; the one waiting for it is cancelled; the finished one keeps its verdict; the
+/// reports say `interrupted`, the summary is printed and the exit code is 128 + the signal.
+fn first_signal_writes_honest_partial_reports() {
+    for (signal, code, name) in [
+        (libc::SIGINT, 130, "SIGINT"),
+        (libc::SIGTERM, 143, "SIGTERM"),
+    ] {
+        for round in 0..5 {
+            let stopped = run_and_signal(&[signal], &[("WORKFLOW_INTERRUPT_GRACE", "200ms")]);
+            let context = format!(
+                "{name} round {round}:\n{}\n{}",
+                stopped.stdout, stopped.stderr
+            );
+            assert_eq!(stopped.code, Some(code), "{context}");
+            assert!(stopped.after_signal < Duration::from_secs(20), "{context}");
+            let text = std::fs::read_to_string(stopped.dir.path().join("reports/report.json"))
+                .unwrap_or_else(|e| panic!("no report.json ({e}): {context}"));
+            let report: workflow_harness::RunReport = serde_json::from_str(&text).unwrap();
+            assert!(report.interrupted, "{context}");
+            assert!(!report.run_id.is_empty());
+            let entry = |id: &str| {
+                report
+                    .workflows
+                    .iter()
+                    .find(|w| w.workflow_id == id)
+                    .unwrap()
+            };
+            assert_eq!(entry("stop-done").status, WorkflowStatus::Completed);
+            let slow = entry("stop-slow");
+            assert_eq!(slow.status, WorkflowStatus::Cancelled, "{context}");
+            assert_eq!(slow.failure_kind, Some(FailureKind::Interrupted));
+            assert!(slow.error.as_deref().unwrap().contains(name), "{slow:?}");
+            // The step it ran before stays; the one the signal cut is marked.
+            assert_eq!(slow.result.steps.len(), 2, "{slow:?}");
+            assert_eq!(slow.result.steps[0].name, "First");
+            let waiting = entry("stop-waiting");
+            assert_eq!(waiting.status, WorkflowStatus::Cancelled, "{context}");
+            assert!(waiting.error.as_deref().unwrap().starts_with("not run"));
+            assert!(stopped.stderr.contains("workflow summary"), "{context}");
+            assert!(stopped.stderr.contains("interrupted by"), "{context}");
+            let leftovers: Vec<_> = std::fs::read_dir(stopped.dir.path().join("reports"))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with('.'))
+                .collect();
+            assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+        }
+    }
+}
+
+/// A second signal does not wait for the grace: the process exits at once.
+fn second_signal_exits_at_once() {
+    for round in 0..5 {
+        let stopped = run_and_signal(
+            &[libc::SIGINT, libc::SIGINT],
+            &[("WORKFLOW_INTERRUPT_GRACE", "60s")],
+        );
+        let context = format!("round {round}:\n{}\n{}", stopped.stdout, stopped.stderr);
+        assert_eq!(stopped.code, Some(130), "{context}");
+        assert!(stopped.after_signal < Duration::from_secs(30), "{context}");
+        assert!(stopped.stderr.contains("exiting at once"), "{context}");
+    }
+}
+
+fn main() -> ExitCode {
+    support::main(&[
+        (
+            "blocked_threads_are_timed_out_at_their_deadlines",
+            blocked_threads_are_timed_out_at_their_deadlines,
+        ),
+        (
+            "more_blockers_than_workers_delay_no_one",
+            more_blockers_than_workers_delay_no_one,
+        ),
+        (
+            "first_signal_writes_honest_partial_reports",
+            first_signal_writes_honest_partial_reports,
+        ),
+        ("second_signal_exits_at_once", second_signal_exits_at_once),
+    ])
+}
