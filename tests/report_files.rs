@@ -206,3 +206,37 @@ fn write_errors_state_their_cause_once() {
     let text = format!("{:#}", anyhow::Error::from(err));
     assert_eq!(text.matches("os error").count(), 1, "{text}");
 }
+
+/// The README's block of `lang` that follows the Reports section's heading.
+fn readme_block(lang: &str) -> &'static str {
+    let readme = include_str!("../README.md");
+    let (_, reports) = readme
+        .split_once("\n## Reports\n")
+        .expect("a Reports section");
+    let fence = format!("```{lang}\n");
+    let start = reports.find(&fence).expect("the example block") + fence.len();
+    let end = reports[start..].find("\n```").expect("the block ends");
+    &reports[start..start + end]
+}
+
+#[test]
+fn the_readme_examples_have_the_formats_fields() {
+    let example: serde_json::Value = serde_json::from_str(readme_block("json")).unwrap();
+    let back: RunReport = serde_json::from_value(example.clone()).unwrap();
+    assert_eq!(back.run_id, "run-1");
+    let rendered: serde_json::Value = serde_json::from_str(&report("run-1").to_json()).unwrap();
+    let keys = |v: &serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&example), keys(&rendered), "top-level fields");
+
+    let summary_keys = |csv: &str| -> Vec<String> {
+        let (_, summary) = csv.split_once("\nSUMMARY\n").expect("a SUMMARY block");
+        summary
+            .lines()
+            .map(|l| l.split(',').next().unwrap_or_default().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        summary_keys(readme_block("csv")),
+        summary_keys(&report("run-1").to_csv())
+    );
+}
