@@ -383,6 +383,21 @@ mod tests {
     }
 
     #[test]
+    fn the_write_phase_is_visible_while_it_lasts() {
+        let phase = WritePhase::enter();
+        assert!(write_in_progress());
+        drop(phase);
+    }
+
+    #[test]
+    fn temporary_files_name_their_writer() {
+        assert_eq!(temp_owner(".report-tmp-4242-aB3xYz.junit.xml"), Some(4242));
+        assert_eq!(temp_owner(".report-tmp-x-aB3xYz.junit.xml"), None);
+        assert_eq!(temp_owner(".tmpaB3xYz"), None);
+        assert_eq!(temp_owner("report.json"), None);
+    }
+
+    #[test]
     fn formats_parse() {
         assert_eq!("junit".parse::<ReportFormat>(), Ok(ReportFormat::Junit));
         assert!(
