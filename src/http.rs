@@ -12,6 +12,10 @@ use url::Url;
 const BODY_EXCERPT: usize = 500;
 
 /// A failed request, a status that was not expected, or a body that did not decode.
+///
+/// Each message states its own part once; the cause of a failed request (connection refused,
+/// timeout, …) is the error's [`source`](std::error::Error::source), so print the whole chain
+/// (anyhow's `{:#}`, as the step and workflow errors do) to see it.
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
     /// The path could not be turned into a URL.
@@ -25,13 +29,13 @@ pub enum HttpError {
         reason: String,
     },
     /// The request did not get an answer (connection refused, timeout, …).
-    #[error("{method} {url}: request failed: {source}")]
+    #[error("{method} {url}: request failed")]
     Transport {
         /// The request method.
         method: Method,
         /// The full URL.
         url: String,
-        /// The client's error.
+        /// The client's error (without its copy of the URL), the cause as its own source.
         #[source]
         source: reqwest::Error,
     },
@@ -186,10 +190,10 @@ pub(crate) async fn execute(
 ) -> Result<Response, HttpError> {
     let method = request.method().clone();
     let url = request.url().to_string();
-    let transport = |source| HttpError::Transport {
+    let transport = |source: reqwest::Error| HttpError::Transport {
         method: method.clone(),
         url: url.clone(),
-        source,
+        source: source.without_url(),
     };
     let response = client.execute(request).await.map_err(transport)?;
     let status = response.status();
@@ -220,6 +224,34 @@ mod tests {
         assert!(
             err.contains("GET /api") && err.contains("no base URL"),
             "{err}"
+        );
+    }
+
+    /// A port nothing listens on: bound, then released.
+    fn closed_port() -> u16 {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        listener.local_addr().expect("a bound address").port()
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_states_each_cause_once() {
+        let url = format!("http://127.0.0.1:{}/api/x", closed_port());
+        let client = reqwest::Client::new();
+        let request = client.get(&url).build().expect("a valid request");
+        let error = execute(&client, request)
+            .await
+            .expect_err("nothing listens");
+        assert!(matches!(error, HttpError::Transport { .. }), "{error:?}");
+        let text = format!("{:#}", anyhow::Error::from(error));
+        assert_eq!(text.matches("error sending request").count(), 1, "{text}");
+        assert_eq!(text.matches(url.as_str()).count(), 1, "{text}");
+        assert!(
+            text.starts_with(&format!("GET {url}: request failed: ")),
+            "{text}"
+        );
+        assert!(
+            text.to_lowercase().contains("connection refused"),
+            "names the cause: {text}"
         );
     }
 

@@ -1,5 +1,11 @@
 //! `report.csv`: the seed's header and rows, a blank line, then the `SUMMARY` block. Written
 //! with the `csv` crate, so a name holding a comma or a quote stays one field.
+//!
+//! Text is kept exactly as given, escape sequences and control characters included: the CSV is
+//! data for spreadsheets and scripts, which must get the ids and names the suite declared, and
+//! the `csv` crate quotes whatever needs it. Its texts (ids, names) come from the suite's code,
+//! not from the system under test, and it holds no error messages, so printing it with `cat`
+//! shows nothing the suite's author did not write.
 
 use super::RunReport;
 
@@ -18,6 +24,11 @@ pub(super) fn to_csv(report: &RunReport) -> String {
     // Writing to memory has no I/O to fail, and every record is made of plain strings.
     let bytes = write(report).expect("writing CSV to memory cannot fail");
     String::from_utf8(bytes).expect("CSV of UTF-8 strings is UTF-8")
+}
+
+/// `2026-01-02T03:04:05.678Z`.
+pub(super) fn rfc3339(time: std::time::SystemTime) -> String {
+    chrono::DateTime::<chrono::Utc>::from(time).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 fn write(report: &RunReport) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
@@ -59,6 +70,10 @@ fn write(report: &RunReport) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
         ),
         ("Fastest Workflow", stats.fastest_workflow.clone()),
         ("Slowest Workflow", stats.slowest_workflow.clone()),
+        // After the seed's lines, so tools reading those by position keep working.
+        ("Run ID", report.run_id.clone()),
+        ("Start Time", rfc3339(report.start_time)),
+        ("Interrupted", report.interrupted.to_string()),
     ];
     for (key, value) in lines {
         summary.write_record([key, value.as_str()])?;
@@ -88,6 +103,15 @@ mod tests {
         assert_eq!(lines[6], "Total Workflows,3");
         assert!(lines.contains(&"Overall Success Rate (%),60.0"));
         assert!(lines.contains(&"Fastest Workflow,\"Alpha, \"\"quoted\"\"\""));
+        assert_eq!(
+            lines[14..],
+            [
+                "Run ID,run-42",
+                "Start Time,1970-01-01T00:00:00.000Z",
+                "Interrupted,false"
+            ],
+            "the run's lines come after the seed's"
+        );
     }
 
     #[test]

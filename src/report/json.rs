@@ -48,6 +48,26 @@ mod tests {
     }
 
     #[test]
+    fn json_names_its_run() {
+        let mut report = sample();
+        report.interrupted = true;
+        let v: Value = serde_json::from_str(&report.to_json()).unwrap();
+        assert_eq!(v["runId"], "run-42");
+        assert_eq!(v["interrupted"], true);
+        assert_eq!(v["startTime"], 0);
+    }
+
+    #[test]
+    fn json_without_the_run_fields_still_reads() {
+        let mut v: Value = serde_json::from_str(&sample().to_json()).unwrap();
+        let map = v.as_object_mut().unwrap();
+        map.remove("runId");
+        map.remove("interrupted");
+        let back: super::RunReport = serde_json::from_value(v).unwrap();
+        assert_eq!((back.run_id.as_str(), back.interrupted), ("", false));
+    }
+
+    #[test]
     fn json_round_trips() {
         let report = sample();
         let back: super::RunReport = serde_json::from_str(&report.to_json()).unwrap();

@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::step::{StepRecord, StepStatus};
 
-pub use write::{ReportFormat, WriteError, write_fragment, write_reports};
+pub use write::{
+    ReportFormat, TEMP_PREFIX, WriteError, write_fragment, write_in_progress, write_reports,
+};
 
 /// How a workflow ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -294,7 +296,8 @@ pub struct RunReport {
 }
 
 impl RunReport {
-    /// Builds the report and its totals from the workflows' entries.
+    /// Builds the report and its totals from the workflows' entries; `run_id` is empty and
+    /// `interrupted` false, for the run's owner to set.
     pub fn new(
         workflows: Vec<WorkflowReport>,
         start_time: SystemTime,
@@ -481,7 +484,7 @@ pub(crate) mod tests {
 
     pub fn sample() -> RunReport {
         use StepStatus::*;
-        RunReport::new(
+        let mut report = RunReport::new(
             vec![
                 workflow(
                     "a",
@@ -499,7 +502,9 @@ pub(crate) mod tests {
             ],
             SystemTime::UNIX_EPOCH,
             Duration::from_millis(42),
-        )
+        );
+        report.run_id = "run-42".into();
+        report
     }
 
     #[test]
@@ -523,6 +528,12 @@ pub(crate) mod tests {
         );
         assert_eq!(s.fastest_workflow, "Alpha, \"quoted\"");
         assert_eq!(s.slowest_workflow, "Beta", "first seen wins a tie");
+    }
+
+    #[test]
+    fn new_reports_have_no_run_id_and_are_not_interrupted() {
+        let r = RunReport::new(vec![], SystemTime::UNIX_EPOCH, Duration::ZERO);
+        assert_eq!((r.run_id.as_str(), r.interrupted), ("", false));
     }
 
     #[test]

@@ -1,11 +1,20 @@
-//! Writing reports to disk, each atomically: a temporary file in the same directory, renamed
-//! into place, so an interrupted run leaves the previous report or a complete new one.
+//! Writing reports to disk as a set: every file is first written in full to a temporary file
+//! beside it, then the temporary files are renamed into place one after the other.
+//!
+//! Files and the directories created for them follow the process's umask (`0666 & !umask`,
+//! `0777 & !umask`: 0644 and 0755 under the usual 022), so a CI uploader or a web server running
+//! as another user can read them.
+//!
+//! Temporary files are named `.report-tmp-<pid>-…`; each write removes the ones that processes
+//! no longer running left behind (a run killed mid-write), and never leaves its own, on any path.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Deserialize;
+use tempfile::NamedTempFile;
 
 use super::RunReport;
 
@@ -58,10 +67,18 @@ impl FromStr for ReportFormat {
     }
 }
 
-/// A report could not be written.
+/// The name prefix of the temporary files a report is written to before it is renamed into
+/// place; followed by the writing process's id and a dash.
+pub const TEMP_PREFIX: &str = ".report-tmp-";
+
+/// A report could not be written. Its message names the file and what was being done; the
+/// I/O error is its [`source`](std::error::Error::source) (print the chain, e.g. anyhow's
+/// `{:#}`, to see it).
 #[derive(Debug, thiserror::Error)]
-#[error("cannot write {}: {source}", path.display())]
+#[error("cannot {action} {}", path.display())]
 pub struct WriteError {
+    /// What was being done: `write`, `create the directory`, `remove the previous run's`.
+    pub action: &'static str,
     /// The file or directory concerned.
     pub path: PathBuf,
     /// The I/O error.
@@ -69,28 +86,99 @@ pub struct WriteError {
     pub source: std::io::Error,
 }
 
-/// Writes `report` in each of `formats` into `dir` (created if missing); returns the paths.
+impl WriteError {
+    fn new(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Self {
+        let path = path.to_owned();
+        move |source| WriteError {
+            action,
+            path,
+            source,
+        }
+    }
+}
+
+/// How many report sets this process is writing right now.
+static WRITING: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether this process is writing reports right now ([`write_reports`] or [`write_fragment`]
+/// is running in some thread). A signal handler can defer a first Ctrl-C while this holds, so
+/// that an interrupt does not land between the renames of a set; both functions are short and
+/// synchronous, and clean up their temporary files on every error.
+pub fn write_in_progress() -> bool {
+    WRITING.load(Ordering::SeqCst) > 0
+}
+
+/// Marks the write phase for [`write_in_progress`] while it lives.
+struct WritePhase;
+
+impl WritePhase {
+    fn enter() -> Self {
+        WRITING.fetch_add(1, Ordering::SeqCst);
+        WritePhase
+    }
+}
+
+impl Drop for WritePhase {
+    fn drop(&mut self) {
+        WRITING.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Writes `report` in each of `formats` into `dir` (created if missing) as one set; returns
+/// the paths written.
+///
+/// Every file is rendered and written in full to a temporary file `.report-tmp-<pid>-…` in
+/// `dir` first; only then are they renamed into place, one right after the other. A report file
+/// of a format this run does not write (`report.csv` from an earlier run with more formats) is
+/// removed afterwards, so no file of an earlier run is left looking current. Temporary files of
+/// processes no longer running (a run killed while writing) are removed first; those of a live
+/// process (another run writing into the same folder) are left alone.
+///
+/// What a reader of `dir` sees, whenever the process is killed (even with SIGKILL): the previous
+/// run's set, this run's set, or — killed within the few microseconds between the renames — some
+/// files of each; every file is complete either way, and each names its run (`runId` in the
+/// JSON, `Run ID` in the CSV, the `run-id` property in JUnit) so a reader can tell. A SIGKILL can
+/// leave this run's temporary files behind; the next write removes them. On an error, no
+/// temporary file is left and, when the error comes before the renames (a directory in the way,
+/// a full disk), no file of the previous set has been replaced.
 pub fn write_reports(
     report: &RunReport,
     dir: &Path,
     formats: &[ReportFormat],
 ) -> Result<Vec<PathBuf>, WriteError> {
+    let _phase = WritePhase::enter();
     create_dir(dir)?;
-    formats
+    remove_stale_temps(dir);
+    let mut unique: Vec<ReportFormat> = Vec::with_capacity(formats.len());
+    for &format in formats {
+        if !unique.contains(&format) {
+            unique.push(format);
+        }
+    }
+    let files: Vec<(PathBuf, String)> = unique
         .iter()
-        .map(|format| {
-            let path = dir.join(format.file_name());
-            write_atomic(&path, format.render(report).as_bytes())?;
-            Ok(path)
-        })
-        .collect()
+        .map(|format| (dir.join(format.file_name()), format.render(report)))
+        .collect();
+    write_set(dir, &files)?;
+    for format in ReportFormat::ALL {
+        if !unique.contains(&format) {
+            remove_stale_report(&dir.join(format.file_name()))?;
+        }
+    }
+    sync_dir(dir);
+    Ok(files.into_iter().map(|(path, _)| path).collect())
 }
 
 /// Writes a one-workflow report as `dir/fragments/<run id>/<workflow id>.json`: under nextest
 /// every process runs one workflow, and they must not overwrite each other's aggregate files.
+///
+/// Written like [`write_reports`]: a temporary file renamed into place, modes following the
+/// umask, stale temporary files of dead processes removed, none left behind on an error.
 pub fn write_fragment(report: &RunReport, dir: &Path, run_id: &str) -> Result<PathBuf, WriteError> {
+    let _phase = WritePhase::enter();
     let run_dir = dir.join("fragments").join(sanitize(run_id));
     create_dir(&run_dir)?;
+    remove_stale_temps(&run_dir);
     let name = report
         .workflows
         .iter()
@@ -98,7 +186,8 @@ pub fn write_fragment(report: &RunReport, dir: &Path, run_id: &str) -> Result<Pa
         .collect::<Vec<_>>()
         .join("+");
     let path = run_dir.join(format!("{name}.json"));
-    write_atomic(&path, report.to_json().as_bytes())?;
+    write_set(&run_dir, &[(path.clone(), report.to_json())])?;
+    sync_dir(&run_dir);
     Ok(path)
 }
 
@@ -120,24 +209,134 @@ fn sanitize(s: &str) -> String {
     }
 }
 
+/// `std::fs::create_dir_all` asks for 0777, which the umask narrows.
 fn create_dir(dir: &Path) -> Result<(), WriteError> {
-    std::fs::create_dir_all(dir).map_err(|source| WriteError {
-        path: dir.to_owned(),
-        source,
-    })
+    std::fs::create_dir_all(dir).map_err(WriteError::new("create the directory", dir))
 }
 
-fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), WriteError> {
-    let error = |source| WriteError {
-        path: path.to_owned(),
-        source,
-    };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(error)?;
-    tmp.write_all(contents).map_err(error)?;
-    tmp.as_file().sync_all().map_err(error)?;
-    tmp.persist(path).map_err(|e| error(e.error))?;
+/// Writes every file to a temporary file, then renames them all into place. A temporary file
+/// is deleted when its `NamedTempFile` drops, so every early return cleans up the ones made.
+fn write_set(dir: &Path, files: &[(PathBuf, String)]) -> Result<(), WriteError> {
+    let mut temps = Vec::with_capacity(files.len());
+    for (path, contents) in files {
+        refuse_directory(path)?;
+        temps.push((write_temp(dir, path, contents.as_bytes())?, path));
+    }
+    for (tmp, path) in temps {
+        // On failure the error holds the temporary file, dropped (deleted) with it; the temporary
+        // files not renamed yet drop with the iterator.
+        tmp.persist(path)
+            .map_err(|e| WriteError::new("write", path)(e.error))?;
+    }
     Ok(())
+}
+
+/// A directory where a report goes would make its rename fail after others were renamed:
+/// refuse it before anything is replaced.
+fn refuse_directory(path: &Path) -> Result<(), WriteError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => Err(WriteError::new("write", path)(std::io::Error::new(
+            std::io::ErrorKind::IsADirectory,
+            "a directory is in the way",
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// `contents` in a new temporary file beside `path`, flushed to disk. It is created with mode
+/// 0666, narrowed by the umask like any file a program creates (tempfile's default is 0600).
+fn write_temp(dir: &Path, path: &Path, contents: &[u8]) -> Result<NamedTempFile, WriteError> {
+    let error = WriteError::new("write", path);
+    let prefix = format!("{TEMP_PREFIX}{}-", std::process::id());
+    let suffix = format!(
+        ".{}",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("report")
+    );
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(&suffix);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = match builder.tempfile_in(dir) {
+        Ok(tmp) => tmp,
+        Err(e) => return Err(error(e)),
+    };
+    match tmp
+        .write_all(contents)
+        .and_then(|()| tmp.as_file().sync_all())
+    {
+        Ok(()) => Ok(tmp),
+        Err(e) => Err(error(e)),
+    }
+}
+
+/// Removes the report file of a format this run did not write (a regular file or a link; a
+/// directory of that name is not ours to remove).
+fn remove_stale_report(path: &Path) -> Result<(), WriteError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if !meta.is_dir() => match std::fs::remove_file(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(WriteError::new("remove the previous run's", path)(e))
+            }
+            _ => Ok(()),
+        },
+        _ => Ok(()),
+    }
+}
+
+/// Removes the temporary files in `dir` that processes no longer running left behind. Best
+/// effort: a leftover that cannot be removed only takes room.
+fn remove_stale_temps(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let own = std::process::id();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(temp_owner) else {
+            continue;
+        };
+        // Our own may be another thread's set in progress (serve mode writes several runs).
+        if pid != own && !process_alive(pid) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// The writer's process id, for a temporary file's name.
+fn temp_owner(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix(TEMP_PREFIX)?;
+    let (pid, _) = rest.split_once('-')?;
+    pid.parse().ok()
+}
+
+#[cfg(unix)]
+fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 only checks whether the process exists and may be signalled.
+    let found = unsafe { libc::kill(pid, 0) } == 0;
+    found || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+#[cfg(not(unix))]
+fn process_alive(_pid: u32) -> bool {
+    false
+}
+
+/// Makes the renames durable; best effort (some file systems refuse to sync a directory).
+fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(handle) = std::fs::File::open(dir) {
+        let _ = handle.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
 }
 
 #[cfg(test)]
@@ -181,6 +380,21 @@ mod tests {
             "{}",
             path.display()
         );
+    }
+
+    #[test]
+    fn the_write_phase_is_visible_while_it_lasts() {
+        let phase = WritePhase::enter();
+        assert!(write_in_progress());
+        drop(phase);
+    }
+
+    #[test]
+    fn temporary_files_name_their_writer() {
+        assert_eq!(temp_owner(".report-tmp-4242-aB3xYz.junit.xml"), Some(4242));
+        assert_eq!(temp_owner(".report-tmp-x-aB3xYz.junit.xml"), None);
+        assert_eq!(temp_owner(".tmpaB3xYz"), None);
+        assert_eq!(temp_owner("report.json"), None);
     }
 
     #[test]
