@@ -26,6 +26,7 @@ const FILTER_ID: &str = "filter";
 #[command(
     name = "workflows",
     about = "Runs the registered workflows concurrently and writes JSON, CSV and JUnit reports.",
+    long_about = None,
     help_template = "{about}\n\nUSAGE: cargo test --test workflows -- [OPTIONS] [FILTER]...\n\n{all-args}",
     disable_version_flag = true,
     mut_arg("test_threads", |a| a.help(
@@ -258,6 +259,24 @@ mod tests {
             .map(|t| t.name())
             .collect();
         assert_eq!(kept, ["auction-bid", "login"]);
+    }
+
+    #[test]
+    fn help_shows_the_usage_line_and_many_filters() {
+        let help = Cli::command().render_long_help().to_string();
+        assert!(
+            help.starts_with("Runs the registered workflows concurrently"),
+            "{help}"
+        );
+        assert!(
+            help.contains("USAGE: cargo test --test workflows -- [OPTIONS] [FILTER]..."),
+            "{help}"
+        );
+        assert!(help.contains("--no-tests <pass|warn|fail>"), "{help}");
+        assert!(
+            !help.contains("Cli::from_env"),
+            "no rustdoc in --help:\n{help}"
+        );
     }
 
     #[test]

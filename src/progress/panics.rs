@@ -11,6 +11,7 @@
 //!
 //! Outside both it only calls the previous hook: behavior stays the default.
 
+use std::cell::Cell;
 use std::panic::PanicHookInfo;
 use std::sync::{Mutex, MutexGuard, Once, mpsc};
 use std::time::Duration;
@@ -44,6 +45,11 @@ static STATE: Mutex<State> = Mutex::new(State {
 });
 static INSTALL: Once = Once::new();
 
+thread_local! {
+    /// Set on the threads [`print_above`] starts.
+    static IS_HELPER: Cell<bool> = const { Cell::new(false) };
+}
+
 /// The state, even when a panic elsewhere poisoned the lock (the hook must never panic).
 fn state() -> MutexGuard<'static, State> {
     STATE
@@ -59,6 +65,11 @@ fn install() {
                 let mut state = state();
                 if state.capturing > 0 {
                     state.records.push(record(info));
+                }
+                if IS_HELPER.get() {
+                    // The helper itself panicked (indicatif's lock poisoned?): stop routing
+                    // rather than start a helper for the helper.
+                    state.live = None;
                 }
                 state.live.clone()
             };
@@ -83,6 +94,7 @@ fn print_above(multi: MultiProgress, print: impl FnOnce()) {
     let helper = std::thread::Builder::new()
         .name("workflow-panic-print".into())
         .spawn(move || {
+            IS_HELPER.set(true);
             multi.suspend(|| {
                 let _ = cleared_tx.send(());
                 // Until this thread printed (or gave up: the sender is dropped).
@@ -181,7 +193,103 @@ pub(crate) fn locations_in(error: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
+
     use super::*;
+
+    /// A terminal that logs what is done to it.
+    #[derive(Debug, Clone, Default)]
+    struct Log(Arc<Mutex<Vec<String>>>);
+
+    impl Log {
+        fn push(&self, op: impl Into<String>) {
+            self.0.lock().unwrap().push(op.into());
+        }
+        fn take(&self) -> Vec<String> {
+            std::mem::take(&mut *self.0.lock().unwrap())
+        }
+    }
+
+    impl TermLike for Log {
+        fn width(&self) -> u16 {
+            80
+        }
+        fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
+            self.push(format!("up {n}"));
+            Ok(())
+        }
+        fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
+            self.push(format!("down {n}"));
+            Ok(())
+        }
+        fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn write_line(&self, s: &str) -> std::io::Result<()> {
+            self.write_str(s)
+        }
+        fn write_str(&self, s: &str) -> std::io::Result<()> {
+            if !s.trim().is_empty() {
+                self.push(s.trim());
+            }
+            Ok(())
+        }
+        fn clear_line(&self) -> std::io::Result<()> {
+            self.push("clear");
+            Ok(())
+        }
+        fn flush(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Runs `f` on this thread while it unwinds, as a panic hook's code runs (without running
+    /// the panic hook itself).
+    fn while_unwinding(f: impl FnOnce()) {
+        struct OnDrop<F: FnOnce()>(Option<F>);
+        impl<F: FnOnce()> Drop for OnDrop<F> {
+            fn drop(&mut self) {
+                assert!(std::thread::panicking());
+                if let Some(f) = self.0.take() {
+                    f();
+                }
+            }
+        }
+        let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _guard = OnDrop(Some(f));
+            std::panic::resume_unwind(Box::new("unwinding"));
+        }));
+        assert!(unwound.is_err());
+    }
+
+    #[test]
+    fn a_panic_message_goes_above_the_bars() {
+        let log = Log::default();
+        let multi =
+            MultiProgress::with_draw_target(ProgressDrawTarget::term_like(Box::new(log.clone())));
+        let bar = multi.add(ProgressBar::new(10));
+        bar.set_style(ProgressStyle::with_template("{msg}").unwrap());
+        bar.set_message("BAR");
+        multi.suspend(|| {}); // drawn for sure
+        log.take();
+
+        // What indicatif does on a panicking thread: nothing, so the message would be written
+        // over the bars and the next redraw would erase it.
+        while_unwinding(|| multi.suspend(|| log.push("MESSAGE")));
+        assert_eq!(log.take(), ["MESSAGE"]);
+
+        while_unwinding(|| print_above(multi.clone(), || log.push("MESSAGE")));
+        let ops = log.take();
+        let printed = ops.iter().position(|op| op == "MESSAGE").unwrap();
+        assert!(ops[..printed].contains(&"clear".to_owned()), "{ops:?}");
+        assert!(!ops[..printed].contains(&"BAR".to_owned()), "{ops:?}");
+        assert!(ops[printed + 1..].contains(&"BAR".to_owned()), "{ops:?}");
+    }
 
     #[test]
     fn records_message_location_and_task_while_capturing() {
