@@ -46,6 +46,8 @@ pub struct Config {
     pub no_deps: bool,
     /// After SIGINT/SIGTERM, how long running workflows may still take before they are cut.
     pub interrupt_grace: Duration,
+    /// What a run whose filters select no workflow does.
+    pub no_tests: NoTests,
     /// Limits of concurrency groups (`[groups] name = N`).
     pub groups: BTreeMap<String, usize>,
     /// Options for the server the suite starts itself when `base_url` is unset.
@@ -54,6 +56,30 @@ pub struct Config {
     pub api: ApiOptions,
     /// The file the settings were read from, if any.
     pub file: Option<PathBuf>,
+}
+
+/// What a run whose filters select no workflow does (nextest's `--no-tests`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NoTests {
+    /// Exit 0 without a word.
+    Pass,
+    /// Warn on stderr, naming the filters, and exit 0.
+    #[default]
+    Warn,
+    /// Print an error naming the filters and exit with
+    /// [`NO_WORKFLOWS`](crate::harness::NO_WORKFLOWS).
+    Fail,
+}
+
+/// `pass`, `warn` or `fail`.
+pub fn parse_no_tests(s: &str) -> Result<NoTests, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "pass" => Ok(NoTests::Pass),
+        "warn" => Ok(NoTests::Warn),
+        "fail" => Ok(NoTests::Fail),
+        _ => Err("expected pass, warn or fail".into()),
+    }
 }
 
 /// Options of serve mode (`[api]` in harness.toml).
@@ -107,6 +133,7 @@ impl Config {
             max_fail: None,
             no_deps: false,
             interrupt_grace: Duration::from_secs(3),
+            no_tests: NoTests::Warn,
             groups: BTreeMap::new(),
             server: ServerOptions::default(),
             api: ApiOptions::default(),
@@ -185,6 +212,8 @@ pub struct Overrides {
     pub max_fail: Option<usize>,
     /// `--no-deps`.
     pub no_deps: bool,
+    /// `--no-tests`.
+    pub no_tests: Option<NoTests>,
 }
 
 /// `harness.toml` as written. Unknown keys are errors, so a typo never goes unnoticed; values
@@ -206,6 +235,7 @@ struct FileConfig {
     fail_fast: Option<bool>,
     no_deps: Option<bool>,
     interrupt_grace: Option<Delay>,
+    no_tests: Option<NoTests>,
     groups: Option<BTreeMap<String, Positive>>,
     reports: Option<ReportsSection>,
     server: Option<ServerSection>,
@@ -252,6 +282,7 @@ struct Layer {
     max_fail: Option<usize>,
     no_deps: Option<bool>,
     interrupt_grace: Option<Duration>,
+    no_tests: Option<NoTests>,
     groups: Option<BTreeMap<String, usize>>,
     report_dir: Option<PathBuf>,
     report_formats: Option<Vec<ReportFormat>>,
@@ -283,6 +314,7 @@ impl Config {
         set(&mut self.max_fail, layer.max_fail.map(Some));
         set(&mut self.no_deps, layer.no_deps);
         set(&mut self.interrupt_grace, layer.interrupt_grace);
+        set(&mut self.no_tests, layer.no_tests);
         set(&mut self.groups, layer.groups);
         set(&mut self.report_dir, layer.report_dir);
         set(&mut self.report_formats, layer.report_formats);
@@ -350,6 +382,7 @@ fn file_layer(path: &Path) -> Result<Layer, ConfigError> {
             .or((file.fail_fast == Some(true)).then_some(1)),
         no_deps: file.no_deps,
         interrupt_grace: file.interrupt_grace.map(|v| v.0),
+        no_tests: file.no_tests,
         groups: file
             .groups
             .map(|groups| groups.into_iter().map(|(name, n)| (name, n.0)).collect()),
@@ -406,6 +439,7 @@ fn env_layer(env: &dyn Fn(&str) -> Option<String>) -> Result<Layer, ConfigError>
             .or(fail_fast.filter(|on| *on).map(|_| 1)),
         no_deps: read(env, "WORKFLOW_NO_DEPS", parse_bool)?,
         interrupt_grace: read(env, "WORKFLOW_INTERRUPT_GRACE", parse_delay)?,
+        no_tests: read(env, "WORKFLOW_NO_TESTS", parse_no_tests)?,
         groups: read(env, "WORKFLOW_GROUPS", parse_groups)?,
         report_dir: read(env, "WORKFLOW_REPORT_DIR", text)?.map(PathBuf::from),
         report_formats: read(env, "WORKFLOW_REPORT_FORMATS", parse_formats)?,
@@ -453,6 +487,7 @@ fn cli_layer(overrides: &Overrides) -> Result<Layer, ConfigError> {
         flaky_fails: overrides.flaky_fails.then_some(true),
         max_fail: at_least_one("--max-fail", overrides.max_fail)?,
         no_deps: overrides.no_deps.then_some(true),
+        no_tests: overrides.no_tests,
         report_dir: overrides.report_dir.clone(),
         report_formats: parse("--report-formats", &overrides.report_formats, parse_formats)?,
         ..Layer::default()
@@ -807,6 +842,35 @@ mod tests {
             config.max_fail,
             Some(3),
             "WORKFLOW_FAIL_FAST=0 leaves max_fail alone"
+        );
+    }
+
+    #[test]
+    fn no_tests_from_file_env_and_cli() {
+        let (config, _) = load_with(None, &[], Overrides::default());
+        assert_eq!(config.unwrap().no_tests, NoTests::Warn, "the default");
+        let file = "no_tests = \"fail\"\n";
+        let (config, _) = load_with(Some(file), &[], Overrides::default());
+        assert_eq!(config.unwrap().no_tests, NoTests::Fail);
+        let env = [("WORKFLOW_NO_TESTS", "Pass")];
+        let (config, _) = load_with(Some(file), &env, Overrides::default());
+        assert_eq!(config.unwrap().no_tests, NoTests::Pass);
+        let cli = Overrides {
+            no_tests: Some(NoTests::Warn),
+            ..Overrides::default()
+        };
+        let (config, _) = load_with(Some(file), &env, cli);
+        assert_eq!(config.unwrap().no_tests, NoTests::Warn);
+
+        let (err, _) = load_with(Some("\nno_tests = \"never\"\n"), &[], Overrides::default());
+        let msg = err.unwrap_err().to_string();
+        assert!(msg.contains("line 2"), "{msg}");
+        assert!(msg.contains("unknown variant `never`"), "{msg}");
+        let (err, _) = load_with(None, &[("WORKFLOW_NO_TESTS", "x")], Overrides::default());
+        assert!(
+            err.unwrap_err()
+                .to_string()
+                .contains("WORKFLOW_NO_TESTS=\"x\": expected pass, warn or fail")
         );
     }
 

@@ -1,8 +1,12 @@
 //! The libtest front end: the `main` of a `harness = false` test target.
 //!
 //! libtest-mimic parses the command line, filters and prints; the engine schedules. The
-//! selection is computed with libtest-mimic's own predicates, the engine runs it on one tokio
-//! runtime, and every libtest trial just waits for its workflow's outcome.
+//! selection is computed with libtest-mimic's own predicates (once per positional filter: the
+//! union, as libtest), the engine runs it on one tokio runtime, and every libtest trial just
+//! waits for its workflow's outcome.
+//!
+//! Exit codes: `0` passed, `101` a workflow failed (whatever happens after the run),
+//! [`SETUP_ERROR`], [`REPORT_ERROR`], [`NO_WORKFLOWS`].
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -13,23 +17,34 @@ use std::sync::mpsc as std_mpsc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use clap::Parser;
 use libtest_mimic::{Completion, Failed, Trial};
 use url::Url;
 
 use crate::cli::Cli;
-use crate::config::{self, Config};
+use crate::config::{self, Config, NoTests};
 use crate::engine::{Engine, EngineConfig};
 use crate::event::{Event, EventKind};
 use crate::plan::{self, OutsideDeps};
 use crate::progress::{self, LiveView};
-use crate::report::{self, RunReport, WorkflowReport, WorkflowStatus};
+use crate::report::{self, FailureKind, RunReport, WorkflowReport, WorkflowStatus};
 use crate::signal::Signals;
 use crate::step::StepStatus;
 use crate::workflow::{BoxFuture, WorkflowSpec};
 
-/// Exit code for a setup problem (bad configuration, invalid suite): the run did not happen.
-const SETUP_ERROR: u8 = 2;
+/// Exit code for a setup problem (bad command line, configuration or suite; the embedded
+/// server did not start): the run did not happen.
+pub const SETUP_ERROR: u8 = 2;
+
+/// Exit code when every selected workflow passed but the reports could not be written (a
+/// failed run exits 101 all the same).
+pub const REPORT_ERROR: u8 = 3;
+
+/// Exit code when the filters select no workflow and `no_tests` is `fail` (nextest's code for
+/// "no tests to run").
+pub const NO_WORKFLOWS: u8 = 4;
+
+/// libtest's exit code for a failed run.
+const FAILED: u8 = 101;
 
 /// A server the suite starts for itself when no `base_url` is configured.
 pub struct EmbeddedServer {
@@ -86,11 +101,17 @@ impl Harness {
         self
     }
 
-    /// Parses the process's arguments, runs, writes reports; returns the exit code: 0 when
-    /// every selected workflow passed, 101 when one failed (as libtest), 2 when the run could
-    /// not start (bad configuration or suite).
+    /// Parses the process's arguments, runs, writes reports; returns the exit code:
+    ///
+    /// - `0`: every selected workflow passed (or the filters selected none, under
+    ///   `no_tests = "pass"` or `"warn"`);
+    /// - `101`: a workflow failed (as libtest), whatever happens after the run;
+    /// - `2` ([`SETUP_ERROR`]): the run could not start (bad command line, configuration or
+    ///   suite, the embedded server did not start);
+    /// - `3` ([`REPORT_ERROR`]): the run passed, but its reports could not be written;
+    /// - `4` ([`NO_WORKFLOWS`]): the filters selected no workflow and `no_tests = "fail"`.
     pub fn main(self) -> ExitCode {
-        let cli = Cli::parse();
+        let cli = Cli::from_env();
         match self.run(cli) {
             Ok(code) => code,
             Err(error) => {
@@ -142,8 +163,9 @@ impl Harness {
         plan::validate(&self.workflows, None, OutsideDeps::Reject).context(invalid)?;
         if cli.libtest.list {
             // Nothing but the list: nextest parses it.
-            let trials = self.workflows.iter().map(placeholder).collect();
-            return Ok(libtest_mimic::run(&cli.libtest, trials).exit_code());
+            let trials: Vec<Trial> = self.workflows.iter().map(placeholder).collect();
+            let args = cli.libtest_for(&trials);
+            return Ok(libtest_mimic::run(&args, trials).exit_code());
         }
 
         let root = manifest_dir();
@@ -161,13 +183,13 @@ impl Harness {
     }
 
     /// What libtest's filters select, plus their dependencies unless `no_deps`.
-    fn select(&self, args: &libtest_mimic::Arguments, config: &Config) -> Vec<WorkflowSpec> {
+    fn select(&self, cli: &Cli, config: &Config) -> Vec<WorkflowSpec> {
         let selected: Vec<WorkflowSpec> = self
             .workflows
             .iter()
             .filter(|w| {
                 let probe = placeholder(w);
-                !args.is_filtered_out(&probe) && !args.is_ignored(&probe)
+                !cli.is_filtered_out(&probe) && !cli.libtest.is_ignored(&probe)
             })
             .cloned()
             .collect();
@@ -186,7 +208,12 @@ impl Harness {
         config: Config,
         runtime: tokio::runtime::Runtime,
     ) -> anyhow::Result<ExitCode> {
-        let selected = self.select(&cli.libtest, &config);
+        let selected = self.select(&cli, &config);
+        let nothing_selected = selected
+            .is_empty()
+            .then(|| nothing_selected(&cli, &self.workflows));
+        // Panics are recorded for the failure texts while the run goes on.
+        let _panics = progress::panics::capture();
         let (base_url, server) = match selected.is_empty() {
             true => (config.base_url.clone(), None),
             false => start_server(self.server, &runtime, &config)?,
@@ -217,8 +244,11 @@ impl Harness {
         } else {
             trials.len().clamp(2, 256)
         };
-        cli.libtest.test_threads = Some(waiters);
-        let conclusion = libtest_mimic::run(&cli.libtest, trials);
+        let mut args = cli.libtest_for(&trials);
+        args.test_threads = Some(waiters);
+        let conclusion = libtest_mimic::run(&args, trials);
+        // From here on a failed run exits 101, whatever else goes wrong.
+        let failed = conclusion.has_failed();
 
         let report = runtime.block_on(run);
         if let Some(live) = live {
@@ -227,12 +257,42 @@ impl Harness {
         if let Some(shutdown) = server {
             runtime.block_on(shutdown);
         }
-        let report = report.context("the engine task failed")??;
+        let report = match report {
+            Ok(Ok(report)) => report,
+            Ok(Err(error)) => return Ok(after_run_error(failed, SETUP_ERROR, &error)),
+            Err(error) => return Ok(after_run_error(failed, SETUP_ERROR, &error)),
+        };
+        if let Some(message) = nothing_selected {
+            // No reports: the previous run's stay where they are, as they were.
+            return Ok(match config.no_tests {
+                NoTests::Pass => ExitCode::SUCCESS,
+                NoTests::Warn => {
+                    eprintln!("warning: {message}; no reports written");
+                    ExitCode::SUCCESS
+                }
+                NoTests::Fail => {
+                    eprintln!("error: {message}; no reports written (no_tests = \"fail\")");
+                    ExitCode::from(NO_WORKFLOWS)
+                }
+            });
+        }
         if report.total_workflows > 0 {
             if !quiet(&cli.libtest) {
                 progress::print_summary(&report, output.color);
             }
-            signals.while_writing(|| write_reports(&report, &config))?;
+            if let Err(error) = signals.while_writing(|| write_reports(&report, &config)) {
+                eprintln!(
+                    "error: cannot write reports to {}: {}",
+                    error.path.display(),
+                    error.source
+                );
+                let code = match signals.received() {
+                    Some(signal) => signal.exit_code(),
+                    None if failed => FAILED,
+                    None => REPORT_ERROR,
+                };
+                return Ok(ExitCode::from(code));
+            }
         }
         // Workflow code stuck past its deadline holds a thread of the workload runtime, not of
         // this one; nothing here waits for it, and the process ends without joining it.
@@ -251,6 +311,65 @@ impl Harness {
             None => conclusion.exit_code(),
         })
     }
+}
+
+/// Prints an error that came after libtest's run, and returns the exit code: 101 when the run
+/// failed, `otherwise` when it did not.
+fn after_run_error(failed: bool, otherwise: u8, error: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("error: the engine failed: {error}");
+    ExitCode::from(if failed { FAILED } else { otherwise })
+}
+
+/// Why the filters selected nothing, for the warning or error of an empty run.
+fn nothing_selected(cli: &Cli, workflows: &[WorkflowSpec]) -> String {
+    let registered = workflows.len();
+    if registered == 0 {
+        return "no workflow is registered".to_owned();
+    }
+    let args = &cli.libtest;
+    let quoted = |values: &[String]| {
+        values
+            .iter()
+            .map(|v| format!("{v:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let exact = if args.exact { " exactly" } else { "" };
+    let filters = match cli.filters.len() {
+        0 => None,
+        1 => Some(format!("the filter {}", quoted(&cli.filters))),
+        _ => Some(format!("the filters {}", quoted(&cli.filters))),
+    };
+    let skip = match args.skip.len() {
+        0 => String::new(),
+        _ => format!(" once --skip {} is applied", quoted(&args.skip)),
+    };
+    let matching = workflows
+        .iter()
+        .filter(|w| !cli.is_filtered_out(&placeholder(w)))
+        .count();
+    let what = if matching > 0 {
+        // Matched, but libtest ignores them (`ignored: true` without --include-ignored).
+        let whom = filters.unwrap_or_else(|| "the selection".to_owned());
+        format!(
+            "no workflow to run: {whom} matches{exact} only ignored workflows ({matching}; \
+             --include-ignored runs them)"
+        )
+    } else {
+        let among = if args.ignored {
+            " among the ignored workflows"
+        } else {
+            ""
+        };
+        match filters {
+            Some(filters) => format!("no workflow matches{exact} {filters}{among}{skip}"),
+            None if !args.skip.is_empty() => {
+                format!("no workflow is left{among}{skip}")
+            }
+            None => format!("no workflow is selected{among}"),
+        }
+    };
+    format!("{what} ({registered} registered; --list shows them)")
 }
 
 /// Routes each selected workflow's final entry from `events` to a channel its libtest trial
@@ -383,14 +502,29 @@ fn waiter(w: &WorkflowSpec, outcome: std_mpsc::Receiver<WorkflowReport>) -> Tria
     .with_ignored_flag(w.ignored)
 }
 
-/// What libtest prints under `failures:` for a workflow.
+/// What libtest prints under `failures:` for a workflow; for a panic with where it happened.
 fn failure_text(entry: &WorkflowReport) -> String {
+    let error = entry.error.as_deref().unwrap_or("unknown error");
     let mut text = format!(
-        "{} {}: {}\n",
+        "{} {}: {error}\n",
         entry.workflow_name,
         entry.status.as_str(),
-        entry.error.as_deref().unwrap_or("unknown error")
     );
+    let panicked = entry.failure_kind == Some(FailureKind::Panic) || error.contains("panicked");
+    if panicked {
+        let locations: Vec<String> = progress::panics::locations_in(error)
+            .into_iter()
+            .filter(|l| !error.contains(l.as_str()))
+            .collect();
+        match locations.as_slice() {
+            [] => {}
+            [one] => text.push_str(&format!("  panicked at {one}\n")),
+            several => text.push_str(&format!(
+                "  panicked at one of {} (panics with the same message)\n",
+                several.join(", ")
+            )),
+        }
+    }
     if entry.attempts.len() > 1 {
         text.push_str(&format!(
             "  {} attempts; the last one:\n",
@@ -413,7 +547,7 @@ fn failure_text(entry: &WorkflowReport) -> String {
     text
 }
 
-fn write_reports(report: &RunReport, config: &Config) -> anyhow::Result<()> {
+fn write_reports(report: &RunReport, config: &Config) -> Result<(), report::WriteError> {
     if let Ok(run_id) = std::env::var("NEXTEST_RUN_ID") {
         // One process per workflow under nextest: an aggregate file would be overwritten by
         // every process, so each writes its own fragment.

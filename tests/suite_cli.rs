@@ -600,6 +600,317 @@ fn the_terminal_shows_a_live_view_without_breaking_libtest_lines() {
     );
 }
 
+/// `file:line:col` of the first line of this file that contains `needle` (a fixture's
+/// `panic!`), as a panic reports it.
+fn location_of(needle: &str) -> String {
+    let source = include_str!("suite_cli.rs");
+    let (line, col) = source
+        .lines()
+        .enumerate()
+        .find_map(|(i, l)| l.find(needle).map(|c| (i + 1, c + 1)))
+        .unwrap_or_else(|| panic!("{needle:?} is not in suite_cli.rs"));
+    format!("tests/suite_cli.rs:{line}:{col}")
+}
+
+/// The text libtest prints for `id` under `failures:`.
+fn failure_section<'a>(stdout: &'a str, id: &str) -> &'a str {
+    let header = format!("---- {id} ----");
+    let start = stdout
+        .find(&header)
+        .unwrap_or_else(|| panic!("no failure text for {id}:\n{stdout}"));
+    let rest = &stdout[start + header.len()..];
+    let end = rest
+        .find("\n----")
+        .or_else(|| rest.find("\nfailures:"))
+        .unwrap_or(rest.len());
+    &rest[..end]
+}
+
+fn panic_locations_are_in_the_failure_text() {
+    let panic_at = location_of("panic!(\"kaboom\")");
+    let spawned_at = location_of("panic!(\"spawned kaboom\")");
+    let run = run_suite(&["fail-panic", "fail-at-step"], &[("RUST_BACKTRACE", "0")]);
+    assert_eq!(run.code, 101, "{}", run.stderr);
+    let text = failure_section(&run.stdout, "fail-panic");
+    assert!(text.contains("step \"Explode\" panicked: kaboom"), "{text}");
+    assert!(
+        text.contains(&format!("\n  panicked at {panic_at}\n")),
+        "missing {panic_at} in:\n{text}"
+    );
+    let text = failure_section(&run.stdout, "fail-panic-spawned");
+    assert!(text.contains("spawned kaboom"), "{text}");
+    assert!(
+        text.contains(&format!("\n  panicked at {spawned_at}\n")),
+        "missing {spawned_at} in:\n{text}"
+    );
+    // Rust's own message is untouched when there is no live view.
+    assert!(
+        run.stderr
+            .contains(&format!("panicked at {panic_at}:\nkaboom")),
+        "{}",
+        run.stderr
+    );
+    let text = failure_section(&run.stdout, "fail-at-step");
+    assert!(!text.contains("panicked at"), "not a panic:\n{text}");
+}
+
+fn the_live_view_keeps_panic_locations_on_screen() {
+    let panic_at = location_of("panic!(\"kaboom\")");
+    let run = support::run_suite_in_terminal(
+        &["--exact", "fail-panic", "seq-a", "seq-b"],
+        &[("RUST_BACKTRACE", "0")],
+    );
+    assert_eq!(run.code, 101, "{}", run.stdout);
+    assert!(
+        run.stderr.contains(" done · "),
+        "the live view drew its header:\n{}",
+        run.stderr
+    );
+    // What the terminal shows at the end: Rust's panic message, whole, not overwritten by a
+    // redraw of the bars ...
+    let screen = &run.stdout;
+    let message = screen
+        .lines()
+        .position(|l| l.starts_with("thread '") && l.contains(&format!("panicked at {panic_at}:")))
+        .unwrap_or_else(|| panic!("the panic message was overwritten:\n{screen}"));
+    assert_eq!(
+        screen.lines().nth(message + 1).map(str::trim_end),
+        Some("kaboom"),
+        "{screen}"
+    );
+    // ... and the location in libtest's failure text.
+    let text = failure_section(screen, "fail-panic");
+    assert!(
+        text.contains(&format!("panicked at {panic_at}")),
+        "missing {panic_at} in:\n{text}"
+    );
+    for id in ["seq-a", "seq-b"] {
+        let line = screen
+            .lines()
+            .find(|l| l.starts_with(&format!("test {id} ")))
+            .unwrap_or_else(|| panic!("the line of {id} was overwritten:\n{screen}"));
+        assert!(line.trim_end().ends_with("... ok"), "{line:?}");
+    }
+    assert!(
+        !screen.contains(" done · "),
+        "the bars were cleared:\n{screen}"
+    );
+}
+
+fn reports_that_cannot_be_written_keep_the_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    // A regular file where the directory should be: refused even to root.
+    let blocked = dir.path().join("reports");
+    std::fs::write(&blocked, "not a directory").unwrap();
+    let blocked_env = [("WORKFLOW_REPORT_DIR", blocked.to_str().unwrap())];
+    let expected = format!("error: cannot write reports to {}: ", blocked.display());
+
+    let run = run_suite(&["--exact", "fail-at-step", "seq-a"], &blocked_env);
+    assert_eq!(run.code, 101, "a failed run stays failed:\n{}", run.stderr);
+    assert!(run.stderr.contains(&expected), "{}", run.stderr);
+    assert!(
+        run.summary_line()
+            .starts_with("test result: FAILED. 1 passed; 1 failed"),
+        "{}",
+        run.summary_line()
+    );
+
+    let run = run_suite(&["--exact", "seq-a"], &blocked_env);
+    assert_eq!(run.code, 3, "passed, reports not written:\n{}", run.stderr);
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with(&expected))
+        .unwrap_or_else(|| panic!("{}", run.stderr));
+    assert!(line.contains("(os error "), "the cause is named: {line}");
+    assert!(run.summary_line().starts_with("test result: ok. 1 passed"));
+
+    let mut env = blocked_env.to_vec();
+    env.push(("NEXTEST_RUN_ID", "run-7"));
+    let run = run_suite(&["--exact", "seq-a"], &env);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "error: cannot write reports to {}: ",
+            blocked.join("fragments").join("run-7").display()
+        )),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(&blocked).unwrap(),
+        "not a directory",
+        "the file in the way is left alone"
+    );
+}
+
+fn ids_in(run: &support::Run) -> Vec<String> {
+    run.report()
+        .workflows
+        .into_iter()
+        .map(|w| w.workflow_id)
+        .collect()
+}
+
+fn several_filters_select_the_union() {
+    let run = run_suite(&["pass-chain", "seq-"], &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(ids_in(&run), ["pass-chain", "seq-a", "seq-b"]);
+    assert!(
+        run.summary_line().starts_with(
+            "test result: ok. 3 passed; 0 failed; 0 ignored; 0 measured; 8 filtered out"
+        ),
+        "{}",
+        run.summary_line()
+    );
+    for id in ["pass-chain", "seq-a", "seq-b"] {
+        assert!(
+            run.stdout.contains(&format!("test {id} ")),
+            "{id}:\n{}",
+            run.stdout
+        );
+    }
+    assert!(
+        !run.stdout.contains("test pass-optional "),
+        "{}",
+        run.stdout
+    );
+
+    // Filters may stand anywhere among the flags, as with libtest.
+    let run = run_suite(&["seq-a", "--exact", "pass-chain", "seq"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        ids_in(&run),
+        ["pass-chain", "seq-a"],
+        "--exact: each one exact"
+    );
+    assert!(
+        run.summary_line().starts_with(
+            "test result: ok. 2 passed; 0 failed; 0 ignored; 0 measured; 9 filtered out"
+        ),
+        "{}",
+        run.summary_line()
+    );
+
+    let run = run_suite(
+        &["pass-", "seq-", "--skip", "optional", "--skip", "seq-b"],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        ids_in(&run),
+        ["pass-chain", "seq-a"],
+        "--skip applies to all"
+    );
+
+    let run = run_suite(&["--list", "seq-", "pass-chain"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let listed: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.ends_with(": test"))
+        .collect();
+    assert_eq!(listed, ["pass-chain: test", "seq-a: test", "seq-b: test"]);
+    assert!(!run.report_dir().exists());
+    let run = run_suite(&["--list", "--exact", "seq-a", "fail-panic", "seq"], &[]);
+    let listed: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.ends_with(": test"))
+        .collect();
+    assert_eq!(listed, ["fail-panic: test", "seq-a: test"]);
+}
+
+fn an_empty_selection_warns_passes_or_fails() {
+    let run = run_suite(&["nosuch"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "warning: no workflow matches the filter \"nosuch\" (11 registered; --list shows \
+             them); no reports written"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(run.summary_line().starts_with("test result: ok. 0 passed"));
+    assert!(!run.report_dir().exists());
+
+    let run = run_suite(&["nosuch", "other"], &[("WORKFLOW_NO_TESTS", "pass")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("no workflow"),
+        "silent: {}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("warning"), "silent: {}", run.stderr);
+
+    let run = run_suite(&["--no-tests", "fail", "--exact", "seq", "pass"], &[]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "error: no workflow matches exactly the filters \"seq\", \"pass\" (11 registered"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.report_dir().exists());
+
+    let config = tempfile::tempdir().unwrap();
+    let path = config.path().join("harness.toml");
+    std::fs::write(&path, "no_tests = \"fail\"\n").unwrap();
+    let run = run_suite(&["--config", path.to_str().unwrap(), "--skip", "-"], &[]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("error: no workflow is left once --skip \"-\" is applied"),
+        "{}",
+        run.stderr
+    );
+    let run = run_suite(
+        &[
+            "--config",
+            path.to_str().unwrap(),
+            "--no-tests",
+            "warn",
+            "nosuch",
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 0, "the flag wins over the file: {}", run.stderr);
+
+    let run = run_suite(&["ignored-extra"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "warning: no workflow to run: the filter \"ignored-extra\" matches only ignored \
+             workflows (1; --include-ignored runs them)"
+        ),
+        "{}",
+        run.stderr
+    );
+    let run = run_suite(&["--ignored", "seq"], &[]);
+    assert!(
+        run.stderr.contains(
+            "warning: no workflow matches the filter \"seq\" among the ignored workflows"
+        ),
+        "{}",
+        run.stderr
+    );
+    let run = run_suite(&["--list", "nosuch"], &[]);
+    assert_eq!(run.stderr, "", "--list prints nothing but the list");
+
+    // An empty run writes nothing, so the last run's reports stay as they were.
+    let reports = tempfile::tempdir().unwrap();
+    let env = [("WORKFLOW_REPORT_DIR", reports.path().to_str().unwrap())];
+    let run = run_suite(&["--exact", "seq-a"], &env);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json = reports.path().join("report.json");
+    let before = std::fs::read(&json).unwrap();
+    let run = run_suite(&["nosuch"], &env);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(std::fs::read(&json).unwrap(), before);
+}
+
 fn main() -> ExitCode {
     support::main(&[
         (
@@ -630,6 +941,26 @@ fn main() -> ExitCode {
         (
             "nextest_processes_write_fragments",
             nextest_processes_write_fragments,
+        ),
+        (
+            "panic_locations_are_in_the_failure_text",
+            panic_locations_are_in_the_failure_text,
+        ),
+        (
+            "the_live_view_keeps_panic_locations_on_screen",
+            the_live_view_keeps_panic_locations_on_screen,
+        ),
+        (
+            "reports_that_cannot_be_written_keep_the_verdict",
+            reports_that_cannot_be_written_keep_the_verdict,
+        ),
+        (
+            "several_filters_select_the_union",
+            several_filters_select_the_union,
+        ),
+        (
+            "an_empty_selection_warns_passes_or_fails",
+            an_empty_selection_warns_passes_or_fails,
         ),
     ])
 }

@@ -1,6 +1,8 @@
 //! The terminal's live view while a run goes on (stderr, TTY only), and the summary block at
-//! the end. Both read the engine's events; neither touches libtest's stdout lines.
+//! the end. Both read the engine's events; neither touches libtest's stdout lines. Panic
+//! messages printed while the view draws go above the bars ([`panics`]).
 
+pub(crate) mod panics;
 mod redirect;
 mod summary;
 
@@ -89,6 +91,9 @@ impl LiveView {
         } else {
             None
         };
+        // Rust's panic message (`thread '…' panicked at file:line:col:`) goes to stderr, where
+        // the next redraw of the bars would overwrite it: print it with the bars suspended.
+        panics::route_through(multi.clone());
         let state = Arc::new(Mutex::new(ViewState::new(multi.clone(), color)));
         let task = runtime.spawn(follow(events, state));
         LiveView {
@@ -102,6 +107,7 @@ impl LiveView {
     pub fn finish(self, runtime: &tokio::runtime::Runtime) {
         self.task.abort();
         let _ = runtime.block_on(self.task);
+        panics::stop_routing();
         let _ = self.multi.clear();
         if let Some(redirect) = self.redirect {
             redirect.restore();
