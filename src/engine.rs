@@ -139,6 +139,8 @@ impl Engine {
         interrupt: impl Future<Output = String>,
     ) -> Result<RunReport, SuiteError> {
         validate(&workflows, Some(&self.config.groups), OutsideDeps::Ignore)?;
+        // Panic locations are recorded while the run goes on, for the workflows' errors.
+        let _panics = crate::panics::capture();
         let start_time = SystemTime::now();
         let run_id: Arc<str> = crate::event::new_run_id(start_time).into();
         let events = EventSink::new(run_id.clone(), self.subscribers.clone());
@@ -279,11 +281,12 @@ impl<'a> Run<'a> {
             }
         }
         // An interrupt that comes when nothing runs any more still stops the run.
-        if self.stop.is_none() && self.entries.iter().any(Option::is_none) {
-            if let Some(reason) = futures::FutureExt::now_or_never(&mut interrupt) {
-                self.stop = Some(Stop::Interrupted);
-                self.interrupted_by = Some(reason);
-            }
+        if self.stop.is_none()
+            && self.entries.iter().any(Option::is_none)
+            && let Some(reason) = futures::FutureExt::now_or_never(&mut interrupt)
+        {
+            self.stop = Some(Stop::Interrupted);
+            self.interrupted_by = Some(reason);
         }
     }
 
@@ -324,10 +327,10 @@ impl<'a> Run<'a> {
     }
 
     fn finished(&mut self, index: usize, entry: WorkflowReport) {
-        if let Some(group) = &self.specs[index].group {
-            if let Some(used) = self.in_group.get_mut(group) {
-                *used = used.saturating_sub(1);
-            }
+        if let Some(group) = &self.specs[index].group
+            && let Some(used) = self.in_group.get_mut(group)
+        {
+            *used = used.saturating_sub(1);
         }
         let passed = entry.status == WorkflowStatus::Completed;
         let error = entry.error.clone().unwrap_or_default();
@@ -342,10 +345,11 @@ impl<'a> Run<'a> {
             return;
         }
         self.failures += 1;
-        if let Some(max) = self.config.max_fail {
-            if self.failures >= max && self.stop.is_none() {
-                self.stop = Some(Stop::MaxFail(max));
-            }
+        if let Some(max) = self.config.max_fail
+            && self.failures >= max
+            && self.stop.is_none()
+        {
+            self.stop = Some(Stop::MaxFail(max));
         }
         // Past the run's deadline (or after an interrupt) every unfinished workflow is reported
         // as timed out (or interrupted) instead.

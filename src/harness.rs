@@ -213,7 +213,7 @@ impl Harness {
             .is_empty()
             .then(|| nothing_selected(&cli, &self.workflows));
         // Panics are recorded for the failure texts while the run goes on.
-        let _panics = progress::panics::capture();
+        let _panics = crate::panics::capture();
         let (base_url, server) = match selected.is_empty() {
             true => (config.base_url.clone(), None),
             false => start_server(self.server, &runtime, &config)?,
@@ -388,10 +388,10 @@ fn route_outcomes(
     }
     runtime.spawn(async move {
         while let Some(event) = events.recv().await {
-            if let EventKind::WorkflowFinished { workflow } = event.kind {
-                if let Some(tx) = senders.remove(&workflow.workflow_id) {
-                    let _ = tx.send(*workflow);
-                }
+            if let EventKind::WorkflowFinished { workflow } = event.kind
+                && let Some(tx) = senders.remove(&workflow.workflow_id)
+            {
+                let _ = tx.send(*workflow);
             }
         }
     });
@@ -512,7 +512,7 @@ fn failure_text(entry: &WorkflowReport) -> String {
     );
     let panicked = entry.failure_kind == Some(FailureKind::Panic) || error.contains("panicked");
     if panicked {
-        let locations: Vec<String> = progress::panics::locations_in(error)
+        let locations: Vec<String> = crate::panics::locations_in(error)
             .into_iter()
             .filter(|l| !error.contains(l.as_str()))
             .collect();

@@ -18,6 +18,7 @@ pub mod event;
 pub mod executor;
 pub mod harness;
 pub mod http;
+mod panics;
 pub mod plan;
 mod progress;
 pub mod registry;

@@ -91,27 +91,26 @@ pub fn validate(
         }
     }
     for w in workflows {
-        if let (Some(group), Some(groups)) = (&w.group, groups) {
-            if !groups.contains_key(group) {
-                return Err(SuiteError::UnknownGroup {
-                    id: w.id.clone(),
-                    group: group.clone(),
-                    location: w.location.clone(),
-                });
-            }
+        if let (Some(group), Some(groups)) = (&w.group, groups)
+            && !groups.contains_key(group)
+        {
+            return Err(SuiteError::UnknownGroup {
+                id: w.id.clone(),
+                group: group.clone(),
+                location: w.location.clone(),
+            });
         }
-        if outside == OutsideDeps::Reject {
-            if let Some(dep) = w
+        if outside == OutsideDeps::Reject
+            && let Some(dep) = w
                 .depends_on
                 .iter()
                 .find(|d| !by_id.contains_key(d.as_str()))
-            {
-                return Err(SuiteError::UnknownDependency {
-                    id: w.id.clone(),
-                    dependency: dep.clone(),
-                    location: w.location.clone(),
-                });
-            }
+        {
+            return Err(SuiteError::UnknownDependency {
+                id: w.id.clone(),
+                dependency: dep.clone(),
+                location: w.location.clone(),
+            });
         }
     }
     find_cycle(workflows, &by_id)

@@ -15,7 +15,11 @@ use crate::workflow::WorkflowSpec;
 enum Ending {
     Ok,
     Err(anyhow::Error),
-    Panic(String),
+    Panic {
+        message: String,
+        /// `file:line:col` of the `panic!`, when the panic hook saw it.
+        location: Option<String>,
+    },
     /// Its own deadline passed.
     Timeout(Duration),
     /// The whole run's deadline passed.
@@ -52,12 +56,15 @@ impl AttemptResult {
         match &self.ending {
             Ending::Ok => None,
             Ending::Err(e) => Some((format!("{e:#}"), FailureKind::Error)),
-            Ending::Panic(msg) => {
+            Ending::Panic { message, location } => {
                 let place = self.failed_step().map_or_else(
                     || "the workflow panicked".to_owned(),
                     |s| format!("step {s:?} panicked"),
                 );
-                Some((format!("{place}: {msg}"), FailureKind::Panic))
+                let at = location
+                    .as_ref()
+                    .map_or_else(String::new, |l| format!(" at {l}"));
+                Some((format!("{place}{at}: {message}"), FailureKind::Panic))
             }
             Ending::Timeout(limit) => Some((
                 format!("timed out after {limit:?}{}", in_step()),
@@ -194,6 +201,7 @@ impl Supervisor {
                 let mut ctx = ctx;
                 body(&mut ctx).await
             });
+        let task_id = task.id();
         let limit = self.timeout;
         let deadline = async {
             match limit {
@@ -212,8 +220,14 @@ impl Supervisor {
                 Ok(Some(Ok(()))) => Ending::Ok,
                 Ok(Some(Err(error))) => Ending::Err(error),
                 // Only this function cancels it, after it stopped waiting here.
-                Ok(None) => Ending::Panic("the workflow was cancelled before it ended".into()),
-                Err(join_error) => Ending::Panic(panic_message(join_error)),
+                Ok(None) => Ending::Panic {
+                    message: "the workflow was cancelled before it ended".into(),
+                    location: None,
+                },
+                Err(join_error) => Ending::Panic {
+                    message: panic_message(join_error),
+                    location: crate::panics::take_panic_location(task_id),
+                },
             },
             () = deadline => Ending::Timeout(limit.unwrap_or_default()),
             _ = run_over.wait_for(|over| *over) => Ending::RunTimeout,
@@ -225,7 +239,14 @@ impl Supervisor {
         drop(cancel);
         let duration = started.elapsed();
         let steps = recorder.close(|step| match &ending {
-            Ending::Panic(msg) => format!("panicked: {msg}"),
+            Ending::Panic {
+                message,
+                location: Some(at),
+            } => format!("panicked at {at}: {message}"),
+            Ending::Panic {
+                message,
+                location: None,
+            } => format!("panicked: {message}"),
             Ending::Timeout(limit) => {
                 format!("timed out: the workflow's {limit:?} deadline passed")
             }

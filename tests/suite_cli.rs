@@ -299,12 +299,18 @@ fn failures_are_isolated_and_recorded() {
     assert_eq!(panic.failure_kind, Some(FailureKind::Panic));
     assert_eq!(
         panic.error.as_deref(),
-        Some("step \"Explode\" panicked: kaboom")
+        Some(
+            format!(
+                "step \"Explode\" panicked at {}: kaboom",
+                location_of("panic!(\"kaboom\")")
+            )
+            .as_str()
+        )
     );
     assert_eq!(panic.result.passed, 1);
     assert_eq!(
         panic.result.steps[1].error.as_deref(),
-        Some("panicked: kaboom")
+        Some(format!("panicked at {}: kaboom", location_of("panic!(\"kaboom\")")).as_str())
     );
 
     let spawned = by_id("fail-panic-spawned");
@@ -632,9 +638,9 @@ fn panic_locations_are_in_the_failure_text() {
     let run = run_suite(&["fail-panic", "fail-at-step"], &[("RUST_BACKTRACE", "0")]);
     assert_eq!(run.code, 101, "{}", run.stderr);
     let text = failure_section(&run.stdout, "fail-panic");
-    assert!(text.contains("step \"Explode\" panicked: kaboom"), "{text}");
+    // The engine puts the location into the error itself (the JSON and JUnit have it too).
     assert!(
-        text.contains(&format!("\n  panicked at {panic_at}\n")),
+        text.contains(&format!("step \"Explode\" panicked at {panic_at}: kaboom")),
         "missing {panic_at} in:\n{text}"
     );
     let text = failure_section(&run.stdout, "fail-panic-spawned");

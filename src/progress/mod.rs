@@ -2,7 +2,6 @@
 //! the end. Both read the engine's events; neither touches libtest's stdout lines. Panic
 //! messages printed while the view draws go above the bars ([`panics`]).
 
-pub(crate) mod panics;
 mod redirect;
 mod summary;
 
@@ -16,6 +15,7 @@ use libtest_mimic::{Arguments, ColorSetting, FormatSetting};
 use tokio::sync::mpsc;
 
 use crate::event::{Event, EventKind, LateGuard};
+use crate::panics;
 use crate::status::{Phase, StatusBoard};
 
 pub(crate) use summary::print_summary;

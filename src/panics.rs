@@ -164,7 +164,6 @@ pub(crate) fn stop_routing() {
 /// The location of the panic of tokio task `task`, removed from the records: what the
 /// supervisor can call with its workflow task's `JoinHandle::id()` when the task panicked, to
 /// put `file:line:col` into the workflow's error.
-#[allow(dead_code)] // for the supervisor; see the module doc
 pub(crate) fn take_panic_location(task: tokio::task::Id) -> Option<String> {
     let mut state = state();
     let index = state.records.iter().position(|r| r.task == Some(task))?;
@@ -182,10 +181,10 @@ pub(crate) fn locations_in(error: &str) -> Vec<String> {
     for r in &state.records {
         let matches = error.ends_with(&format!("panicked: {}", r.message))
             || error.contains(&format!("panicked with message {:?}", r.message));
-        if let (true, Some(location)) = (matches, &r.location) {
-            if !found.contains(location) {
-                found.push(location.clone());
-            }
+        if let (true, Some(location)) = (matches, &r.location)
+            && !found.contains(location)
+        {
+            found.push(location.clone());
         }
     }
     found
