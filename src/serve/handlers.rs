@@ -75,9 +75,11 @@ pub(super) async fn start_run(
     }
     tokio::select! {
         () = run.finished() => {}
-        () = state.stopped() => return Err(ApiError::ShuttingDown),
+        () = state.stopped() => {}
     }
-    // A run cancelled or cut short by the stop is the server's doing: 503, not 500.
+    // Decided by the outcome, not by which of the two woke first: a run that finished
+    // within the shutdown grace is answered even if the grace ended just after; one that
+    // the stop cancelled, cut short or left running is the server's doing: 503, not 500.
     if state.is_draining() && !matches!(run.outcome(), Some(Outcome::Report(_))) {
         return Err(ApiError::ShuttingDown);
     }
