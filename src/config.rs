@@ -89,6 +89,20 @@ pub struct ApiOptions {
     pub token: Option<String>,
     /// The most workflows one run request may name.
     pub max_workflows: usize,
+    /// The most workflows running at once across every run of the server.
+    pub max_running: usize,
+    /// The most runs waiting for workflow slots; a run request beyond is answered 429.
+    pub max_queued: usize,
+    /// Host names (with or without a port) the server answers besides the loopback names and
+    /// its own address; `"*"` allows any.
+    pub allowed_hosts: Vec<String>,
+    /// How long a connection may take to send a request's head (also the idle keep-alive
+    /// timeout between requests).
+    pub header_read_timeout: Duration,
+    /// The most connections served at once; further ones wait in the listen backlog.
+    pub max_connections: usize,
+    /// On shutdown, how long running runs may go on before they are cut short.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for ApiOptions {
@@ -96,6 +110,12 @@ impl Default for ApiOptions {
         ApiOptions {
             token: None,
             max_workflows: 100,
+            max_running: 64,
+            max_queued: 16,
+            allowed_hosts: Vec::new(),
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 512,
+            shutdown_grace: Duration::from_secs(10),
         }
     }
 }
@@ -247,6 +267,12 @@ struct FileConfig {
 struct ApiSection {
     token: Option<String>,
     max_workflows: Option<Positive>,
+    max_running: Option<Positive>,
+    max_queued: Option<usize>,
+    allowed_hosts: Option<Vec<HostName>>,
+    header_read_timeout: Option<HumanDuration>,
+    max_connections: Option<Positive>,
+    shutdown_grace: Option<Delay>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -292,6 +318,12 @@ struct Layer {
     seed: Option<u64>,
     api_token: Option<String>,
     api_max_workflows: Option<usize>,
+    api_max_running: Option<usize>,
+    api_max_queued: Option<usize>,
+    api_allowed_hosts: Option<Vec<String>>,
+    api_header_read_timeout: Option<Duration>,
+    api_max_connections: Option<usize>,
+    api_shutdown_grace: Option<Duration>,
 }
 
 impl Config {
@@ -324,6 +356,15 @@ impl Config {
         set(&mut self.server.seed, layer.seed.map(Some));
         set(&mut self.api.token, layer.api_token.map(Some));
         set(&mut self.api.max_workflows, layer.api_max_workflows);
+        set(&mut self.api.max_running, layer.api_max_running);
+        set(&mut self.api.max_queued, layer.api_max_queued);
+        set(&mut self.api.allowed_hosts, layer.api_allowed_hosts);
+        set(
+            &mut self.api.header_read_timeout,
+            layer.api_header_read_timeout,
+        );
+        set(&mut self.api.max_connections, layer.api_max_connections);
+        set(&mut self.api.shutdown_grace, layer.api_shutdown_grace);
     }
 }
 
@@ -397,6 +438,14 @@ fn file_layer(path: &Path) -> Result<Layer, ConfigError> {
         seed: server.seed,
         api_token: api.token,
         api_max_workflows: api.max_workflows.map(|v| v.0),
+        api_max_running: api.max_running.map(|v| v.0),
+        api_max_queued: api.max_queued,
+        api_allowed_hosts: api
+            .allowed_hosts
+            .map(|hosts| hosts.into_iter().map(|h| h.0).collect()),
+        api_header_read_timeout: api.header_read_timeout.map(|v| v.0),
+        api_max_connections: api.max_connections.map(|v| v.0),
+        api_shutdown_grace: api.shutdown_grace.map(|v| v.0),
     })
 }
 
@@ -449,6 +498,12 @@ fn env_layer(env: &dyn Fn(&str) -> Option<String>) -> Result<Layer, ConfigError>
         seed: read(env, "WORKFLOW_SERVER_SEED", parse_u64)?,
         api_token: read(env, "WORKFLOW_API_TOKEN", text)?,
         api_max_workflows: read(env, "WORKFLOW_API_MAX_WORKFLOWS", parse_positive)?,
+        api_max_running: read(env, "WORKFLOW_API_MAX_RUNNING", parse_positive)?,
+        api_max_queued: read(env, "WORKFLOW_API_MAX_QUEUED", parse_count)?,
+        api_allowed_hosts: read(env, "WORKFLOW_API_ALLOWED_HOSTS", parse_hosts)?,
+        api_header_read_timeout: read(env, "WORKFLOW_API_HEADER_READ_TIMEOUT", parse_duration)?,
+        api_max_connections: read(env, "WORKFLOW_API_MAX_CONNECTIONS", parse_positive)?,
+        api_shutdown_grace: read(env, "WORKFLOW_API_SHUTDOWN_GRACE", parse_delay)?,
     })
 }
 
@@ -586,6 +641,37 @@ pub fn parse_fraction(s: &str) -> Result<f64, String> {
     }
 }
 
+/// A whole number, zero allowed.
+pub fn parse_count(s: &str) -> Result<usize, String> {
+    s.trim()
+        .parse()
+        .map_err(|_| "expected a non-negative integer".into())
+}
+
+/// One allowed `Host`: a name or address, optionally with `:port`, or `*` for any. Kept
+/// lowercase; a trailing dot of a fully qualified name is dropped.
+pub fn parse_host(s: &str) -> Result<String, String> {
+    let host = s.trim().trim_end_matches('.').to_ascii_lowercase();
+    let valid = |c: char| c.is_ascii_alphanumeric() || "-.:[]_*".contains(c);
+    if host.is_empty() {
+        Err("a host name is empty".into())
+    } else if !host.chars().all(valid) || (host.contains('*') && host != "*") {
+        Err(format!(
+            "{s:?} is not a host name (expected e.g. \"ci.example.com\", \"10.0.0.5:4000\" or \"*\")"
+        ))
+    } else {
+        Ok(host)
+    }
+}
+
+/// A comma-separated list of allowed hosts (see [`parse_host`]).
+pub fn parse_hosts(s: &str) -> Result<Vec<String>, String> {
+    s.split(',')
+        .filter(|h| !h.trim().is_empty())
+        .map(parse_host)
+        .collect()
+}
+
 /// A comma-separated list of report formats.
 pub fn parse_formats(s: &str) -> Result<Vec<ReportFormat>, String> {
     s.split(',')
@@ -622,6 +708,7 @@ validated! {
         parse_fraction(&f.to_string()).map_err(|e| format!("{f} is not allowed: {e}"))
     };
     Backoff(f64) from f64 => |f: f64| parse_backoff(&f.to_string());
+    HostName(String) from String => |s: String| parse_host(&s);
 }
 
 #[cfg(test)]
@@ -872,6 +959,65 @@ mod tests {
                 .to_string()
                 .contains("WORKFLOW_NO_TESTS=\"x\": expected pass, warn or fail")
         );
+    }
+
+    #[test]
+    fn api_limits_from_file_and_env() {
+        let (config, _) = load_with(None, &[], Overrides::default());
+        let api = config.unwrap().api;
+        assert_eq!((api.max_running, api.max_queued), (64, 16));
+        assert!(api.allowed_hosts.is_empty());
+
+        let file = "[api]\nmax_running = 8\nmax_queued = 0\nallowed_hosts = [\"CI.example.com.\", \"10.0.0.5:4000\"]\nheader_read_timeout = \"2s\"\nmax_connections = 50\nshutdown_grace = \"0s\"\n";
+        let (config, _) = load_with(Some(file), &[], Overrides::default());
+        let api = config.unwrap().api;
+        assert_eq!((api.max_running, api.max_queued), (8, 0));
+        assert_eq!(api.allowed_hosts, ["ci.example.com", "10.0.0.5:4000"]);
+        assert_eq!(api.header_read_timeout, Duration::from_secs(2));
+        assert_eq!(api.max_connections, 50);
+        assert_eq!(api.shutdown_grace, Duration::ZERO);
+
+        let env = [
+            ("WORKFLOW_API_MAX_RUNNING", "3"),
+            ("WORKFLOW_API_MAX_QUEUED", "5"),
+            ("WORKFLOW_API_ALLOWED_HOSTS", "a.example, *"),
+            ("WORKFLOW_API_HEADER_READ_TIMEOUT", "250ms"),
+            ("WORKFLOW_API_MAX_CONNECTIONS", "9"),
+            ("WORKFLOW_API_SHUTDOWN_GRACE", "1s"),
+        ];
+        let (config, _) = load_with(Some(file), &env, Overrides::default());
+        let api = config.unwrap().api;
+        assert_eq!((api.max_running, api.max_queued), (3, 5));
+        assert_eq!(api.allowed_hosts, ["a.example", "*"]);
+        assert_eq!(api.header_read_timeout, Duration::from_millis(250));
+        assert_eq!(api.max_connections, 9);
+        assert_eq!(api.shutdown_grace, Duration::from_secs(1));
+
+        for (text, needle) in [
+            ("[api]\nmax_running = 0", "at least 1"),
+            (
+                "[api]\nallowed_hosts = [\"evil host\"]",
+                "is not a host name",
+            ),
+            (
+                "[api]\nallowed_hosts = [\"*.example.com\"]",
+                "is not a host name",
+            ),
+            ("[api]\nheader_read_timeout = \"0s\"", "longer than zero"),
+        ] {
+            let (err, _) = load_with(Some(text), &[], Overrides::default());
+            let msg = err.unwrap_err().to_string();
+            assert!(
+                msg.contains("line 2") && msg.contains(needle),
+                "{text}: {msg}"
+            );
+        }
+        let (err, _) = load_with(
+            None,
+            &[("WORKFLOW_API_ALLOWED_HOSTS", "ok.example,http://x/")],
+            Overrides::default(),
+        );
+        assert!(err.unwrap_err().to_string().contains("is not a host name"));
     }
 
     #[test]

@@ -130,32 +130,58 @@ impl Harness {
         runtime: tokio::runtime::Runtime,
     ) -> anyhow::Result<ExitCode> {
         let (base_url, server) = start_server(self.server, &runtime, &config)?;
+        let limits = crate::serve::ServeLimits::from(&config.api);
+        let grace = limits.shutdown_grace;
+        let client = crate::serve::http_client(config.request_timeout, &limits)
+            .context("cannot build the HTTP client")?;
         let context = crate::serve::ServeContext {
             workflows: self.workflows,
             engine: engine_config(&config, base_url),
-            client: client(&config)?,
+            client,
             token: config.api.token.clone(),
             max_workflows: config.api.max_workflows,
             report_dir: Some(config.report_dir.clone()),
+            limits,
         };
         let served = runtime.block_on(async move {
+            // Before the address is announced, so a signal sent right after is handled.
+            let signals = crate::serve::stop_signals().context("cannot watch for stop signals")?;
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
                 .with_context(|| format!("cannot listen on {addr}"))?;
             let local = listener.local_addr()?;
-            eprintln!("workflow API and dashboard on http://{local} (Ctrl-C stops)");
-            let stop = async {
-                let _ = tokio::signal::ctrl_c().await;
+            eprintln!("workflow API and dashboard on http://{local} (Ctrl-C or SIGTERM stops)");
+            let stop = async move {
+                let name = signals.await;
+                eprintln!(
+                    "serve: {name} received: stopping (running runs get up to {})",
+                    humantime::format_duration(grace)
+                );
             };
             crate::serve::run(listener, context, stop)
                 .await
                 .context("the API server failed")
         });
         if let Some(shutdown) = server {
-            runtime.block_on(shutdown);
+            // A run cut short may still hold requests to the embedded server: bounded.
+            let _ = runtime
+                .block_on(async { tokio::time::timeout(Duration::from_secs(5), shutdown).await });
         }
         runtime.shutdown_timeout(Duration::from_millis(200));
-        served.map(|()| ExitCode::SUCCESS)
+        let stopped = served?;
+        for run in &stopped.cut_short {
+            eprintln!("serve: cut short: {run}");
+        }
+        if !stopped.cancelled.is_empty() {
+            eprintln!(
+                "serve: cancelled before they started: {}",
+                stopped.cancelled.join(", ")
+            );
+        }
+        eprintln!("serve: stopped");
+        // A requested stop is a clean exit, as for any daemon (systemd counts 0 as success,
+        // and an exit status of 143 as a failure unless told otherwise).
+        Ok(ExitCode::SUCCESS)
     }
 
     fn run(self, cli: Cli) -> anyhow::Result<ExitCode> {

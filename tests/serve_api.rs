@@ -567,7 +567,10 @@ async fn fifty_runs_and_a_hundred_subscribers_lose_nothing() {
         passing("two", 2, 1),
         gated("held", gate.clone()),
     ];
-    let server = Server::start(context(workflows)).await;
+    let mut ctx = context(workflows);
+    // Fifty runs of three may exceed the 64 default slots for a moment: queue them all.
+    ctx.limits.max_queued = 50;
+    let server = Server::start(ctx).await;
     let client = reqwest::Client::new();
     let url = server.url(&format!("{RUN}?async=true"));
 

@@ -28,6 +28,9 @@ pub enum ApiError {
     /// Fault injection (`Options::error_rate`).
     #[error("injected fault")]
     Injected,
+    /// A bug on the server's side (e.g. a route reading a path parameter it does not have).
+    #[error("{0}")]
+    Internal(String),
 }
 
 /// What handlers return.
@@ -44,6 +47,7 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Injected => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }

@@ -1,10 +1,11 @@
 //! Request extractors that never let axum's plain-text rejections through: JSON bodies,
-//! query parameters and bearer authentication all fail as `ApiError` JSON.
+//! path segments, query parameters and bearer authentication all fail as `ApiError` JSON.
 
 use crate::error::{ApiError, bad};
 use crate::models::{Role, User};
 use crate::state::Shared;
 use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
@@ -19,9 +20,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| ApiError::PayloadTooLarge(format!("body: {}", e.body_text())))?;
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            let message = format!("body: {}", e.body_text());
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge(message)
+            } else {
+                // The body could not be read (e.g. a broken chunked encoding).
+                ApiError::BadRequest(message)
+            }
+        })?;
         let slice: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
             b"{}"
         } else {
@@ -44,6 +51,34 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
         de.end()
             .map_err(|e| ApiError::BadRequest(format!("body: invalid JSON: {e}")))?;
         Ok(JsonBody(value))
+    }
+}
+
+/// Path parameters (`{id}`), like axum's `Path`, but a segment that does not decode (invalid
+/// UTF-8 after percent-decoding, e.g. `/api/products/%FF`) or parse is a 400 JSON error
+/// naming the path, never axum's `400 text/plain`.
+#[derive(Debug)]
+pub struct Path<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(rejection) => Err(path_error(&rejection)),
+        }
+    }
+}
+
+fn path_error(rejection: &PathRejection) -> ApiError {
+    // A missing path parameter is a routing bug (a route without `{id}` using `Path`), not the
+    // client's: still a JSON answer, but a 500 like axum's own.
+    match rejection {
+        PathRejection::FailedToDeserializePathParams(e) => {
+            ApiError::BadRequest(format!("path: {}", e.body_text()))
+        }
+        other => ApiError::Internal(format!("path: {}", other.body_text())),
     }
 }
 

@@ -489,3 +489,125 @@ async fn huge_body_is_refused() {
         .await;
     assert_4xx("3 MiB body", &got);
 }
+
+/// Every route with an id in its path, `{x}` standing for the id.
+const ID_ROUTES: &[&str] = &[
+    "/api/admin/hero-slides/{x}",
+    "/api/auctions/{x}",
+    "/api/auctions/{x}/bid",
+    "/api/auctions/{x}/bids",
+    "/api/auctions/{x}/watch",
+    "/api/blog/{x}",
+    "/api/cart/{x}",
+    "/api/categories/{x}",
+    "/api/coupons/{x}",
+    "/api/favorites/check/{x}",
+    "/api/favorites/{x}",
+    "/api/orders/{x}",
+    "/api/orders/{x}/cancel",
+    "/api/orders/{x}/shipment",
+    "/api/orders/{x}/track",
+    "/api/products/{x}",
+    "/api/products/{x}/similar",
+    "/api/returns/{x}",
+    "/api/returns/{x}/approve",
+    "/api/returns/{x}/refund",
+    "/api/returns/{x}/resolve",
+    "/api/reviews/{x}",
+    "/api/reviews/{x}/helpful",
+    "/api/reviews/{x}/moderate",
+    "/api/shops/{x}",
+    "/api/support/tickets/{x}",
+    "/api/support/tickets/{x}/assign",
+    "/api/support/tickets/{x}/close",
+    "/api/support/tickets/{x}/messages",
+    "/api/support/tickets/{x}/reply",
+    "/api/user/addresses/{x}",
+];
+
+/// Sends a request and returns status, content type and the body parsed as JSON (`Null` when
+/// it is not JSON).
+async fn send(api: &Api, method: &str, path: &str) -> (u16, String, Value) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let response = api
+        .client
+        .request(method, format!("{}{path}", api.base))
+        .bearer_auth(ADMIN)
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap_or("?").to_owned())
+        .unwrap_or_default();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        content_type,
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn undecodable_path_ids_answer_json_400_on_every_route() {
+    let api = Api::start().await;
+    // `%FF` and `%C3%28` decode to invalid UTF-8; `%00` to a NUL byte (valid UTF-8, so it is
+    // simply an unknown id).
+    for id in ["%FF", "%C3%28", "ok%FFok"] {
+        for route in ID_ROUTES {
+            let path = route.replace("{x}", id);
+            let mut routed = 0;
+            for method in ["GET", "POST", "PATCH", "PUT", "DELETE"] {
+                let (status, content_type, body) = send(&api, method, &path).await;
+                let what = format!("{method} {path}");
+                assert_eq!(content_type, "application/json", "{what}: {status} {body}");
+                let error = body["error"].as_str().unwrap_or_default();
+                match status {
+                    405 => assert!(!error.is_empty(), "{what}: {body}"),
+                    400 => {
+                        assert!(error.starts_with("path: "), "{what}: {body}");
+                        assert!(error.contains("UTF-8"), "{what}: {body}");
+                        routed += 1;
+                    }
+                    other => panic!("{what}: status {other} {body}"),
+                }
+            }
+            assert!(routed > 0, "{path}: no method reached the route");
+        }
+    }
+    let (status, _, body) = send(&api, "GET", "/api/products/%00").await;
+    assert_eq!(status, 404, "{body}");
+}
+
+#[tokio::test]
+async fn undecodable_query_parameters_answer_json() {
+    let api = Api::start().await;
+    for query in [
+        "limit=%FF",
+        "status=%FF",
+        "%FF=1",
+        "sortOrder=%C3%28",
+        "page=%",
+    ] {
+        let (status, content_type, body) =
+            send(&api, "GET", &format!("/api/products?{query}")).await;
+        assert_eq!(content_type, "application/json", "{query}: {status} {body}");
+        if status != 200 {
+            assert_eq!(status, 400, "{query}: {body}");
+            assert!(
+                body["error"].as_str().is_some_and(|e| !e.is_empty()),
+                "{query}: {body}"
+            );
+        }
+    }
+    // A value that decodes to U+FFFD is still checked as a value.
+    let (status, _, body) = send(&api, "GET", "/api/products?limit=%FF").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().starts_with("limit"),
+        "{body}"
+    );
+}

@@ -24,8 +24,7 @@ pub(super) async fn require_token(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
+        .and_then(bearer_token);
     let query = (request.method() == Method::GET)
         .then(|| request.uri().query())
         .flatten()
@@ -37,6 +36,14 @@ pub(super) async fn require_token(
     }
 }
 
+/// The token of an `Authorization: Bearer <token>` value. The scheme is case-insensitive
+/// (RFC 9110: `bearer`, `BEARER`), separated from the token by spaces.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
 /// Compares in time independent of where the inputs differ, so the token cannot be guessed
 /// byte by byte from response times.
 fn same(a: &[u8], b: &[u8]) -> bool {
@@ -45,6 +52,22 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_scheme_is_case_insensitive() {
+        for value in [
+            "Bearer t",
+            "bearer t",
+            "BEARER t",
+            "bEaReR   t ",
+            " Bearer t",
+        ] {
+            assert_eq!(super::bearer_token(value), Some("t"), "{value:?}");
+        }
+        for value in ["Basic t", "Bearer", "Bearer ", "Bearert", "Token t"] {
+            assert_eq!(super::bearer_token(value), None, "{value:?}");
+        }
+    }
+
     #[test]
     fn comparison_is_exact() {
         assert!(super::same(b"secret", b"secret"));

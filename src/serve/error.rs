@@ -61,6 +61,23 @@ pub enum ApiError {
     /// The server stopped before the run finished.
     #[error("the server is shutting down")]
     ShuttingDown,
+    /// Every workflow slot is taken and the queue of waiting runs is full.
+    #[error(
+        "the server is busy: {queued} runs already wait for workflow slots (at most {max_queued}); retry in {retry_after} s"
+    )]
+    Busy {
+        /// Runs waiting now.
+        queued: usize,
+        /// The queue's limit (`[api] max_queued`).
+        max_queued: usize,
+        /// The `Retry-After` advice, in seconds.
+        retry_after: u64,
+    },
+    /// The request's `Host` is not one the server answers (DNS-rebinding protection).
+    #[error(
+        "host {0:?} is not allowed: add it to [api] allowed_hosts (WORKFLOW_API_ALLOWED_HOSTS) to serve it"
+    )]
+    HostNotAllowed(String),
 }
 
 impl ApiError {
@@ -75,6 +92,8 @@ impl ApiError {
             ApiError::RunFailed { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Busy { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::HostNotAllowed(_) => StatusCode::FORBIDDEN,
         }
     }
 }
@@ -83,11 +102,19 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response =
             (self.status(), Json(json!({ "error": self.to_string() }))).into_response();
-        if matches!(self, ApiError::Unauthorized) {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"workflow-harness\""),
-            );
+        match self {
+            ApiError::Unauthorized => {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"workflow-harness\""),
+                );
+            }
+            ApiError::Busy { retry_after, .. } => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            }
+            _ => {}
         }
         response
     }

@@ -50,7 +50,8 @@ pub(super) async fn list_workflows(State(state): State<AppState>) -> Json<Value>
 
 /// `POST /api/test-workflows/parallel[?async=true]` with `{"workflowIds": [...]}`: runs them
 /// (and their dependencies). Waits and answers the report, or with `async=true` answers 202
-/// with the run's URLs at once. Either way the run is registered (`X-Run-Id`).
+/// with the run's URLs at once. Either way the run is registered (`X-Run-Id`), queued first
+/// when every workflow slot is taken; a full queue answers 429 with `Retry-After`.
 pub(super) async fn start_run(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
@@ -58,7 +59,7 @@ pub(super) async fn start_run(
 ) -> Result<Response, ApiError> {
     let background = flag(query.as_deref(), "async")?;
     let selection = request::select(&body, &state.context.workflows, state.context.max_workflows)?;
-    let run = launch::start(&state, selection.requested, selection.workflows);
+    let run = launch::start(&state, selection.requested, selection.workflows)?;
     let url = run_url(&run.id);
     let headers = [
         (HeaderName::from_static("x-run-id"), header_value(&run.id)),
@@ -74,7 +75,13 @@ pub(super) async fn start_run(
     }
     tokio::select! {
         () = run.finished() => {}
-        () = state.stopped() => return Err(ApiError::ShuttingDown),
+        () = state.stopped() => {}
+    }
+    // Decided by the outcome, not by which of the two woke first: a run that finished
+    // within the shutdown grace is answered even if the grace ended just after; one that
+    // the stop cancelled, cut short or left running is the server's doing: 503, not 500.
+    if state.is_draining() && !matches!(run.outcome(), Some(Outcome::Report(_))) {
+        return Err(ApiError::ShuttingDown);
     }
     let report = finished_report(&run)?;
     Ok((StatusCode::OK, headers, json_text(report.to_json())).into_response())
@@ -102,7 +109,16 @@ pub(super) async fn list_runs(State(state): State<AppState>) -> Json<Value> {
             entry
         })
         .collect();
-    Json(json!({ "totalRuns": runs.len(), "runs": runs }))
+    Json(json!({
+        "totalRuns": runs.len(),
+        "slots": {
+            "maxRunning": state.slots.max_running(),
+            "inUse": state.slots.in_use(),
+            "queuedRuns": state.slots.queued(),
+            "maxQueued": state.context.limits.max_queued,
+        },
+        "runs": runs,
+    }))
 }
 
 /// `GET /api/test-workflows/runs/{id}`: the run's live statuses, and its report once over.

@@ -1,44 +1,100 @@
-//! Drives one run: its own engine (sharing the server's HTTP client), whose events go into
-//! the run's log; then the reports go to disk and old runs are forgotten.
+//! Drives one run: it waits for its workflow slots (see `slots`), then its own engine
+//! (sharing the server's HTTP client, with the slots as its concurrency) runs it and its
+//! events go into the run's log; then the reports go to disk and old runs are forgotten.
 
 use std::sync::Arc;
 
 use crate::engine::Engine;
-use crate::event::PlannedWorkflow;
+use crate::event::{EventKind, PlannedWorkflow};
 use crate::report::{self, ReportFormat};
 use crate::workflow::WorkflowSpec;
 
 use super::AppState;
+use super::error::ApiError;
 use super::runs::{Outcome, Run};
+use super::slots::{Admission, Held, QueueFull};
 
-/// Registers a run of `workflows` and starts it in the background; returns it at once.
+/// What a client is told to wait before asking again when the queue is full, in seconds.
+pub(super) const RETRY_AFTER_SECS: u64 = 5;
+
+/// Registers a run of `workflows` and starts it in the background (or queues it until its
+/// slots are free); returns it at once. Refused while the server stops (503) and when the
+/// queue is full (429).
 pub(super) fn start(
     state: &AppState,
     requested: Vec<String>,
     workflows: Vec<WorkflowSpec>,
-) -> Arc<Run> {
+) -> Result<Arc<Run>, ApiError> {
+    if state.is_draining() {
+        return Err(ApiError::ShuttingDown);
+    }
+    let wanted = workflows
+        .len()
+        .min(state.context.engine.concurrency)
+        .min(state.slots.max_running())
+        .max(1);
+    let admission = state
+        .slots
+        .admit(wanted)
+        .map_err(|QueueFull { queued }| ApiError::Busy {
+            queued,
+            max_queued: state.context.limits.max_queued,
+            retry_after: RETRY_AFTER_SECS,
+        })?;
     let planned = workflows.iter().map(PlannedWorkflow::from).collect();
-    let run = state.runs.create(requested, planned);
-    let mut engine =
-        Engine::with_client(state.context.engine.clone(), state.context.client.clone());
-    let mut events = engine.subscribe();
+    let queued = matches!(admission, Admission::Queued(_));
+    let run = state.runs.create(requested, planned, queued);
     let (state, tracked) = (state.clone(), run.clone());
     tokio::spawn(async move {
-        // The engine lives in its task: when the run ends it is dropped, which closes the
-        // event channel and ends the loop below after the last event.
-        let engine_task = tokio::spawn(async move { engine.run(workflows).await.map(|_| ()) });
-        while let Some(event) = events.recv().await {
-            tracked.record(event);
-        }
-        let result = match engine_task.await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(suite)) => Err(format!("the workflows cannot run: {suite}")),
-            Err(crashed) => Err(format!("the engine task ended abnormally: {crashed}")),
+        let held = match admission {
+            Admission::Now(held) => Some(held),
+            Admission::Queued(ticket) => tokio::select! {
+                held = ticket.acquire() => held,
+                () = state.draining() => None,
+            },
         };
-        tracked.finish(result);
+        match held {
+            Some(held) => {
+                tracked.start();
+                drive(&state, &tracked, workflows, held).await;
+            }
+            None => tracked.finish(Err(
+                "cancelled: the server stopped before the run got workflow slots".into(),
+            )),
+        }
         save_and_prune(&state, &tracked).await;
     });
-    run
+    Ok(run)
+}
+
+/// Runs the workflows with `held.count()` as the engine's concurrency, giving slots back as
+/// the unfinished workflows become fewer than the slots held.
+async fn drive(state: &AppState, run: &Run, workflows: Vec<WorkflowSpec>, mut held: Held) {
+    let mut config = state.context.engine.clone();
+    config.concurrency = held.count();
+    let mut engine = Engine::with_client(config, state.context.client.clone());
+    let mut events = engine.subscribe();
+    let mut unfinished = workflows.len();
+    // The engine lives in its task: when the run ends it is dropped, which closes the event
+    // channel and ends the loop below after the last event.
+    let engine_task = tokio::spawn(async move { engine.run(workflows).await.map(|_| ()) });
+    while let Some(event) = events.recv().await {
+        let finished = matches!(event.kind, EventKind::WorkflowFinished { .. });
+        // Recorded first, so no status ever shows a freed slot's workflow still running.
+        run.record(event);
+        if finished {
+            // A finished workflow never runs again, so at most `unfinished` run from now on.
+            unfinished = unfinished.saturating_sub(1);
+            held.shrink_to(unfinished);
+        }
+    }
+    drop(held);
+    let result = match engine_task.await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(suite)) => Err(format!("the workflows cannot run: {suite}")),
+        Err(crashed) => Err(format!("the engine task ended abnormally: {crashed}")),
+    };
+    run.finish(result);
 }
 
 /// Writes the run's reports under `<report_dir>/runs/<run id>/`, and deletes the folders of
@@ -67,7 +123,7 @@ async fn save_and_prune(state: &AppState, run: &Run) {
     .await;
     // The reports stay downloadable from memory; a disk problem is only worth a line.
     match written {
-        Ok(Err(error)) => eprintln!("serve: {}: {error}", run.id),
+        Ok(Err(error)) => eprintln!("serve: {}: {:#}", run.id, anyhow::Error::from(error)),
         Err(error) => eprintln!("serve: {}: writing the reports failed: {error}", run.id),
         Ok(Ok(())) => {}
     }

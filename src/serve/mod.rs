@@ -2,30 +2,39 @@
 //! dashboard page, on axum, driving the same engine as `cargo test`.
 //!
 //! - [`router`] wires the routes: `handlers` answer, `runs` keeps every run's event log,
-//!   `launch` drives one engine per run, `sse` streams a run's events, `auth` checks the
-//!   token, `extract` turns body and query problems into JSON errors, `dashboard` is the page.
-//! - [`run`] serves a router until a shutdown signal, then ends the open event streams so
-//!   the server can stop.
+//!   `launch` drives one engine per run, `slots` shares `max_running` workflow slots between
+//!   runs (and queues the runs waiting for them), `sse` streams a run's events, `hosts`
+//!   checks the `Host`, `auth` the token, `extract` turns body and query problems into JSON
+//!   errors, `dashboard` is the page.
+//! - [`run`] serves a router (`listen`: head timeout, connection cap) until a shutdown
+//!   signal, then stops gracefully: no new connections or runs, queued runs cancelled,
+//!   running runs given `shutdown_grace` to finish, then the open requests ended.
 
 mod auth;
 mod dashboard;
 mod error;
 mod extract;
 mod handlers;
+mod hosts;
 mod launch;
+mod listen;
 mod request;
 mod runs;
+mod slots;
 mod sse;
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use tokio::sync::watch;
 
+use crate::config::ApiOptions;
 use crate::engine::EngineConfig;
 use crate::workflow::WorkflowSpec;
 
@@ -37,6 +46,95 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// How many finished runs are kept (with their events and reports); older ones are forgotten.
 pub const RETAINED_RUNS: usize = 100;
+
+/// After the grace, how long the server still waits for open connections to close.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The server-wide limits of serve mode (the `[api]` settings beyond the token).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServeLimits {
+    /// The most workflows running at once across all runs.
+    pub max_running: usize,
+    /// The most runs waiting for workflow slots; beyond, a run request is answered 429.
+    pub max_queued: usize,
+    /// Extra `Host` values answered besides the loopback names and the bound address
+    /// (`name`, `name:port`, or `*` for any).
+    pub allowed_hosts: Vec<String>,
+    /// Deadline of each request head, and of the idle time between requests.
+    pub header_read_timeout: Duration,
+    /// The most connections served at once.
+    pub max_connections: usize,
+    /// On shutdown, how long running runs may go on before they are cut short.
+    pub shutdown_grace: Duration,
+}
+
+impl From<&ApiOptions> for ServeLimits {
+    fn from(api: &ApiOptions) -> Self {
+        ServeLimits {
+            max_running: api.max_running,
+            max_queued: api.max_queued,
+            allowed_hosts: api.allowed_hosts.clone(),
+            header_read_timeout: api.header_read_timeout,
+            max_connections: api.max_connections,
+            shutdown_grace: api.shutdown_grace,
+        }
+    }
+}
+
+impl Default for ServeLimits {
+    fn default() -> Self {
+        ServeLimits::from(&ApiOptions::default())
+    }
+}
+
+/// The HTTP client serve mode shares between its runs: like the suite's (`request_timeout`
+/// per request), with a bounded pool (at most `max_running` idle connections per host, the
+/// most that can be busy at once, closed after 30 s idle) and a connect timeout, so many
+/// runs cannot pile up sockets.
+pub fn http_client(
+    request_timeout: Duration,
+    limits: &ServeLimits,
+) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(request_timeout)
+        .connect_timeout(request_timeout.min(Duration::from_secs(10)))
+        .pool_max_idle_per_host(limits.max_running)
+        .pool_idle_timeout(Duration::from_secs(30))
+        .build()
+}
+
+/// Completes with the signal's name on SIGINT (Ctrl-C) or, on unix, SIGTERM. The handlers are
+/// installed by this call, not on the first poll.
+pub fn stop_signals() -> std::io::Result<impl Future<Output = &'static str>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => "SIGINT",
+                _ = terminate.recv() => "SIGTERM",
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        })
+    }
+}
+
+/// How the server stopped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stopped {
+    /// Runs still running when the grace ran out, as `run-3 (1 of 4 workflows finished)`.
+    pub cut_short: Vec<String>,
+    /// Runs that were queued and never started.
+    pub cancelled: Vec<String>,
+}
 
 /// Everything the API server needs.
 pub struct ServeContext {
@@ -52,6 +150,8 @@ pub struct ServeContext {
     pub max_workflows: usize,
     /// Where finished runs' reports may be written (`None`: kept in memory only).
     pub report_dir: Option<PathBuf>,
+    /// Workflow slots, queue, hosts, connections and shutdown grace.
+    pub limits: ServeLimits,
 }
 
 /// State shared by every handler.
@@ -61,7 +161,11 @@ struct AppState(Arc<Shared>);
 struct Shared {
     context: ServeContext,
     runs: runs::Registry,
-    /// Flips to `true` when the server stops: open event streams and waiting requests end.
+    slots: slots::Slots,
+    hosts: hosts::HostPolicy,
+    /// Flips to `true` when the server begins to stop: no new runs, queued ones cancelled.
+    draining: watch::Sender<bool>,
+    /// Flips to `true` when the grace is over: open event streams and waiting requests end.
     stopping: watch::Sender<bool>,
 }
 
@@ -74,20 +178,39 @@ impl std::ops::Deref for AppState {
 }
 
 impl Shared {
-    /// Completes when the server begins to stop.
+    /// Completes when the server stops serving open requests (the grace is over).
     fn stopped(&self) -> impl Future<Output = ()> + Send + 'static + use<> {
-        let mut stopping = self.stopping.subscribe();
-        async move {
-            // The sender lives as long as the state; an error means it is gone: stop too.
-            let _ = stopping.wait_for(|stop| *stop).await;
-        }
+        flag(&self.stopping)
+    }
+
+    /// Completes when the server begins to stop.
+    fn draining(&self) -> impl Future<Output = ()> + Send + 'static + use<> {
+        flag(&self.draining)
+    }
+
+    fn is_draining(&self) -> bool {
+        *self.draining.borrow()
     }
 }
 
-fn app(context: ServeContext) -> (Router, AppState) {
+fn flag(sender: &watch::Sender<bool>) -> impl Future<Output = ()> + Send + 'static + use<> {
+    let mut flag = sender.subscribe();
+    async move {
+        // The sender lives as long as the state; an error means it is gone: stop too.
+        let _ = flag.wait_for(|set| *set).await;
+    }
+}
+
+fn app(context: ServeContext, bound: Option<SocketAddr>) -> (Router, AppState) {
+    let limits = &context.limits;
+    let slots = slots::Slots::new(limits.max_running, limits.max_queued);
+    let hosts = hosts::HostPolicy::new(&limits.allowed_hosts, bound);
     let state = AppState(Arc::new(Shared {
         context,
         runs: runs::Registry::new(RETAINED_RUNS),
+        slots,
+        hosts,
+        draining: watch::channel(false).0,
         stopping: watch::channel(false).0,
     }));
     let api = Router::new()
@@ -122,29 +245,88 @@ fn app(context: ServeContext) -> (Router, AppState) {
         .fallback(handlers::no_route)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // Outermost: a request for another host gets nothing else, not even a 404.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            hosts::check_host,
+        ))
         .with_state(state.clone());
     (router, state)
 }
 
-/// The API's router (its event streams end only with their runs; [`run`] also ends them when
-/// the server stops).
+/// The API's router, answering the loopback names and `allowed_hosts` (its event streams end
+/// only with their runs; [`run`] also ends them when the server stops).
 pub fn router(context: ServeContext) -> Router {
-    app(context).0
+    app(context, None).0
 }
 
-/// Serves the API on `listener` until `shutdown` completes, then ends the open event streams
-/// and waits for the requests in flight.
+/// Serves the API on `listener` until `shutdown` completes, then stops gracefully:
+///
+/// 1. the listener closes and idle connections close; new run requests get 503 and queued
+///    runs are cancelled, while requests in flight (waited runs, event streams) go on;
+/// 2. running runs get up to `limits.shutdown_grace` to finish;
+/// 3. then the open event streams and waiting requests end (503), and the server waits (a
+///    few seconds at most) for their connections to close.
+///
+/// Returns which runs were cut short or cancelled.
 pub async fn run(
     listener: tokio::net::TcpListener,
     context: ServeContext,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let (router, state) = app(context);
-    let stop = async move {
-        shutdown.await;
-        state.stopping.send_replace(true);
+) -> std::io::Result<Stopped> {
+    let bound = listener.local_addr()?;
+    let limits = listen::Limits {
+        header_read_timeout: context.limits.header_read_timeout,
+        max_connections: context.limits.max_connections,
     };
-    axum::serve(listener, router)
-        .with_graceful_shutdown(stop)
-        .await
+    let grace = context.limits.shutdown_grace;
+    let (router, state) = app(context, Some(bound));
+    let connections = listen::accept(listener, router, limits, shutdown).await;
+    state.draining.send_replace(true);
+    // Asks every connection to close once its request in flight is answered.
+    let drained = tokio::spawn(connections.shutdown());
+
+    let unfinished = |state: &AppState| {
+        state
+            .runs
+            .list()
+            .into_iter()
+            .filter(|run| run.state() != runs::RunState::Finished)
+            .collect::<Vec<_>>()
+    };
+    let deadline = tokio::time::Instant::now() + grace;
+    for run in unfinished(&state) {
+        // Queued runs end at once (cancelled); running ones may use the grace.
+        let _ = tokio::time::timeout_at(deadline, run.finished()).await;
+    }
+    let cut_short = unfinished(&state);
+    let mut stopped = Stopped::default();
+    for run in cut_short.iter().rev() {
+        let total = run.workflows.len();
+        let (statuses, _) = run.progress();
+        let done = statuses
+            .iter()
+            .filter(|s| {
+                use crate::status::Phase::*;
+                matches!(s.status, Completed | Failed | Blocked | Cancelled)
+            })
+            .count();
+        stopped
+            .cut_short
+            .push(format!("{} ({done} of {total} workflows finished)", run.id));
+        run.finish(Err(format!(
+            "cut short: the server stopped after a grace of {}",
+            humantime::format_duration(grace)
+        )));
+    }
+    for run in state.runs.list().iter().rev() {
+        if let Some(runs::Outcome::Failed(reason)) = run.outcome()
+            && reason.starts_with("cancelled:")
+        {
+            stopped.cancelled.push(run.id.clone());
+        }
+    }
+    state.stopping.send_replace(true);
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, drained).await;
+    Ok(stopped)
 }

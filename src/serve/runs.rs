@@ -7,6 +7,7 @@
 //! pace (one unbounded channel each): nothing is ever dropped for a slow client.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
 
@@ -33,6 +34,8 @@ pub struct Frame {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RunState {
+    /// Waiting for workflow slots (`[api] max_running`); nothing of it runs yet.
+    Queued,
     /// The engine is running it.
     Running,
     /// Over: it has a report, or an error.
@@ -67,6 +70,8 @@ pub struct Run {
     /// When the request came in.
     pub created: SystemTime,
     inner: Mutex<Inner>,
+    /// Waiting for slots (set at creation, cleared once it starts).
+    queued: AtomicBool,
     finished: watch::Sender<bool>,
 }
 
@@ -79,7 +84,12 @@ struct Inner {
 }
 
 impl Run {
-    fn new(id: String, requested: Vec<String>, workflows: Vec<PlannedWorkflow>) -> Self {
+    fn new(
+        id: String,
+        requested: Vec<String>,
+        workflows: Vec<PlannedWorkflow>,
+        queued: bool,
+    ) -> Self {
         let created = SystemTime::now();
         // The board shows every workflow as pending from the start, before the engine's own
         // `runStarted` arrives (which folds in to the same statuses).
@@ -96,6 +106,7 @@ impl Run {
                 subscribers: Vec::new(),
                 outcome: None,
             }),
+            queued: AtomicBool::new(queued),
             finished: watch::channel(false).0,
         }
     }
@@ -106,6 +117,11 @@ impl Run {
         self.inner
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The run got its slots and starts: no longer queued.
+    pub fn start(&self) {
+        self.queued.store(false, Ordering::SeqCst);
     }
 
     /// Appends an engine event, updates the statuses and sends it to every subscriber. After
@@ -181,7 +197,7 @@ impl Run {
                 let snapshot = json!({
                     "type": "snapshot",
                     "runId": self.id,
-                    "state": if over { RunState::Finished } else { RunState::Running },
+                    "state": self.state_of(&inner),
                     "statuses": inner.board.statuses(),
                     "lastEventId": covered,
                 });
@@ -201,10 +217,15 @@ impl Run {
         Subscription { initial, live }
     }
 
-    /// Whether it is over.
+    /// Whether it waits, runs or is over.
     pub fn state(&self) -> RunState {
-        match self.lock().outcome {
+        self.state_of(&self.lock())
+    }
+
+    fn state_of(&self, inner: &Inner) -> RunState {
+        match inner.outcome {
             Some(_) => RunState::Finished,
+            None if self.queued.load(Ordering::SeqCst) => RunState::Queued,
             None => RunState::Running,
         }
     }
@@ -272,12 +293,17 @@ impl Registry {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Registers a new run and returns it.
-    pub fn create(&self, requested: Vec<String>, workflows: Vec<PlannedWorkflow>) -> Arc<Run> {
+    /// Registers a new run (`queued`: waiting for slots) and returns it.
+    pub fn create(
+        &self,
+        requested: Vec<String>,
+        workflows: Vec<PlannedWorkflow>,
+        queued: bool,
+    ) -> Arc<Run> {
         let mut runs = self.lock();
         let id = format!("run-{}", runs.next);
         runs.next += 1;
-        let run = Arc::new(Run::new(id, requested, workflows));
+        let run = Arc::new(Run::new(id, requested, workflows, queued));
         runs.runs.push_back(run.clone());
         run
     }
@@ -357,7 +383,7 @@ mod tests {
     #[test]
     fn late_subscribers_get_a_snapshot_then_the_rest() {
         let registry = Registry::new(10);
-        let run = registry.create(vec!["a".into()], vec![planned("a")]);
+        let run = registry.create(vec!["a".into()], vec![planned("a")], false);
         let early = run.subscribe(Some(0));
         run.record(started("a"));
         let late = run.subscribe(None);
@@ -387,10 +413,22 @@ mod tests {
     }
 
     #[test]
+    fn a_queued_run_says_so_until_it_starts() {
+        let registry = Registry::new(10);
+        let run = registry.create(vec!["a".into()], vec![planned("a")], true);
+        assert_eq!(run.state(), RunState::Queued);
+        assert!(run.subscribe(None).initial[0].data.contains("\"queued\""));
+        run.start();
+        assert_eq!(run.state(), RunState::Running);
+        run.finish(Err("x".into()));
+        assert_eq!(run.state(), RunState::Finished);
+    }
+
+    #[test]
     fn only_finished_runs_beyond_the_limit_are_pruned() {
         let registry = Registry::new(1);
         let runs: Vec<Arc<Run>> = (0..3)
-            .map(|_| registry.create(Vec::new(), Vec::new()))
+            .map(|_| registry.create(Vec::new(), Vec::new(), false))
             .collect();
         runs[0].record(finished());
         runs[2].finish(Err("refused".into()));

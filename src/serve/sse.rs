@@ -33,15 +33,19 @@ pub(super) async fn events(
     let run = find(&state, &id)?;
     let after = last_event_id(&headers, query.as_deref())?;
     let subscription = run.subscribe(after);
-    let live = stream::unfold(subscription.live, |live| async move {
+    let live = stream::unfold((subscription.live, state), |(live, state)| async move {
         let mut rx = live?;
-        let frame = rx.recv().await?;
-        Some((frame, Some(rx)))
+        let frame = tokio::select! {
+            frame = rx.recv() => frame?,
+            // After the shutdown grace the stream ends, but the frames already queued still
+            // go out (a run that finished within the grace delivers its `runFinished`).
+            () = state.stopped() => rx.try_recv().ok()?,
+        };
+        Some((frame, (Some(rx), state)))
     });
     let frames = stream::iter(subscription.initial)
         .chain(live)
-        .map(|frame| Ok::<_, Infallible>(to_sse(&frame)))
-        .take_until(state.stopped());
+        .map(|frame| Ok::<_, Infallible>(to_sse(&frame)));
     Ok(Sse::new(frames).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::sync::{Semaphore, oneshot};
 use workflow_harness::engine::EngineConfig;
-use workflow_harness::serve::{self, ServeContext};
+use workflow_harness::serve::{self, ServeContext, ServeLimits, Stopped};
 use workflow_harness::{StepResult, WorkflowSpec};
 
 /// A workflow of `steps` passing steps named `Step 1`…, each waiting `ms` milliseconds.
@@ -70,6 +70,11 @@ pub fn context(mut workflows: Vec<WorkflowSpec>) -> ServeContext {
         token: None,
         max_workflows: 100,
         report_dir: None,
+        limits: ServeLimits {
+            // A stopping test server does not wait long for held runs.
+            shutdown_grace: Duration::from_millis(100),
+            ..ServeLimits::default()
+        },
     }
 }
 
@@ -77,7 +82,7 @@ pub fn context(mut workflows: Vec<WorkflowSpec>) -> ServeContext {
 pub struct Server {
     pub base: String,
     stop: Option<oneshot::Sender<()>>,
-    pub task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    pub task: Option<tokio::task::JoinHandle<std::io::Result<Stopped>>>,
 }
 
 impl Server {
@@ -101,18 +106,17 @@ impl Server {
         format!("{}{path}", self.base)
     }
 
-    /// Stops the server and waits until it has stopped.
-    pub async fn stop(mut self) {
+    /// Stops the server and waits until it has stopped; returns what it cut short.
+    pub async fn stop(mut self) -> Stopped {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        if let Some(task) = self.task.take() {
-            tokio::time::timeout(Duration::from_secs(10), task)
-                .await
-                .expect("the server stops")
-                .unwrap()
-                .unwrap();
-        }
+        let task = self.task.take().expect("a started server");
+        tokio::time::timeout(Duration::from_secs(20), task)
+            .await
+            .expect("the server stops")
+            .unwrap()
+            .unwrap()
     }
 }
 

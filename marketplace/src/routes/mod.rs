@@ -26,7 +26,7 @@ mod prelude {
     pub(crate) use crate::error::{
         ApiError, ApiResult, bad, conflict, created, forbidden, not_found, ok,
     };
-    pub(crate) use crate::extract::{Auth, Empty, JsonBody, MaybeAuth, Params};
+    pub(crate) use crate::extract::{Auth, Empty, JsonBody, MaybeAuth, Params, Path};
     pub(crate) use crate::listing::{contains, page, sort};
     pub(crate) use crate::models::*;
     pub(crate) use crate::state::Shared;
@@ -34,7 +34,7 @@ mod prelude {
     pub(crate) use crate::time::Ts;
     pub(crate) use crate::validate;
     pub(crate) use axum::Router;
-    pub(crate) use axum::extract::{Path, State};
+    pub(crate) use axum::extract::State;
     pub(crate) use axum::routing::{get, post};
     pub(crate) use serde::Deserialize;
     pub(crate) use serde_json::{Value, json};

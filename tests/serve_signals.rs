@@ -1,0 +1,329 @@
+//! Serve mode stopped by a signal, as a service manager stops it: this test binary runs
+//! itself as a fixture suite with `--serve 127.0.0.1:0`, gets SIGTERM (or SIGINT), and must
+//! stop accepting, let requests and runs in flight finish within the grace, cut the others
+//! short, say so, and exit 0.
+
+mod support;
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use workflow_harness::prelude::*;
+
+use support::FIXTURE_ENV;
+
+/// The file whose existence opens the gate of the `gated` fixture workflow.
+const GATE_ENV: &str = "SERVE_SIGNALS_GATE";
+
+// ---- fixture workflows (run only in the child process) ----
+
+workflow! { id: "gated", name: "Waits for the gate file", run: gated }
+
+async fn gated(cx: &mut Ctx) -> StepResult {
+    cx.step("Wait for the gate", async |_| {
+        let gate = std::env::var_os(GATE_ENV).context("no gate file configured")?;
+        while !Path::new(&gate).exists() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        Ok(())
+    })
+    .await
+}
+
+workflow! { id: "quick", name: "Passes at once", run: quick }
+
+async fn quick(cx: &mut Ctx) -> StepResult {
+    cx.step("Nothing", async |_| Ok(())).await
+}
+
+// ---- tests (run in the parent process) ----
+
+/// This binary serving the API, its stderr collected; killed on drop.
+struct Served {
+    child: Child,
+    addr: String,
+    stderr: Arc<Mutex<Vec<String>>>,
+    gate: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Served {
+    fn start(env: &[(&str, &str)]) -> Served {
+        let dir = tempfile::tempdir().unwrap();
+        let gate = dir.path().join("gate");
+        let mut cmd = Command::new(std::env::current_exe().unwrap());
+        cmd.env(FIXTURE_ENV, "1")
+            .env("CARGO_MANIFEST_DIR", dir.path())
+            .env("WORKFLOW_REPORT_DIR", dir.path().join("reports"))
+            .env(GATE_ENV, &gate)
+            .env_remove("NEXTEST_RUN_ID")
+            .args(["--serve", "127.0.0.1:0"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (key, _) in std::env::vars() {
+            if key.starts_with("WORKFLOW_") && key != "WORKFLOW_REPORT_DIR" {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.envs(env.iter().copied());
+        let mut child = cmd.spawn().unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let addr = loop {
+            let Some(Ok(line)) = lines.next() else {
+                let _ = child.kill();
+                panic!("the server exited before announcing its address");
+            };
+            if let Some(rest) = line.strip_prefix("workflow API and dashboard on http://") {
+                break rest.split_whitespace().next().unwrap().to_owned();
+            }
+        };
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let collected = stderr.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                collected.lock().unwrap().push(line);
+            }
+        });
+        Served {
+            child,
+            addr,
+            stderr,
+            gate,
+            _dir: dir,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    fn signal(&self, signal: i32) {
+        let pid = i32::try_from(self.child.id()).unwrap();
+        // SAFETY: `kill` only sends a signal to our own child process.
+        let sent = unsafe { libc::kill(pid, signal) };
+        assert_eq!(sent, 0, "kill failed");
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().join("\n")
+    }
+
+    /// Waits (at most 30 s) until a line of stderr contains `needle`.
+    fn wait_for_line(&self, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !self.stderr().contains(needle) {
+            assert!(
+                Instant::now() < deadline,
+                "no {needle:?} in stderr:\n{}",
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Waits (at most 30 s) for the process to exit.
+    fn wait_exit(&mut self) -> ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                // Let the reader thread take the last lines.
+                std::thread::sleep(Duration::from_millis(50));
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not exit; stderr:\n{}",
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+async fn get(client: &reqwest::Client, url: &str) -> Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
+}
+
+/// Polls the run's status until `state` (at most 30 s).
+async fn wait_state(client: &reqwest::Client, served: &Served, run: &str, state: &str) {
+    let url = served.url(&format!("/api/test-workflows/runs/{run}"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let status = get(client, &url).await;
+        let running = status["statuses"][0]["status"] == "running";
+        if status["state"] == state && (state != "running" || running) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{run} never {state}: {status}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+fn exits_zero(status: ExitStatus, served: &Served) {
+    assert_eq!(status.code(), Some(0), "stderr:\n{}", served.stderr());
+}
+
+fn an_idle_server_stops_on_sigterm_and_sigint() {
+    for (signal, name) in [(libc::SIGTERM, "SIGTERM"), (libc::SIGINT, "SIGINT")] {
+        let mut served = Served::start(&[]);
+        served.signal(signal);
+        let status = served.wait_exit();
+        exits_zero(status, &served);
+        let stderr = served.stderr();
+        assert!(
+            stderr.contains(&format!("serve: {name} received: stopping")),
+            "{stderr}"
+        );
+        assert!(stderr.contains("serve: stopped"), "{stderr}");
+        assert!(!stderr.contains("cut short"), "{stderr}");
+    }
+}
+
+fn a_run_in_flight_finishes_within_the_grace() {
+    let mut served = Served::start(&[("WORKFLOW_API_SHUTDOWN_GRACE", "60s")]);
+    let rt = runtime();
+    let client = reqwest::Client::new();
+    let waiting = rt.spawn({
+        let (client, url) = (client.clone(), served.url("/api/test-workflows/parallel"));
+        async move {
+            let response = client
+                .post(url)
+                .json(&json!({"workflowIds": ["gated"]}))
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    });
+    rt.block_on(wait_state(&client, &served, "run-1", "running"));
+    // Open before the signal (a request sent after it may meet a closing connection).
+    let events = rt.block_on(
+        client
+            .get(served.url("/api/test-workflows/runs/run-1/events"))
+            .send(),
+    );
+    let events = rt.spawn(async move { events.unwrap().text().await.unwrap() });
+    served.signal(libc::SIGTERM);
+    served.wait_for_line("serve: SIGTERM received: stopping");
+
+    // No new connections while it drains...
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(&served.addr).is_ok() {
+        assert!(Instant::now() < deadline, "still accepting connections");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // ...but the run and its waiting request go on, until the workflow is let through.
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(!waiting.is_finished(), "the waiting request ended early");
+    assert!(served.child.try_wait().unwrap().is_none(), "exited early");
+    std::fs::write(&served.gate, "open").unwrap();
+    let (status, report) = rt.block_on(waiting).unwrap();
+    assert_eq!(status, 200, "{report}; stderr:\n{}", served.stderr());
+    assert_eq!(report["completed"], 1, "{report}");
+    let stream = rt.block_on(events).unwrap();
+    assert!(
+        stream.contains("event: runFinished"),
+        "the open event stream got the end of the run: {stream}"
+    );
+    let exit = served.wait_exit();
+    exits_zero(exit, &served);
+    let stderr = served.stderr();
+    assert!(stderr.contains("serve: stopped"), "{stderr}");
+    assert!(!stderr.contains("cut short"), "{stderr}");
+}
+
+fn runs_past_the_grace_are_cut_short_and_queued_ones_cancelled() {
+    let mut served = Served::start(&[
+        ("WORKFLOW_API_SHUTDOWN_GRACE", "300ms"),
+        ("WORKFLOW_API_MAX_RUNNING", "1"),
+    ]);
+    let rt = runtime();
+    let client = reqwest::Client::new();
+    let run_url = served.url("/api/test-workflows/parallel");
+    let waiting = rt.spawn({
+        let (client, url) = (client.clone(), run_url.clone());
+        async move {
+            let response = client
+                .post(url)
+                .json(&json!({"workflowIds": ["gated"]}))
+                .send()
+                .await
+                .unwrap();
+            response.status().as_u16()
+        }
+    });
+    rt.block_on(wait_state(&client, &served, "run-1", "running"));
+    let queued: Value = rt.block_on(async {
+        client
+            .post(format!("{run_url}?async=true"))
+            .json(&json!({"workflowIds": ["quick"]}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert_eq!(queued["runId"], "run-2");
+    rt.block_on(wait_state(&client, &served, "run-2", "queued"));
+    let events = rt.block_on(
+        client
+            .get(served.url("/api/test-workflows/runs/run-1/events"))
+            .send(),
+    );
+    let events = rt.spawn(async move { events.unwrap().text().await.unwrap() });
+
+    served.signal(libc::SIGTERM);
+    let exit = served.wait_exit();
+    exits_zero(exit, &served);
+    assert_eq!(rt.block_on(waiting).unwrap(), 503, "{}", served.stderr());
+    let stream = rt.block_on(events).unwrap();
+    assert!(stream.contains("event: snapshot"), "{stream}");
+    let stderr = served.stderr();
+    assert!(
+        stderr.contains("serve: cut short: run-1 (0 of 1 workflows finished)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("serve: cancelled before they started: run-2"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("serve: stopped"), "{stderr}");
+}
+
+fn main() -> ExitCode {
+    support::main(&[
+        (
+            "an_idle_server_stops_on_sigterm_and_sigint",
+            an_idle_server_stops_on_sigterm_and_sigint,
+        ),
+        (
+            "a_run_in_flight_finishes_within_the_grace",
+            a_run_in_flight_finishes_within_the_grace,
+        ),
+        (
+            "runs_past_the_grace_are_cut_short_and_queued_ones_cancelled",
+            runs_past_the_grace_are_cut_short_and_queued_ones_cancelled,
+        ),
+    ])
+}
