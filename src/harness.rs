@@ -169,8 +169,11 @@ impl Harness {
         }
         runtime.shutdown_timeout(Duration::from_millis(200));
         let stopped = served?;
+        for run in &stopped.interrupted {
+            eprintln!("serve: interrupted, reported with its cancelled workflows: {run}");
+        }
         for run in &stopped.cut_short {
-            eprintln!("serve: cut short: {run}");
+            eprintln!("serve: cut short without a report: {run}");
         }
         if !stopped.cancelled.is_empty() {
             eprintln!(

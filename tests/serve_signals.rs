@@ -252,7 +252,7 @@ fn a_run_in_flight_finishes_within_the_grace() {
     assert!(!stderr.contains("cut short"), "{stderr}");
 }
 
-fn runs_past_the_grace_are_cut_short_and_queued_ones_cancelled() {
+fn runs_past_the_grace_are_interrupted_and_queued_ones_cancelled() {
     let mut served = Served::start(&[
         ("WORKFLOW_API_SHUTDOWN_GRACE", "300ms"),
         ("WORKFLOW_API_MAX_RUNNING", "1"),
@@ -269,7 +269,8 @@ fn runs_past_the_grace_are_cut_short_and_queued_ones_cancelled() {
                 .send()
                 .await
                 .unwrap();
-            response.status().as_u16()
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap_or_default())
         }
     });
     rt.block_on(wait_state(&client, &served, "run-1", "running"));
@@ -296,14 +297,26 @@ fn runs_past_the_grace_are_cut_short_and_queued_ones_cancelled() {
     served.signal(libc::SIGTERM);
     let exit = served.wait_exit();
     exits_zero(exit, &served);
-    assert_eq!(rt.block_on(waiting).unwrap(), 503, "{}", served.stderr());
+    // The engine interrupted the run at the end of the grace: the waiting client gets its
+    // report, which says so, and the event stream ends with `runFinished`.
+    let (status, report) = rt.block_on(waiting).unwrap();
+    assert_eq!(status, 200, "{}", served.stderr());
+    assert_eq!(report["interrupted"], true, "{report}");
+    assert_eq!(report["workflows"][0]["status"], "cancelled", "{report}");
+    assert_eq!(
+        report["workflows"][0]["failureKind"], "interrupted",
+        "{report}"
+    );
     let stream = rt.block_on(events).unwrap();
     assert!(stream.contains("event: snapshot"), "{stream}");
+    assert!(stream.contains("event: runInterrupted"), "{stream}");
+    assert!(stream.contains("event: runFinished"), "{stream}");
     let stderr = served.stderr();
     assert!(
-        stderr.contains("serve: cut short: run-1 (0 of 1 workflows finished)"),
+        stderr.contains("serve: interrupted, reported with its cancelled workflows: run-1 (0 of 1 workflows finished)"),
         "{stderr}"
     );
+    assert!(!stderr.contains("cut short"), "{stderr}");
     assert!(
         stderr.contains("serve: cancelled before they started: run-2"),
         "{stderr}"
@@ -322,8 +335,8 @@ fn main() -> ExitCode {
             a_run_in_flight_finishes_within_the_grace,
         ),
         (
-            "runs_past_the_grace_are_cut_short_and_queued_ones_cancelled",
-            runs_past_the_grace_are_cut_short_and_queued_ones_cancelled,
+            "runs_past_the_grace_are_interrupted_and_queued_ones_cancelled",
+            runs_past_the_grace_are_interrupted_and_queued_ones_cancelled,
         ),
     ])
 }

@@ -72,12 +72,21 @@ pub(super) fn start(
 async fn drive(state: &AppState, run: &Run, workflows: Vec<WorkflowSpec>, mut held: Held) {
     let mut config = state.context.engine.clone();
     config.concurrency = held.count();
+    // When the server stops, the engine itself interrupts the run after the grace, so the run
+    // ends with an honest report (`interrupted`, the cut workflows cancelled) instead of none.
+    config.interrupt_grace = state.context.limits.shutdown_grace;
+    let stopping = state.draining();
+    let interrupt = async move {
+        stopping.await;
+        "the server stopped (SIGINT/SIGTERM)".to_owned()
+    };
     let mut engine = Engine::with_client(config, state.context.client.clone());
     let mut events = engine.subscribe();
     let mut unfinished = workflows.len();
     // The engine lives in its task: when the run ends it is dropped, which closes the event
     // channel and ends the loop below after the last event.
-    let engine_task = tokio::spawn(async move { engine.run(workflows).await.map(|_| ()) });
+    let engine_task =
+        tokio::spawn(async move { engine.run_until(workflows, interrupt).await.map(|_| ()) });
     while let Some(event) = events.recv().await {
         let finished = matches!(event.kind, EventKind::WorkflowFinished { .. });
         // Recorded first, so no status ever shows a freed slot's workflow still running.

@@ -47,6 +47,9 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// How many finished runs are kept (with their events and reports); older ones are forgotten.
 pub const RETAINED_RUNS: usize = 100;
 
+/// After the grace, how long a run's engine may take to cut its workflows and report.
+const INTERRUPT_MARGIN: Duration = Duration::from_secs(2);
+
 /// After the grace, how long the server still waits for open connections to close.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -130,7 +133,10 @@ pub fn stop_signals() -> std::io::Result<impl Future<Output = &'static str>> {
 /// How the server stopped.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stopped {
-    /// Runs still running when the grace ran out, as `run-3 (1 of 4 workflows finished)`.
+    /// Runs the grace interrupted (their reports say `interrupted`), as `run-3 (1 of 4
+    /// workflows finished)`.
+    pub interrupted: Vec<String>,
+    /// Runs still unfinished even after the grace and its margin (no report), as above.
     pub cut_short: Vec<String>,
     /// Runs that were queued and never started.
     pub cancelled: Vec<String>,
@@ -280,6 +286,7 @@ pub async fn run(
         max_connections: context.limits.max_connections,
     };
     let grace = context.limits.shutdown_grace;
+    let mut stopped = Stopped::default();
     let (router, state) = app(context, Some(bound));
     let connections = listen::accept(listener, router, limits, shutdown).await;
     state.draining.send_replace(true);
@@ -294,13 +301,24 @@ pub async fn run(
             .filter(|run| run.state() != runs::RunState::Finished)
             .collect::<Vec<_>>()
     };
-    let deadline = tokio::time::Instant::now() + grace;
+    // Each running run's engine interrupts it at the end of the grace and reports it; the
+    // margin lets it do so. Queued runs end at once (cancelled).
+    let deadline = tokio::time::Instant::now() + grace + INTERRUPT_MARGIN;
     for run in unfinished(&state) {
-        // Queued runs end at once (cancelled); running ones may use the grace.
         let _ = tokio::time::timeout_at(deadline, run.finished()).await;
     }
+    for run in state.runs.list().iter().rev() {
+        if let Some(runs::Outcome::Report(report)) = run.outcome()
+            && report.interrupted
+        {
+            let done = report.total_workflows - report.cancelled;
+            stopped.interrupted.push(format!(
+                "{} ({done} of {} workflows finished)",
+                run.id, report.total_workflows
+            ));
+        }
+    }
     let cut_short = unfinished(&state);
-    let mut stopped = Stopped::default();
     for run in cut_short.iter().rev() {
         let total = run.workflows.len();
         let (statuses, _) = run.progress();
