@@ -13,6 +13,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::sync::mpsc as std_mpsc;
 use std::time::Duration;
 
@@ -254,7 +255,11 @@ impl Harness {
             .then(|| engine.subscribe())
             .map(|events| LiveView::start(&runtime, events, &mut cli.libtest, output.color));
         let mut outcomes = route_outcomes(&runtime, engine.subscribe(), &selected);
-        let signals = Signals::listen(&runtime, config.interrupt_grace);
+        let say: crate::signal::Say = match &live {
+            Some(live) => Arc::new(live.say()),
+            None => Arc::new(|line: &str| eprintln!("{line}")),
+        };
+        let signals = Signals::listen(&runtime, config.interrupt_grace, say);
         let interrupt = signals.interrupted();
         let run = runtime.spawn(async move { engine.run_until(selected, interrupt).await });
 

@@ -35,6 +35,9 @@ impl Signal {
     }
 }
 
+/// Prints a line for the user (on stderr, above the live view's bars when they are drawn).
+pub(crate) type Say = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// The signals received so far, and the write phase a second signal must not cut.
 #[derive(Clone)]
 pub(crate) struct Signals {
@@ -45,9 +48,10 @@ pub(crate) struct Signals {
 }
 
 impl Signals {
-    /// Starts listening on `runtime`. From now on SIGINT and SIGTERM no longer kill the
-    /// process by themselves.
-    pub fn listen(runtime: &tokio::runtime::Runtime, grace: std::time::Duration) -> Self {
+    /// Starts listening on `runtime`; `say` prints a line on stderr (through the live view when
+    /// it draws, so the bars are not left behind). From now on SIGINT and SIGTERM no longer kill
+    /// the process by themselves.
+    pub fn listen(runtime: &tokio::runtime::Runtime, grace: std::time::Duration, say: Say) -> Self {
         let (tx, first) = watch::channel(None);
         let writing = Arc::new(AtomicBool::new(false));
         let exit_after_write = Arc::new(AtomicU8::new(0));
@@ -64,19 +68,19 @@ impl Signals {
             let Some(signal) = streams.next().await else {
                 return;
             };
-            eprintln!(
-                "\n{}: interrupting the run: nothing new starts, running workflows get {grace:?}; \
+            say(&format!(
+                "{}: interrupting the run: nothing new starts, running workflows get {grace:?}; \
                  the reports are still written ({} again exits at once)",
                 signal.name(),
                 signal.name()
-            );
+            ));
             let _ = tx.send(Some(signal));
             while let Some(again) = streams.next().await {
                 if writing.load(Ordering::SeqCst) {
                     exit_after_write.store(again.exit_code(), Ordering::SeqCst);
                     continue;
                 }
-                eprintln!("{}: exiting at once", again.name());
+                say(&format!("{}: exiting at once", again.name()));
                 std::process::exit(i32::from(again.exit_code()));
             }
         });

@@ -110,7 +110,9 @@ async fn many_quick(cx: &mut Ctx) -> StepResult {
 /// Tells the test it runs (a file in `WORKFLOW_TEST_MARKERS`), then waits far past the test.
 async fn announce_and_wait(cx: &Ctx) -> StepResult {
     if let Some(dir) = std::env::var_os("WORKFLOW_TEST_MARKERS") {
-        std::fs::write(PathBuf::from(dir).join(cx.workflow_id()), b"started")?;
+        // The suite's pid: under `script` the test's child is not the suite itself.
+        let pid = std::process::id().to_string();
+        std::fs::write(PathBuf::from(dir).join(cx.workflow_id()), pid)?;
     }
     tokio::time::sleep(Duration::from_secs(60)).await;
     Ok(())
@@ -244,16 +246,34 @@ struct Stopped {
 }
 
 fn run_and_signal(signals: &[libc::c_int], env: &[(&str, &str)]) -> Stopped {
+    run_and_signal_in(None, signals, env)
+}
+
+/// [`run_and_signal`], under a pseudo-terminal (util-linux `script`) when `terminal`, as in a
+/// developer's terminal: the live view draws.
+fn run_and_signal_in(
+    terminal: Option<()>,
+    signals: &[libc::c_int],
+    env: &[(&str, &str)],
+) -> Stopped {
     let dir = tempfile::tempdir().unwrap();
     let markers = dir.path().join("markers");
     std::fs::create_dir(&markers).unwrap();
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    let exe = std::env::current_exe().unwrap();
+    let mut cmd = match terminal {
+        None => Command::new(&exe),
+        Some(()) => {
+            let mut cmd = Command::new("script");
+            let line = format!("stty cols 120 rows 100; '{}' stop-", exe.display());
+            cmd.args(["-qec", &line, "/dev/null"]);
+            cmd
+        }
+    };
     cmd.env(support::FIXTURE_ENV, "1")
         .env("CARGO_MANIFEST_DIR", dir.path())
         .env("WORKFLOW_REPORT_DIR", dir.path().join("reports"))
         .env("WORKFLOW_TEST_MARKERS", &markers)
         .env_remove("NEXTEST_RUN_ID")
-        .arg("stop-")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     for (key, _) in std::env::vars() {
@@ -266,13 +286,19 @@ fn run_and_signal(signals: &[libc::c_int], env: &[(&str, &str)]) -> Stopped {
     for (k, v) in env {
         cmd.env(k, v);
     }
+    if terminal.is_none() {
+        cmd.arg("stop-");
+    }
     let child = cmd.spawn().unwrap();
-    let pid = libc::pid_t::try_from(child.id()).unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
-    while !markers.join("stop-slow").exists() {
+    let pid = loop {
+        let written = std::fs::read_to_string(markers.join("stop-slow")).unwrap_or_default();
+        if let Ok(pid) = written.trim().parse::<libc::pid_t>() {
+            break pid;
+        }
         assert!(Instant::now() < deadline, "stop-slow never started");
         std::thread::sleep(Duration::from_millis(10));
-    }
+    };
     let first = Instant::now();
     for (i, &signal) in signals.iter().enumerate() {
         if i > 0 {
@@ -342,6 +368,38 @@ fn first_signal_writes_honest_partial_reports() {
     }
 }
 
+/// Under the live view, Ctrl-C leaves a clean screen: the bars are gone, libtest's lines and
+/// the summary are there.
+fn an_interrupt_clears_the_live_view() {
+    for round in 0..3 {
+        let stopped = run_and_signal_in(
+            Some(()),
+            &[libc::SIGINT],
+            &[("WORKFLOW_INTERRUPT_GRACE", "200ms")],
+        );
+        let mut terminal = vt100::Parser::new(100, 120, 0);
+        terminal.process(stopped.stdout.as_bytes());
+        let screen = terminal.screen().contents();
+        let context = format!("round {round}:\n{screen}\n{}", stopped.stderr);
+        assert_eq!(stopped.code, Some(130), "{context}");
+        assert!(
+            stopped.stdout.contains(" done · "),
+            "the live view drew: {context}"
+        );
+        assert!(
+            !screen.contains(" done · "),
+            "bars left on screen: {context}"
+        );
+        assert!(screen.contains("workflow summary"), "{context}");
+        assert!(screen.contains("interrupted by SIGINT"), "{context}");
+        let done = screen.lines().find(|l| l.starts_with("test stop-done "));
+        assert!(
+            done.is_some_and(|l| l.trim_end().ends_with("ok")),
+            "{context}"
+        );
+    }
+}
+
 /// A second signal does not wait for the grace: the process exits at once.
 fn second_signal_exits_at_once() {
     for round in 0..5 {
@@ -371,5 +429,9 @@ fn main() -> ExitCode {
             first_signal_writes_honest_partial_reports,
         ),
         ("second_signal_exits_at_once", second_signal_exits_at_once),
+        (
+            "an_interrupt_clears_the_live_view",
+            an_interrupt_clears_the_live_view,
+        ),
     ])
 }

@@ -103,6 +103,12 @@ impl LiveView {
         }
     }
 
+    /// Prints `line` on stderr above the bars (they are redrawn below it).
+    pub fn say(&self) -> impl Fn(&str) + Send + Sync + 'static {
+        let multi = self.multi.clone();
+        move |line| multi.suspend(|| eprintln!("{line}"))
+    }
+
     /// Removes the bars and gives stdout back; call after libtest printed its summary.
     pub fn finish(self, runtime: &tokio::runtime::Runtime) {
         self.task.abort();
