@@ -647,7 +647,7 @@ async fn fifty_runs_and_a_hundred_subscribers_lose_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn stopping_the_server_ends_open_streams() {
+async fn stopping_the_server_interrupts_runs_and_ends_open_streams() {
     let gate = Arc::new(Semaphore::new(0));
     let server = Server::start(context(vec![gated("held", gate.clone())])).await;
     let client = reqwest::Client::new();
@@ -672,8 +672,22 @@ async fn stopping_the_server_ends_open_streams() {
     };
     tokio::time::sleep(Duration::from_millis(50)).await;
     server.stop().await;
-    while stream.next().await.is_some() {}
+    let mut last = None;
+    while let Some(event) = stream.next().await {
+        last = Some(event.event);
+    }
+    // Both runs were interrupted by their engines at the end of the grace, and reported.
+    assert_eq!(last.as_deref(), Some("runFinished"));
     let (status, body) = waiting.await.unwrap();
-    assert_eq!(status, 503, "{body}");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["interrupted"], true, "{body}");
+    assert_eq!(body["workflows"][0]["failureKind"], "interrupted", "{body}");
+    assert!(
+        body["workflows"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("interrupted (server stop)"),
+        "{body}"
+    );
     gate.add_permits(10);
 }

@@ -78,7 +78,7 @@ async fn drive(state: &AppState, run: &Run, workflows: Vec<WorkflowSpec>, mut he
     let stopping = state.draining();
     let interrupt = async move {
         stopping.await;
-        "the server stopped (SIGINT/SIGTERM)".to_owned()
+        "server stop".to_owned()
     };
     let mut engine = Engine::with_client(config, state.context.client.clone());
     let mut events = engine.subscribe();
