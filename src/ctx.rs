@@ -264,7 +264,7 @@ impl Ctx {
                 workflow_id: self.workflow_id.clone(),
                 index,
                 step: step.clone(),
-                progress: crate::report::progress(done, self.planned_steps, false),
+                progress: crate::outcome::progress(done, self.planned_steps, false),
             });
         });
     }

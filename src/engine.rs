@@ -14,8 +14,8 @@ use url::Url;
 
 use crate::ctx::{Outputs, Shared};
 use crate::event::{Event, EventKind, EventSink, PlannedWorkflow};
+use crate::outcome::{FailureKind, RunOutcome, Status, WorkflowOutcome};
 use crate::plan::{OutsideDeps, validate};
-use crate::report::{FailureKind, RunReport, WorkflowReport, WorkflowStatus};
 use crate::supervisor::{Interrupt, Supervisor};
 use crate::workflow::WorkflowSpec;
 
@@ -125,7 +125,7 @@ impl Engine {
     ///
     /// Workflow bodies run on a runtime of their own (see the crate's design notes), so their
     /// deadlines hold even when they block their threads.
-    pub async fn run(&self, workflows: Vec<WorkflowSpec>) -> Result<RunReport, SuiteError> {
+    pub async fn run(&self, workflows: Vec<WorkflowSpec>) -> Result<RunOutcome, SuiteError> {
         self.run_until(workflows, std::future::pending()).await
     }
 
@@ -137,7 +137,7 @@ impl Engine {
         &self,
         workflows: Vec<WorkflowSpec>,
         interrupt: impl Future<Output = String>,
-    ) -> Result<RunReport, SuiteError> {
+    ) -> Result<RunOutcome, SuiteError> {
         validate(&workflows, Some(&self.config.groups), OutsideDeps::Ignore)?;
         // Panic locations are recorded while the run goes on, for the workflows' errors.
         let _panics = crate::panics::capture();
@@ -157,13 +157,15 @@ impl Engine {
         let mut run = Run::new(&self.config, workflows, shared);
         run.drive(interrupt).await;
         let interrupted = run.stop == Some(Stop::Interrupted);
-        let mut report = RunReport::new(run.finish(), start_time, started.elapsed());
-        report.run_id = run_id.to_string();
-        report.interrupted = interrupted;
-        events.emit(EventKind::RunFinished {
-            report: Arc::new(report.clone()),
-        });
-        Ok(report)
+        let workflows = run.finish();
+        let duration = started.elapsed();
+        events.emit(EventKind::RunFinished { duration });
+        Ok(RunOutcome {
+            run_id: run_id.to_string(),
+            interrupted,
+            duration,
+            workflows,
+        })
     }
 }
 
@@ -171,13 +173,13 @@ impl Engine {
 struct Run<'a> {
     config: &'a EngineConfig,
     specs: Vec<WorkflowSpec>,
-    entries: Vec<Option<WorkflowReport>>,
+    entries: Vec<Option<WorkflowOutcome>>,
     /// Dependencies (inside the run) each workflow still waits for.
     waiting_on: Vec<usize>,
     dependents: Vec<Vec<usize>>,
     /// Max-heap: highest priority first, then the lowest index (the given order).
     ready: BinaryHeap<(i32, Reverse<usize>)>,
-    running: JoinSet<(usize, WorkflowReport)>,
+    running: JoinSet<(usize, WorkflowOutcome)>,
     task_index: HashMap<tokio::task::Id, usize>,
     in_group: HashMap<String, usize>,
     failures: usize,
@@ -258,7 +260,7 @@ impl<'a> Run<'a> {
                     Some(Err(error)) => {
                         // The supervisor itself died (a bug): keep the workflow in the report.
                         if let Some(index) = self.task_index.remove(&error.id()) {
-                            let entry = self.not_run(index, WorkflowStatus::Failed, FailureKind::Panic,
+                            let entry = self.not_run(index, Status::Failed, FailureKind::Panic,
                                 "internal error: the workflow's supervisor task ended abnormally".into(), None);
                             self.finished(index, entry);
                         }
@@ -286,6 +288,10 @@ impl<'a> Run<'a> {
             && let Some(reason) = futures::FutureExt::now_or_never(&mut interrupt)
         {
             self.stop = Some(Stop::Interrupted);
+            self.shared.events.emit(EventKind::RunInterrupted {
+                reason: reason.clone(),
+                grace: Duration::ZERO,
+            });
             self.interrupted_by = Some(reason);
         }
     }
@@ -326,13 +332,13 @@ impl<'a> Run<'a> {
         self.ready.extend(held_back);
     }
 
-    fn finished(&mut self, index: usize, entry: WorkflowReport) {
+    fn finished(&mut self, index: usize, entry: WorkflowOutcome) {
         if let Some(group) = &self.specs[index].group
             && let Some(used) = self.in_group.get_mut(group)
         {
             *used = used.saturating_sub(1);
         }
-        let passed = entry.status == WorkflowStatus::Completed;
+        let passed = entry.status == Status::Completed;
         let error = entry.error.clone().unwrap_or_default();
         self.entries[index] = Some(entry);
         if passed {
@@ -374,15 +380,9 @@ impl<'a> Run<'a> {
             } else {
                 format!("blocked by {by}, itself blocked by {root}: {error}")
             };
-            let entry = self.not_run(
-                d,
-                WorkflowStatus::Blocked,
-                FailureKind::Blocked,
-                reason,
-                Some(by),
-            );
+            let entry = self.not_run(d, Status::Blocked, FailureKind::Blocked, reason, Some(by));
             self.shared.events.emit(EventKind::WorkflowFinished {
-                workflow: Box::new(entry.clone()),
+                outcome: Box::new(entry.clone()),
             });
             self.entries[d] = Some(entry);
             let id = self.specs[d].id.clone();
@@ -393,16 +393,16 @@ impl<'a> Run<'a> {
     fn not_run(
         &self,
         index: usize,
-        status: WorkflowStatus,
+        status: Status,
         kind: FailureKind,
         error: String,
         blocked_by: Option<String>,
-    ) -> WorkflowReport {
-        WorkflowReport::not_run(&self.specs[index], status, kind, error, blocked_by)
+    ) -> WorkflowOutcome {
+        WorkflowOutcome::not_run(&self.specs[index].id, status, kind, error, blocked_by)
     }
 
     /// The entries in the given order; workflows that never started get theirs now.
-    fn finish(mut self) -> Vec<WorkflowReport> {
+    fn finish(mut self) -> Vec<WorkflowOutcome> {
         for index in 0..self.specs.len() {
             if self.entries[index].is_some() {
                 continue;
@@ -410,21 +410,21 @@ impl<'a> Run<'a> {
             let entry = match self.stop {
                 Some(Stop::MaxFail(max)) => self.not_run(
                     index,
-                    WorkflowStatus::Cancelled,
+                    Status::Cancelled,
                     FailureKind::Cancelled,
                     format!("not run: the run stopped after {max} failure(s) (max_fail)"),
                     None,
                 ),
                 Some(Stop::RunTimeout(limit)) => self.not_run(
                     index,
-                    WorkflowStatus::Failed,
+                    Status::Failed,
                     FailureKind::Timeout,
                     format!("timed out: the run's {limit:?} deadline passed before it started"),
                     None,
                 ),
                 Some(Stop::Interrupted) => self.not_run(
                     index,
-                    WorkflowStatus::Cancelled,
+                    Status::Cancelled,
                     FailureKind::Interrupted,
                     format!(
                         "not run: the run was interrupted ({})",
@@ -434,14 +434,14 @@ impl<'a> Run<'a> {
                 ),
                 None => self.not_run(
                     index,
-                    WorkflowStatus::Failed,
+                    Status::Failed,
                     FailureKind::Panic,
                     "internal error: the scheduler never started it".into(),
                     None,
                 ),
             };
             self.shared.events.emit(EventKind::WorkflowFinished {
-                workflow: Box::new(entry.clone()),
+                outcome: Box::new(entry.clone()),
             });
             self.entries[index] = Some(entry);
         }

@@ -8,12 +8,12 @@ use std::time::{Duration, SystemTime};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-use crate::report::{RunReport, WorkflowReport};
+use crate::outcome::WorkflowOutcome;
 use crate::step::StepRecord;
 use crate::workflow::WorkflowSpec;
 
 /// A workflow as the run plans it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PlannedWorkflow {
     /// Its id.
@@ -26,6 +26,15 @@ pub struct PlannedWorkflow {
     pub depends_on: Vec<String>,
     /// It runs only because a selected workflow depends on it.
     pub as_dependency: bool,
+    /// Its tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Its planned step count, when declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned_steps: Option<usize>,
+    /// Its concurrency group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
 }
 
 impl From<&WorkflowSpec> for PlannedWorkflow {
@@ -36,6 +45,9 @@ impl From<&WorkflowSpec> for PlannedWorkflow {
             priority: w.priority,
             depends_on: w.depends_on.clone(),
             as_dependency: w.as_dependency,
+            tags: w.tags.clone(),
+            planned_steps: w.planned_steps,
+            group: w.group.clone(),
         }
     }
 }
@@ -53,7 +65,7 @@ pub struct Event {
     /// Position in the run's stream: 1, 2, 3, … with no gaps, in the order subscribers get them.
     pub seq: u64,
     /// When it was emitted, epoch milliseconds.
-    #[serde(with = "crate::report::epoch_millis")]
+    #[serde(with = "crate::outcome::epoch_millis")]
     pub at: SystemTime,
     /// What happened.
     #[serde(flatten)]
@@ -111,14 +123,15 @@ pub enum EventKind {
         /// Why the previous attempt failed.
         error: String,
         /// The wait before it.
-        #[serde(with = "crate::report::millis")]
+        #[serde(with = "crate::outcome::millis")]
         delay: Duration,
     },
-    /// A workflow ended (completed, failed, blocked or cancelled); carries its report entry.
+    /// A workflow ended (completed, failed, blocked or cancelled): its verdict, error, steps
+    /// and attempts.
     #[serde(rename_all = "camelCase")]
     WorkflowFinished {
-        /// The workflow's report entry.
-        workflow: Box<WorkflowReport>,
+        /// How it ended.
+        outcome: Box<WorkflowOutcome>,
     },
     /// The run was interrupted (SIGINT, SIGTERM or a caller's stop): nothing new starts, the
     /// running workflows get `grace` to finish.
@@ -127,14 +140,15 @@ pub enum EventKind {
         /// What stopped it, e.g. `SIGINT`.
         reason: String,
         /// How long running workflows may still take.
-        #[serde(with = "crate::report::millis")]
+        #[serde(with = "crate::outcome::millis")]
         grace: Duration,
     },
-    /// The run ended; carries the aggregate report.
+    /// The run ended: every workflow has had its `workflowFinished`.
     #[serde(rename_all = "camelCase")]
     RunFinished {
-        /// The whole report.
-        report: Arc<RunReport>,
+        /// The run's wall time.
+        #[serde(with = "crate::outcome::millis")]
+        duration: Duration,
     },
 }
 
@@ -146,7 +160,7 @@ impl EventKind {
             | EventKind::StepStarted { workflow_id, .. }
             | EventKind::StepFinished { workflow_id, .. }
             | EventKind::WorkflowRetrying { workflow_id, .. } => Some(workflow_id),
-            EventKind::WorkflowFinished { workflow } => Some(&workflow.workflow_id),
+            EventKind::WorkflowFinished { outcome } => Some(&outcome.workflow_id),
             EventKind::RunStarted { .. }
             | EventKind::RunInterrupted { .. }
             | EventKind::RunFinished { .. } => None,
@@ -185,8 +199,8 @@ impl LateGuard {
         }
         match event {
             EventKind::RunFinished { .. } => self.over = true,
-            EventKind::WorkflowFinished { workflow } => {
-                return self.finished.insert(workflow.workflow_id.clone());
+            EventKind::WorkflowFinished { outcome } => {
+                return self.finished.insert(outcome.workflow_id.clone());
             }
             other => {
                 if let Some(id) = other.workflow_id() {
@@ -295,16 +309,14 @@ mod tests {
     }
 
     fn finished(id: &str) -> EventKind {
-        let spec = WorkflowSpec::new(id, id, |_| Box::pin(async { Ok(()) }));
-        let entry = WorkflowReport::not_run(
-            &spec,
-            crate::report::WorkflowStatus::Failed,
-            crate::report::FailureKind::Timeout,
-            "timed out".into(),
-            None,
-        );
         EventKind::WorkflowFinished {
-            workflow: Box::new(entry),
+            outcome: Box::new(WorkflowOutcome::not_run(
+                id,
+                crate::outcome::Status::Failed,
+                crate::outcome::FailureKind::Timeout,
+                "timed out".into(),
+                None,
+            )),
         }
     }
 
@@ -317,14 +329,12 @@ mod tests {
         assert!(!guard.admit(&started("a")), "a is over");
         assert!(!guard.admit(&finished("a")), "a second end is late too");
         assert!(guard.admit(&started("b")), "b is not");
-        let report = RunReport::new(Vec::new(), SystemTime::now(), Duration::ZERO);
-        assert!(guard.admit(&EventKind::RunFinished {
-            report: Arc::new(report.clone()),
-        }));
+        let end = EventKind::RunFinished {
+            duration: Duration::ZERO,
+        };
+        assert!(guard.admit(&end));
         assert!(!guard.admit(&started("b")));
-        assert!(!guard.admit(&EventKind::RunFinished {
-            report: Arc::new(report),
-        }));
+        assert!(!guard.admit(&end));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::ctx::Ctx;
 use crate::engine::{Engine, EngineConfig, SuiteError};
 use crate::event::{Event, EventKind, LateGuard};
 use crate::plan::{OutsideDeps, validate};
-use crate::report::RunReport;
+use crate::report::{ReportFold, RunReport};
 use crate::status::{LiveStatus, StatusBoard};
 use crate::workflow::{BoxFuture, StepResult, WorkflowSpec};
 
@@ -147,6 +147,7 @@ impl Executor {
         let mut events = engine.subscribe();
         let mut board = StatusBoard::default();
         let mut guard = LateGuard::default();
+        let mut fold = ReportFold::default();
         let (on_status, on_event) = (&mut self.on_status, &mut self.on_event);
         let watch = async {
             while let Some(event) = events.recv().await {
@@ -157,13 +158,19 @@ impl Executor {
                 if board.apply(&event) {
                     on_status.iter_mut().for_each(|cb| cb(board.statuses()));
                 }
+                fold.apply(&event);
                 if matches!(event.kind, EventKind::RunFinished { .. }) {
                     break;
                 }
             }
         };
-        let (report, ()) = tokio::join!(engine.run(self.workflows.clone()), watch);
-        report
+        let (ran, ()) = tokio::join!(engine.run(self.workflows.clone()), watch);
+        ran?;
+        // An invariant, not input: `Engine::run` emits `runFinished` before it returns `Ok`,
+        // and the loop above folds every event up to it.
+        Ok(fold
+            .into_report()
+            .expect("the engine emits runFinished before run() returns"))
     }
 }
 

@@ -24,10 +24,10 @@ use url::Url;
 use crate::cli::Cli;
 use crate::config::{self, Config, NoTests};
 use crate::engine::{Engine, EngineConfig};
-use crate::event::{Event, EventKind};
+use crate::event::Event;
 use crate::plan::{self, OutsideDeps};
 use crate::progress::{self, LiveView};
-use crate::report::{self, FailureKind, RunReport, WorkflowReport, WorkflowStatus};
+use crate::report::{self, FailureKind, ReportFold, RunReport, Status, WorkflowReport};
 use crate::signal::Signals;
 use crate::step::StepStatus;
 use crate::workflow::{BoxFuture, WorkflowSpec};
@@ -254,7 +254,7 @@ impl Harness {
             .live
             .then(|| engine.subscribe())
             .map(|events| LiveView::start(&runtime, events, &mut cli.libtest, output.color));
-        let mut outcomes = route_outcomes(&runtime, engine.subscribe(), &selected);
+        let (mut outcomes, folded) = route_outcomes(&runtime, engine.subscribe(), &selected);
         let say: crate::signal::Say = match &live {
             Some(live) => Arc::new(live.say()),
             None => Arc::new(|line: &str| eprintln!("{line}")),
@@ -291,9 +291,16 @@ impl Harness {
         if let Some(shutdown) = server {
             runtime.block_on(shutdown);
         }
-        let report = match report {
-            Ok(Ok(report)) => report,
-            Ok(Err(error)) => return Ok(after_run_error(failed, SETUP_ERROR, &error)),
+        if let Err(error) = report.map_err(anyhow::Error::from).and_then(|r| Ok(r?)) {
+            return Ok(after_run_error(failed, SETUP_ERROR, &error));
+        }
+        // The engine emitted `runFinished` before it returned: the fold has the whole run.
+        let report = match runtime.block_on(folded) {
+            Ok(Some(report)) => report,
+            Ok(None) => {
+                let error = "the event stream ended before runFinished";
+                return Ok(after_run_error(failed, SETUP_ERROR, &error));
+            }
             Err(error) => return Ok(after_run_error(failed, SETUP_ERROR, &error)),
         };
         if let Some(message) = nothing_selected {
@@ -406,13 +413,16 @@ fn nothing_selected(cli: &Cli, workflows: &[WorkflowSpec]) -> String {
     format!("{what} ({registered} registered; --list shows them)")
 }
 
-/// Routes each selected workflow's final entry from `events` to a channel its libtest trial
-/// waits on.
+/// Folds `events` into the run's report, routing each selected workflow's entry to a channel
+/// its libtest trial waits on as soon as it is folded; the task ends with the report.
 fn route_outcomes(
     runtime: &tokio::runtime::Runtime,
     mut events: tokio::sync::mpsc::UnboundedReceiver<Event>,
     selected: &[WorkflowSpec],
-) -> HashMap<String, std_mpsc::Receiver<WorkflowReport>> {
+) -> (
+    HashMap<String, std_mpsc::Receiver<WorkflowReport>>,
+    tokio::task::JoinHandle<Option<RunReport>>,
+) {
     let mut senders = HashMap::new();
     let mut receivers = HashMap::new();
     for w in selected {
@@ -420,16 +430,21 @@ fn route_outcomes(
         senders.insert(w.id.clone(), tx);
         receivers.insert(w.id.clone(), rx);
     }
-    runtime.spawn(async move {
+    let folded = runtime.spawn(async move {
+        let mut fold = ReportFold::default();
         while let Some(event) = events.recv().await {
-            if let EventKind::WorkflowFinished { workflow } = event.kind
-                && let Some(tx) = senders.remove(&workflow.workflow_id)
+            if let Some(entry) = fold.apply(&event)
+                && let Some(tx) = senders.remove(&entry.workflow_id)
             {
-                let _ = tx.send(*workflow);
+                let _ = tx.send(entry.clone());
+            }
+            if fold.report().is_some() {
+                break;
             }
         }
+        fold.into_report()
     });
-    receivers
+    (receivers, folded)
 }
 
 /// The engine's runtime: the engine, the supervisors and their deadlines, the event consumers,
@@ -521,15 +536,14 @@ fn placeholder(w: &WorkflowSpec) -> Trial {
 fn waiter(w: &WorkflowSpec, outcome: std_mpsc::Receiver<WorkflowReport>) -> Trial {
     Trial::ignorable_test(w.id.clone(), move || match outcome.recv() {
         Ok(entry) => match entry.status {
-            WorkflowStatus::Completed => Ok(Completion::Completed),
+            Status::Completed => Ok(Completion::Completed),
             // libtest has no "cancelled": a workflow the run never started is ignored, with
             // the reason; the failures that stopped the run already fail it.
-            WorkflowStatus::Cancelled => Ok(Completion::ignored_with(
+            Status::Cancelled => Ok(Completion::ignored_with(
                 entry.error.as_deref().unwrap_or("not run"),
             )),
-            WorkflowStatus::Failed | WorkflowStatus::Blocked => {
-                Err(Failed::from(failure_text(&entry)))
-            }
+            // Failed or blocked: a report entry holds verdicts only.
+            _ => Err(Failed::from(failure_text(&entry))),
         },
         Err(_) => Err("the engine stopped before this workflow finished".into()),
     })

@@ -18,6 +18,7 @@ pub mod event;
 pub mod executor;
 pub mod harness;
 pub mod http;
+pub mod outcome;
 mod panics;
 pub mod plan;
 mod progress;

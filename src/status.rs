@@ -7,31 +7,9 @@ use std::time::SystemTime;
 use serde::Serialize;
 
 use crate::event::{Event, EventKind, LateGuard, PlannedWorkflow};
-use crate::report::WorkflowStatus;
+use crate::outcome::Status;
 
-/// Where a workflow is right now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Phase {
-    /// Waiting for a concurrency slot.
-    Pending,
-    /// Waiting for its dependencies to pass.
-    Waiting,
-    /// Started, not finished.
-    Running,
-    /// An attempt failed; it will run again.
-    Retrying,
-    /// Finished, every required step passed.
-    Completed,
-    /// Finished with a failure.
-    Failed,
-    /// Not run: a dependency did not pass.
-    Blocked,
-    /// Not run: the run stopped early.
-    Cancelled,
-}
-
-/// One workflow's live status (the seed's `ParallelWorkflowStatus`).
+/// One workflow's live status (the seed's `ParallelStatus`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LiveStatus {
@@ -40,7 +18,7 @@ pub struct LiveStatus {
     /// Its display name.
     pub workflow_name: String,
     /// Where it is.
-    pub status: Phase,
+    pub status: Status,
     /// Steps done over steps planned, 0–100.
     pub progress: f64,
     /// The step running now, or a phase description.
@@ -69,6 +47,8 @@ pub struct LiveStatus {
 pub struct StatusBoard {
     statuses: Vec<LiveStatus>,
     index: HashMap<String, usize>,
+    /// Each workflow's planned step count, in run order.
+    planned: Vec<Option<usize>>,
     guard: LateGuard,
 }
 
@@ -94,6 +74,7 @@ impl StatusBoard {
             .enumerate()
             .map(|(i, w)| (w.id.clone(), i))
             .collect();
+        self.planned = workflows.iter().map(|w| w.planned_steps).collect();
         self.statuses = workflows
             .iter()
             .map(|w| {
@@ -102,9 +83,9 @@ impl StatusBoard {
                     workflow_id: w.id.clone(),
                     workflow_name: w.name.clone(),
                     status: if waits {
-                        Phase::Waiting
+                        Status::Waiting
                     } else {
-                        Phase::Pending
+                        Status::Pending
                     },
                     progress: 0.0,
                     current_step: if waits {
@@ -135,14 +116,14 @@ impl StatusBoard {
                 true
             }
             EventKind::WorkflowStarted { workflow_id, .. } => self.update(workflow_id, |s| {
-                s.status = Phase::Running;
+                s.status = Status::Running;
                 s.current_step = "Starting workflow...".into();
                 s.start_time = Some(at);
             }),
             EventKind::StepStarted {
                 workflow_id, step, ..
             } => self.update(workflow_id, |s| {
-                s.status = Phase::Running;
+                s.status = Status::Running;
                 s.current_step = step.clone();
             }),
             EventKind::WorkflowRetrying {
@@ -151,7 +132,7 @@ impl StatusBoard {
                 error,
                 ..
             } => self.update(workflow_id, |s| {
-                s.status = Phase::Retrying;
+                s.status = Status::Retrying;
                 s.attempt = *attempt;
                 s.progress = 0.0;
                 s.current_step = format!("Retrying (attempt {attempt})");
@@ -162,25 +143,30 @@ impl StatusBoard {
                 progress,
                 ..
             } => self.update(workflow_id, |s| s.progress = *progress),
-            EventKind::WorkflowFinished { workflow } => self.update(&workflow.workflow_id, |s| {
-                s.status = match workflow.status {
-                    WorkflowStatus::Completed => Phase::Completed,
-                    WorkflowStatus::Failed => Phase::Failed,
-                    WorkflowStatus::Blocked => Phase::Blocked,
-                    WorkflowStatus::Cancelled => Phase::Cancelled,
-                };
-                s.progress = workflow.progress;
-                s.current_step = workflow.current_step.clone();
-                s.error = workflow.error.clone();
-                s.flaky = workflow.flaky;
-                s.end_time = Some(workflow.end_time);
-                s.duration = Some(u64::try_from(workflow.duration.as_millis()).unwrap_or(u64::MAX));
-                s.attempt = u32::try_from(workflow.attempts.len())
-                    .unwrap_or(u32::MAX)
-                    .max(1);
-            }),
+            EventKind::WorkflowFinished { outcome } => {
+                let planned = self.planned_steps(&outcome.workflow_id);
+                self.update(&outcome.workflow_id, |s| {
+                    s.status = outcome.status;
+                    s.progress = outcome.progress(planned);
+                    s.current_step = outcome.current_step();
+                    s.error = outcome.error.clone();
+                    s.flaky = outcome.flaky;
+                    s.end_time = Some(outcome.end_time());
+                    s.duration =
+                        Some(u64::try_from(outcome.duration.as_millis()).unwrap_or(u64::MAX));
+                    s.attempt = u32::try_from(outcome.attempts.len())
+                        .unwrap_or(u32::MAX)
+                        .max(1);
+                })
+            }
             _ => false,
         }
+    }
+
+    fn planned_steps(&self, id: &str) -> Option<usize> {
+        self.index
+            .get(id)
+            .and_then(|&i| self.planned.get(i).copied().flatten())
     }
 
     fn update(&mut self, id: &str, f: impl FnOnce(&mut LiveStatus)) -> bool {
@@ -212,7 +198,7 @@ mod tests {
     use std::time::SystemTime;
 
     use super::*;
-    use crate::report::{FailureKind, WorkflowReport};
+    use crate::outcome::FailureKind;
     use crate::workflow::WorkflowSpec;
 
     fn event(seq: u64, kind: EventKind) -> Event {
@@ -228,7 +214,7 @@ mod tests {
     fn a_late_step_never_brings_a_finished_workflow_back() {
         let spec = WorkflowSpec::new("a", "A", |_| Box::pin(async { Ok(()) }));
         let mut board = StatusBoard::planned(&[PlannedWorkflow::from(&spec)]);
-        assert_eq!(board.statuses()[0].status, Phase::Pending);
+        assert_eq!(board.statuses()[0].status, Status::Pending);
         board.apply(&event(
             1,
             EventKind::WorkflowStarted {
@@ -236,10 +222,10 @@ mod tests {
                 workflow_name: "A".into(),
             },
         ));
-        assert_eq!(board.statuses()[0].status, Phase::Running);
-        let entry = WorkflowReport::not_run(
-            &spec,
-            WorkflowStatus::Failed,
+        assert_eq!(board.statuses()[0].status, Status::Running);
+        let entry = crate::outcome::WorkflowOutcome::not_run(
+            "a",
+            Status::Failed,
             FailureKind::Timeout,
             "timed out".into(),
             None,
@@ -247,10 +233,10 @@ mod tests {
         board.apply(&event(
             2,
             EventKind::WorkflowFinished {
-                workflow: Box::new(entry),
+                outcome: Box::new(entry),
             },
         ));
-        assert_eq!(board.statuses()[0].status, Phase::Failed);
+        assert_eq!(board.statuses()[0].status, Status::Failed);
         let changed = board.apply(&event(
             3,
             EventKind::StepStarted {
@@ -260,7 +246,7 @@ mod tests {
             },
         ));
         assert!(!changed);
-        assert_eq!(board.statuses()[0].status, Phase::Failed);
+        assert_eq!(board.statuses()[0].status, Status::Failed);
         assert_ne!(board.statuses()[0].current_step, "late");
     }
 }

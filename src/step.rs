@@ -28,7 +28,7 @@ pub struct StepRecord {
     /// How it ended.
     pub status: StepStatus,
     /// Wall time, serialized in milliseconds.
-    #[serde(with = "crate::report::millis")]
+    #[serde(with = "crate::outcome::millis")]
     pub duration: Duration,
     /// The error, for failed and skipped steps.
     #[serde(skip_serializing_if = "Option::is_none", default)]

@@ -1,5 +1,5 @@
 //! Runs one workflow: each attempt in its own task, watched from outside (deadline, run
-//! cancellation), retried with backoff, and folded into the workflow's report entry.
+//! cancellation), retried with backoff, and ended with the workflow's outcome.
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -7,7 +7,7 @@ use tokio::sync::watch;
 
 use crate::ctx::{Ctx, Shared};
 use crate::event::EventKind;
-use crate::report::{self, Attempt, FailureKind, StepSummary, WorkflowReport, WorkflowStatus};
+use crate::outcome::{Attempt, FailureKind, Status, WorkflowOutcome};
 use crate::step::{Recorder, StepRecord, StepStatus};
 use crate::workflow::WorkflowSpec;
 
@@ -129,7 +129,7 @@ fn interrupted(interrupt: &watch::Receiver<Option<Interrupt>>) -> bool {
 }
 
 impl Supervisor {
-    pub async fn run(mut self, spec: WorkflowSpec) -> WorkflowReport {
+    pub async fn run(mut self, spec: WorkflowSpec) -> WorkflowOutcome {
         let start_time = SystemTime::now();
         let started = Instant::now();
         self.shared.events.emit(EventKind::WorkflowStarted {
@@ -174,11 +174,11 @@ impl Supervisor {
             attempt += 1;
         };
 
-        let entry = self.entry(spec, last, attempts, start_time, started.elapsed());
+        let outcome = self.outcome(spec, last, attempts, start_time, started.elapsed());
         self.shared.events.emit(EventKind::WorkflowFinished {
-            workflow: Box::new(entry.clone()),
+            outcome: Box::new(outcome.clone()),
         });
-        entry
+        outcome
     }
 
     async fn attempt(&mut self, spec: &WorkflowSpec) -> AttemptResult {
@@ -262,14 +262,14 @@ impl Supervisor {
         }
     }
 
-    fn entry(
+    fn outcome(
         &self,
         spec: WorkflowSpec,
         last: AttemptResult,
         attempts: Vec<Attempt>,
         start_time: SystemTime,
         duration: Duration,
-    ) -> WorkflowReport {
+    ) -> WorkflowOutcome {
         let flaky = last.passed() && attempts.len() > 1;
         let (status, error, failure_kind) = match last.failure() {
             None if flaky && self.flaky_fails => {
@@ -281,55 +281,28 @@ impl Supervisor {
                     "flaky (counted as failed): passed on attempt {} after failing: {first}",
                     attempts.len()
                 );
-                (
-                    WorkflowStatus::Failed,
-                    Some(error),
-                    Some(FailureKind::Error),
-                )
+                (Status::Failed, Some(error), Some(FailureKind::Error))
             }
-            None => (WorkflowStatus::Completed, None, None),
+            None => (Status::Completed, None, None),
             // Cut by an interrupt: it did not fail, the run stopped it.
             Some((error, FailureKind::Interrupted)) => (
-                WorkflowStatus::Cancelled,
+                Status::Cancelled,
                 Some(error),
                 Some(FailureKind::Interrupted),
             ),
-            Some((error, kind)) => (WorkflowStatus::Failed, Some(error), Some(kind)),
+            Some((error, kind)) => (Status::Failed, Some(error), Some(kind)),
         };
-        let completed = last.passed();
-        let done = last
-            .steps
-            .iter()
-            .filter(|s| s.status != StepStatus::Failed)
-            .count();
-        let planned = spec.planned_steps.or(Some(last.steps.len()));
-        let current_step = if completed {
-            "Completed".into()
-        } else {
-            last.failed_step()
-                .map_or_else(|| "Failed".into(), str::to_owned)
-        };
-        WorkflowReport {
+        WorkflowOutcome {
             workflow_id: spec.id,
-            workflow_name: spec.name,
             status,
-            progress: report::progress(done, planned, completed),
-            current_step,
-            start_time,
-            end_time: start_time + duration,
-            duration,
-            error,
             failure_kind,
-            tags: spec.tags,
-            planned_steps: spec.planned_steps,
-            priority: spec.priority,
-            depends_on: spec.depends_on,
-            group: spec.group,
-            as_dependency: spec.as_dependency,
-            blocked_by: None,
-            flaky,
+            error,
+            start_time,
+            duration,
+            steps: last.steps,
             attempts,
-            result: StepSummary::new(last.steps),
+            flaky,
+            blocked_by: None,
         }
     }
 }

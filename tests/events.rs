@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::UnboundedReceiver;
 use workflow_harness::prelude::*;
-use workflow_harness::report::{FailureKind, WorkflowStatus};
+use workflow_harness::report::{FailureKind, ReportFold, Status};
 use workflow_harness::{Engine, EngineConfig, Event, EventKind, WorkflowSpec};
 
 /// Waits (polling) until `flag` is set.
@@ -58,8 +58,8 @@ fn assert_well_formed(events: &[Event]) {
                 event.kind.name()
             );
         }
-        if let EventKind::WorkflowFinished { workflow } = &event.kind {
-            finished.insert(workflow.workflow_id.clone());
+        if let EventKind::WorkflowFinished { outcome } = &event.kind {
+            finished.insert(outcome.workflow_id.clone());
         }
     }
 }
@@ -105,11 +105,27 @@ async fn a_timed_out_workflow_that_goes_on_emits_nothing_more() {
     assert_well_formed(&events);
 
     let entry = &report.workflows[0];
-    assert_eq!(entry.status, WorkflowStatus::Failed);
+    assert_eq!(entry.status, Status::Failed);
     assert_eq!(entry.failure_kind, Some(FailureKind::Timeout));
-    let names: Vec<&str> = entry.result.steps.iter().map(|s| s.name.as_str()).collect();
+    let names: Vec<&str> = entry.steps.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["Block"], "no invented or late step");
     assert_eq!(report.run_id, events[0].run_id.as_ref());
+
+    // The report is a fold over the same events, and agrees with the engine's outcome.
+    let mut fold = ReportFold::default();
+    events.iter().for_each(|e| {
+        fold.apply(e);
+    });
+    let folded = fold.into_report().expect("runFinished was folded in");
+    assert_eq!(folded.run_id, report.run_id);
+    assert_eq!(folded.total_workflows, 2);
+    assert_eq!((folded.completed, folded.failed), (1, 1));
+    assert_eq!(
+        folded.workflows[0].workflow_name,
+        "Goes on after its deadline"
+    );
+    assert_eq!(folded.workflows[0].result.steps, entry.steps);
+    assert_eq!(folded.workflows[0].current_step, "Block");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -153,9 +169,9 @@ async fn a_late_attempt_does_not_write_into_the_next_one() {
         }
     }
     let entry = &report.workflows[0];
-    assert_eq!(entry.status, WorkflowStatus::Completed, "{entry:?}");
+    assert_eq!(entry.status, Status::Completed, "{entry:?}");
     assert!(entry.flaky);
-    let names: Vec<&str> = entry.result.steps.iter().map(|s| s.name.as_str()).collect();
+    let names: Vec<&str> = entry.steps.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["Attempt 2"]);
 }
 
@@ -195,9 +211,14 @@ async fn an_interrupted_run_ends_its_stream_and_says_so() {
     let (report, ()) = tokio::join!(run, trigger);
     let report = report.unwrap();
     assert!(report.interrupted);
-    assert_eq!(report.cancelled, 2, "{report:?}");
+    let cancelled = report
+        .workflows
+        .iter()
+        .filter(|w| w.status == Status::Cancelled)
+        .count();
+    assert_eq!(cancelled, 2, "{report:?}");
     for w in &report.workflows {
-        assert_eq!(w.status, WorkflowStatus::Cancelled);
+        assert_eq!(w.status, Status::Cancelled);
         assert_eq!(w.failure_kind, Some(FailureKind::Interrupted));
         assert!(w.error.as_deref().unwrap().contains("test stop"));
     }

@@ -6,8 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use workflow_harness::prelude::*;
-use workflow_harness::report::WorkflowStatus;
-use workflow_harness::status::Phase;
+use workflow_harness::report::Status;
 use workflow_harness::{
     EngineConfig, EventKind, Executor, SuiteError, WorkflowSpec, execute_in_parallel,
 };
@@ -49,10 +48,10 @@ async fn status_updates_follow_each_workflow_to_its_end() {
     assert!(
         first
             .iter()
-            .all(|s| s.status == Phase::Pending && s.current_step == "Waiting to start...")
+            .all(|s| s.status == Status::Pending && s.current_step == "Waiting to start...")
     );
     let phases_of = |id: &str| {
-        let mut phases: Vec<Phase> = seen
+        let mut phases: Vec<Status> = seen
             .iter()
             .map(|all| all.iter().find(|s| s.workflow_id == id).unwrap().status)
             .collect();
@@ -61,11 +60,11 @@ async fn status_updates_follow_each_workflow_to_its_end() {
     };
     assert_eq!(
         phases_of("a"),
-        [Phase::Pending, Phase::Running, Phase::Completed]
+        [Status::Pending, Status::Running, Status::Completed]
     );
     assert_eq!(
         phases_of("b"),
-        [Phase::Pending, Phase::Running, Phase::Failed]
+        [Status::Pending, Status::Running, Status::Failed]
     );
     let last = seen.last().unwrap();
     let b = last.iter().find(|s| s.workflow_id == "b").unwrap();
@@ -185,7 +184,7 @@ async fn helper_runs_specs_and_exports_every_format() {
         report
             .workflows
             .iter()
-            .all(|w| w.status == WorkflowStatus::Completed)
+            .all(|w| w.status == Status::Completed)
     );
     assert!(report.to_json().contains("\"workflowId\": \"x\""));
     assert!(report.to_csv().starts_with("Workflow ID,"));

@@ -10,7 +10,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use workflow_harness::prelude::*;
-use workflow_harness::report::{FailureKind, WorkflowStatus};
+use workflow_harness::report::{FailureKind, Status};
 
 use support::run_suite;
 
@@ -161,7 +161,7 @@ fn blocked_threads_are_timed_out_at_their_deadlines() {
         let report = run.report();
         assert_eq!(report.total_workflows, 3, "round {round}");
         for w in &report.workflows {
-            assert_eq!(w.status, WorkflowStatus::Failed, "round {round}: {w:?}");
+            assert_eq!(w.status, Status::Failed, "round {round}: {w:?}");
             let error = w.error.as_deref().unwrap_or_default();
             assert!(error.contains("timed out"), "round {round}: {error}");
             assert!(
@@ -215,7 +215,7 @@ fn more_blockers_than_workers_delay_no_one() {
         assert_eq!(report.total_workflows, 13);
         for w in &report.workflows {
             if w.workflow_id == "many-quick" {
-                assert_eq!(w.status, WorkflowStatus::Completed, "round {round}: {w:?}");
+                assert_eq!(w.status, Status::Completed, "round {round}: {w:?}");
                 // Not held up until a blocker's thread came free.
                 assert!(w.duration < BLOCK / 2, "round {round}: {w:?}");
             } else {
@@ -345,16 +345,16 @@ fn first_signal_writes_honest_partial_reports() {
                     .find(|w| w.workflow_id == id)
                     .unwrap()
             };
-            assert_eq!(entry("stop-done").status, WorkflowStatus::Completed);
+            assert_eq!(entry("stop-done").status, Status::Completed);
             let slow = entry("stop-slow");
-            assert_eq!(slow.status, WorkflowStatus::Cancelled, "{context}");
+            assert_eq!(slow.status, Status::Cancelled, "{context}");
             assert_eq!(slow.failure_kind, Some(FailureKind::Interrupted));
             assert!(slow.error.as_deref().unwrap().contains(name), "{slow:?}");
             // The step it ran before stays; the one the signal cut is marked.
             assert_eq!(slow.result.steps.len(), 2, "{slow:?}");
             assert_eq!(slow.result.steps[0].name, "First");
             let waiting = entry("stop-waiting");
-            assert_eq!(waiting.status, WorkflowStatus::Cancelled, "{context}");
+            assert_eq!(waiting.status, Status::Cancelled, "{context}");
             assert!(waiting.error.as_deref().unwrap().starts_with("not run"));
             assert!(stopped.stderr.contains("workflow summary"), "{context}");
             assert!(stopped.stderr.contains("interrupted by"), "{context}");

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use proptest::prelude::*;
 use workflow_harness::RunReport;
-use workflow_harness::report::{Attempt, FailureKind, StepSummary, WorkflowReport, WorkflowStatus};
+use workflow_harness::report::{Attempt, FailureKind, Status, StepSummary, WorkflowReport};
 use workflow_harness::step::{StepRecord, StepStatus};
 
 /// Strings built from pieces that break XML or terminals, and ordinary text.
@@ -89,9 +89,9 @@ fn texts() -> impl Strategy<Value = Texts> {
     )
 }
 
-fn workflow(t: &Texts, status: WorkflowStatus) -> WorkflowReport {
+fn workflow(t: &Texts, status: Status) -> WorkflowReport {
     let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-    let failed = status != WorkflowStatus::Completed;
+    let failed = status != Status::Completed;
     let steps = vec![StepRecord {
         name: t.step.clone(),
         status: if failed {
@@ -130,7 +130,7 @@ fn workflow(t: &Texts, status: WorkflowStatus) -> WorkflowReport {
         blocked_by: None,
         flaky: false,
         // A cancelled workflow never started: it has no attempts.
-        attempts: if status == WorkflowStatus::Cancelled {
+        attempts: if status == Status::Cancelled {
             Vec::new()
         } else {
             vec![
@@ -144,10 +144,10 @@ fn workflow(t: &Texts, status: WorkflowStatus) -> WorkflowReport {
 
 fn report(all: &[Texts], run_id: &str, interrupted: bool) -> RunReport {
     let statuses = [
-        WorkflowStatus::Failed,
-        WorkflowStatus::Cancelled,
-        WorkflowStatus::Completed,
-        WorkflowStatus::Blocked,
+        Status::Failed,
+        Status::Cancelled,
+        Status::Completed,
+        Status::Blocked,
     ];
     let workflows = all
         .iter()
@@ -210,8 +210,8 @@ proptest! {
                 prop_assert!(keeps_visible_text(part, out), "{part:?} → {out:?}");
             }
             let outcome = match w.status {
-                WorkflowStatus::Completed => None,
-                WorkflowStatus::Cancelled => Some("skipped"),
+                Status::Completed => None,
+                Status::Cancelled => Some("skipped"),
                 _ => Some("failure"),
             };
             if let Some(tag) = outcome {

@@ -8,8 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use workflow_harness::RunReport;
 use workflow_harness::report::{
-    ReportFormat, StepSummary, TEMP_PREFIX, WorkflowReport, WorkflowStatus, write_fragment,
-    write_reports,
+    ReportFormat, Status, StepSummary, TEMP_PREFIX, WorkflowReport, write_fragment, write_reports,
 };
 
 fn workflow(id: &str) -> WorkflowReport {
@@ -17,7 +16,7 @@ fn workflow(id: &str) -> WorkflowReport {
     WorkflowReport {
         workflow_id: id.into(),
         workflow_name: format!("Workflow {id}"),
-        status: WorkflowStatus::Completed,
+        status: Status::Completed,
         progress: 100.0,
         current_step: "Completed".into(),
         start_time: at,

@@ -9,8 +9,7 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 use workflow_harness::prelude::*;
-use workflow_harness::report::{FailureKind, WorkflowStatus};
-use workflow_harness::status::Phase;
+use workflow_harness::report::{FailureKind, Status};
 use workflow_harness::step::StepStatus;
 use workflow_harness::{EngineConfig, Executor, RunReport, SuiteError, WorkflowSpec};
 
@@ -208,7 +207,7 @@ async fn a_failed_dependency_blocks_its_dependents_transitively() {
     let b = by_id(&report, "b");
     assert_eq!(
         (b.status, b.failure_kind),
-        (WorkflowStatus::Blocked, Some(FailureKind::Blocked))
+        (Status::Blocked, Some(FailureKind::Blocked))
     );
     assert_eq!(b.blocked_by.as_deref(), Some("a"));
     assert!(
@@ -220,7 +219,7 @@ async fn a_failed_dependency_blocks_its_dependents_transitively() {
         b.error
     );
     let c = by_id(&report, "c");
-    assert_eq!(c.status, WorkflowStatus::Blocked);
+    assert_eq!(c.status, Status::Blocked);
     assert!(
         c.error
             .as_deref()
@@ -243,12 +242,12 @@ async fn a_failed_dependency_blocks_its_dependents_transitively() {
     let json = report.to_json();
     assert!(json.contains("\"blockedBy\": \"a\""));
     let last = statuses.lock().unwrap().last().cloned().unwrap();
-    assert!(last.iter().filter(|s| s.status == Phase::Blocked).count() == 2);
+    assert!(last.iter().filter(|s| s.status == Status::Blocked).count() == 2);
     // The first statuses show the dependents waiting.
     let first = statuses.lock().unwrap()[0].clone();
     assert_eq!(
         first.iter().find(|s| s.workflow_id == "b").unwrap().status,
-        Phase::Waiting
+        Status::Waiting
     );
 }
 
@@ -333,7 +332,7 @@ async fn failing_once_then_passing_is_flaky() {
     )
     .await;
     let flaky = by_id(&report, "flaky");
-    assert_eq!(flaky.status, WorkflowStatus::Completed);
+    assert_eq!(flaky.status, Status::Completed);
     assert!(flaky.flaky);
     let attempts: Vec<(u32, bool)> = flaky
         .attempts
@@ -349,10 +348,7 @@ async fn failing_once_then_passing_is_flaky() {
             .contains("attempt 1 fails")
     );
     let solid = by_id(&report, "solid");
-    assert_eq!(
-        (solid.status, solid.attempts.len()),
-        (WorkflowStatus::Failed, 3)
-    );
+    assert_eq!((solid.status, solid.attempts.len()), (Status::Failed, 3));
     assert_eq!((report.flaky, report.completed, report.failed), (1, 1, 1));
 
     let junit = report.to_junit();
@@ -368,7 +364,7 @@ async fn failing_once_then_passing_is_flaky() {
     strict.flaky_fails = true;
     let report = run(strict, vec![fails_first("flaky", 1).retries(1)]).await;
     let flaky = by_id(&report, "flaky");
-    assert_eq!(flaky.status, WorkflowStatus::Failed);
+    assert_eq!(flaky.status, Status::Failed);
     assert!(
         flaky.flaky
             && flaky
@@ -500,7 +496,7 @@ async fn the_run_timeout_ends_everything_unfinished_and_the_report_is_complete()
         let w = by_id(&report, id);
         assert_eq!(
             (w.status, w.failure_kind),
-            (WorkflowStatus::Failed, Some(FailureKind::Timeout)),
+            (Status::Failed, Some(FailureKind::Timeout)),
             "{id}"
         );
     }
@@ -530,7 +526,7 @@ async fn max_fail_cancels_what_has_not_started_and_reports_stay_consistent() {
         (11, 1, 10, 0)
     );
     let cancelled = by_id(&report, "waiting-3");
-    assert_eq!(cancelled.status, WorkflowStatus::Cancelled);
+    assert_eq!(cancelled.status, Status::Cancelled);
     assert!(cancelled.error.as_deref().unwrap().contains("max_fail"));
 
     let junit = quick_junit::Report::deserialize_from_str(&report.to_junit()).unwrap();

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use workflow_harness::prelude::*;
-use workflow_harness::report::WorkflowStatus;
+use workflow_harness::report::Status;
 
 use support::run_suite;
 
@@ -66,7 +66,7 @@ workflow! { id: "grouped-b", name: "Grouped B", group: "scarce", run: pass_now }
 
 // ---- tests ----
 
-fn ids(run: &support::Run) -> Vec<(String, WorkflowStatus, bool)> {
+fn ids(run: &support::Run) -> Vec<(String, Status, bool)> {
     run.report()
         .workflows
         .into_iter()
@@ -82,8 +82,8 @@ fn selection_pulls_in_dependencies_unless_no_deps() {
     assert_eq!(
         ids(&run),
         [
-            ("chain-base".into(), WorkflowStatus::Completed, true),
-            ("chain-top".into(), WorkflowStatus::Completed, false)
+            ("chain-base".into(), Status::Completed, true),
+            ("chain-top".into(), Status::Completed, false)
         ]
     );
     assert!(
@@ -123,7 +123,7 @@ fn selection_pulls_in_dependencies_unless_no_deps() {
         .into_iter()
         .find(|w| w.workflow_id == "chain-top")
         .unwrap();
-    assert_eq!(top.status, WorkflowStatus::Blocked);
+    assert_eq!(top.status, Status::Blocked);
     let line = run
         .stdout
         .lines()
@@ -156,7 +156,7 @@ fn retries_make_a_flaky_workflow_pass_unless_flaky_fails() {
     );
     assert_eq!(run.code, 0, "{}", run.stdout);
     let w = run.report().workflows.remove(0);
-    assert!(w.flaky && w.status == WorkflowStatus::Completed);
+    assert!(w.flaky && w.status == Status::Completed);
     assert_eq!(w.attempts.len(), 2);
     assert!(
         run.stderr

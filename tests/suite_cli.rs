@@ -7,7 +7,7 @@ mod support;
 use std::process::ExitCode;
 
 use workflow_harness::prelude::*;
-use workflow_harness::report::{FailureKind, WorkflowStatus};
+use workflow_harness::report::{FailureKind, Status};
 use workflow_harness::step::StepStatus;
 
 use support::run_suite;
@@ -191,12 +191,12 @@ fn passing_workflows_pass_and_reports_agree() {
     assert_eq!(report.total_workflows, 2);
     let chain = &report.workflows[0];
     assert_eq!(chain.workflow_id, "pass-chain");
-    assert_eq!(chain.status, WorkflowStatus::Completed);
+    assert_eq!(chain.status, Status::Completed);
     assert_eq!(chain.progress, 100.0);
     let names: Vec<&str> = chain.result.steps.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["List items", "Echo first item", "Check echo"]);
     let optional = &report.workflows[1];
-    assert_eq!(optional.status, WorkflowStatus::Completed);
+    assert_eq!(optional.status, Status::Completed);
     assert_eq!((optional.result.passed, optional.result.skipped), (2, 1));
     let skipped = &optional.result.steps[1];
     assert_eq!(skipped.status, StepStatus::Skipped);
@@ -239,12 +239,12 @@ fn failures_are_isolated_and_recorded() {
     for id in PASSING {
         assert_eq!(
             by_id(id).status,
-            WorkflowStatus::Completed,
+            Status::Completed,
             "{id} must not be affected by the failures"
         );
     }
     for id in FAILING {
-        assert_eq!(by_id(id).status, WorkflowStatus::Failed, "{id}");
+        assert_eq!(by_id(id).status, Status::Failed, "{id}");
         let line = run
             .stdout
             .lines()

@@ -15,8 +15,9 @@ use libtest_mimic::{Arguments, ColorSetting, FormatSetting};
 use tokio::sync::mpsc;
 
 use crate::event::{Event, EventKind, LateGuard};
+use crate::outcome::Status;
 use crate::panics;
-use crate::status::{Phase, StatusBoard};
+use crate::status::StatusBoard;
 
 pub(crate) use summary::print_summary;
 
@@ -209,7 +210,7 @@ impl ViewState {
                     bar.set_message(format!("retrying (attempt {attempt})"));
                 }
             }
-            EventKind::WorkflowFinished { workflow } => {
+            EventKind::WorkflowFinished { outcome: workflow } => {
                 if let Some(bar) = self.bars.remove(&workflow.workflow_id) {
                     bar.finish_and_clear();
                     self.multi.remove(&bar);
@@ -233,7 +234,7 @@ impl ViewState {
     /// Gives a freed bar to a running workflow that had none.
     fn show_hidden(&mut self) {
         let hidden = self.board.statuses().iter().find(|s| {
-            matches!(s.status, Phase::Running | Phase::Retrying)
+            matches!(s.status, Status::Running | Status::Retrying)
                 && !self.bars.contains_key(&s.workflow_id)
         });
         if let Some(status) = hidden.cloned() {
@@ -250,20 +251,20 @@ impl ViewState {
             .filter(|s| {
                 matches!(
                     s.status,
-                    Phase::Completed | Phase::Failed | Phase::Blocked | Phase::Cancelled
+                    Status::Completed | Status::Failed | Status::Blocked | Status::Cancelled
                 )
             })
             .count();
-        let running = count(Phase::Running) + count(Phase::Retrying);
+        let running = count(Status::Running) + count(Status::Retrying);
         let hidden = running.saturating_sub(self.bars.len());
         let mut text = format!(
             "{finished}/{} done · {running} running · {} failed",
             statuses.len(),
-            count(Phase::Failed)
+            count(Status::Failed)
         );
         for (n, label) in [
-            (count(Phase::Blocked), "blocked"),
-            (count(Phase::Waiting), "waiting"),
+            (count(Status::Blocked), "blocked"),
+            (count(Status::Waiting), "waiting"),
             (statuses.iter().filter(|s| s.flaky).count(), "flaky"),
         ] {
             if n > 0 {

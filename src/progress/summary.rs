@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use owo_colors::OwoColorize;
 
-use crate::report::{RunReport, WorkflowStatus};
+use crate::report::{RunReport, Status};
 
 /// Writes the summary of `report` to stderr.
 pub(crate) fn print_summary(report: &RunReport, color: bool) {
@@ -69,13 +69,11 @@ fn render(report: &RunReport, color: bool) -> String {
     );
     for w in &report.workflows {
         let line = match w.status {
-            WorkflowStatus::Failed | WorkflowStatus::Blocked => {
-                red(format!("{:<9}", w.status.as_str()))
-            }
-            WorkflowStatus::Completed if w.flaky => yellow(format!("{:<9}", "flaky")),
+            Status::Failed | Status::Blocked => red(format!("{:<9}", w.status.as_str())),
+            Status::Completed if w.flaky => yellow(format!("{:<9}", "flaky")),
             _ => continue,
         };
-        let detail = if w.flaky && w.status == WorkflowStatus::Completed {
+        let detail = if w.flaky && w.status == Status::Completed {
             let n = w.attempts.len();
             format!(
                 "passed on attempt {n} after {} failure(s)",

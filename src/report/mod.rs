@@ -5,6 +5,7 @@
 //! a 0 ms workflow counts in the average; the steps a failed workflow ran are kept.
 
 mod csv;
+mod fold;
 mod json;
 mod junit;
 mod write;
@@ -13,93 +14,16 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
+use crate::event::PlannedWorkflow;
+use crate::outcome::{epoch_millis, millis, percent, round2};
 use crate::step::{StepRecord, StepStatus};
+
+pub use crate::outcome::{Attempt, FailureKind, Status, WorkflowOutcome};
+pub use fold::{ReportFold, collect};
 
 pub use write::{
     ReportFormat, TEMP_PREFIX, WriteError, write_fragment, write_in_progress, write_reports,
 };
-
-/// How a workflow ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum WorkflowStatus {
-    /// Every required step passed (possibly after retries: see `flaky`).
-    Completed,
-    /// A required step failed, or the workflow returned an error, panicked or timed out.
-    Failed,
-    /// Not run because a workflow it depends on did not pass; counts as failed.
-    Blocked,
-    /// Not run because the run stopped early (`--max-fail`).
-    Cancelled,
-}
-
-impl WorkflowStatus {
-    /// The lowercase name used in JSON and CSV.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WorkflowStatus::Completed => "completed",
-            WorkflowStatus::Failed => "failed",
-            WorkflowStatus::Blocked => "blocked",
-            WorkflowStatus::Cancelled => "cancelled",
-        }
-    }
-
-    /// Whether it counts as a failure (in the exit code, JUnit and `failed`).
-    pub fn is_failure(self) -> bool {
-        matches!(self, WorkflowStatus::Failed | WorkflowStatus::Blocked)
-    }
-}
-
-/// One attempt of a workflow that may be retried.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Attempt {
-    /// 1 for the first run, 2 for the first retry, …
-    pub attempt: u32,
-    /// Whether this attempt passed.
-    pub passed: bool,
-    /// Wall time in milliseconds.
-    #[serde(with = "millis")]
-    pub duration: Duration,
-    /// Why it failed.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub error: Option<String>,
-    /// How it failed.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub failure_kind: Option<FailureKind>,
-}
-
-/// Why a failed workflow failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FailureKind {
-    /// It returned an error (usually a failed required step).
-    Error,
-    /// It panicked.
-    Panic,
-    /// It ran past its deadline (its own, or the whole run's).
-    Timeout,
-    /// A workflow it depends on did not pass.
-    Blocked,
-    /// The run stopped before it started.
-    Cancelled,
-    /// The run was interrupted (SIGINT, SIGTERM) before it started or before it finished.
-    Interrupted,
-}
-
-impl FailureKind {
-    /// The lowercase name used in JSON and as the JUnit failure `type`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FailureKind::Error => "error",
-            FailureKind::Panic => "panic",
-            FailureKind::Timeout => "timeout",
-            FailureKind::Blocked => "blocked",
-            FailureKind::Cancelled => "cancelled",
-            FailureKind::Interrupted => "interrupted",
-        }
-    }
-}
 
 /// The step counts and list of one workflow (the seed's `result`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -145,7 +69,7 @@ pub struct WorkflowReport {
     /// Its display name.
     pub workflow_name: String,
     /// `completed`, `failed`, `blocked` or `cancelled`.
-    pub status: WorkflowStatus,
+    pub status: Status,
     /// Steps done over steps planned, 0–100 (100 when completed).
     pub progress: f64,
     /// `Completed`, or for a failed workflow the step it failed in (`Failed` if none).
@@ -197,40 +121,29 @@ pub struct WorkflowReport {
 }
 
 impl WorkflowReport {
-    /// The entry of a workflow that never started: blocked by a dependency or cancelled.
-    pub fn not_run(
-        spec: &crate::workflow::WorkflowSpec,
-        status: WorkflowStatus,
-        kind: FailureKind,
-        error: String,
-        blocked_by: Option<String>,
-    ) -> Self {
-        let now = SystemTime::now();
+    /// The entry of a workflow as the run planned it and as it ended.
+    pub fn new(planned: &PlannedWorkflow, outcome: WorkflowOutcome) -> Self {
         WorkflowReport {
-            workflow_id: spec.id.clone(),
-            workflow_name: spec.name.clone(),
-            status,
-            progress: 0.0,
-            current_step: match status {
-                WorkflowStatus::Blocked => "Blocked".into(),
-                WorkflowStatus::Cancelled => "Not run".into(),
-                _ => "Failed".into(),
-            },
-            start_time: now,
-            end_time: now,
-            duration: Duration::ZERO,
-            error: Some(error),
-            failure_kind: Some(kind),
-            tags: spec.tags.clone(),
-            planned_steps: spec.planned_steps,
-            priority: spec.priority,
-            depends_on: spec.depends_on.clone(),
-            group: spec.group.clone(),
-            as_dependency: spec.as_dependency,
-            blocked_by,
-            flaky: false,
-            attempts: Vec::new(),
-            result: StepSummary::new(Vec::new()),
+            workflow_name: planned.name.clone(),
+            progress: outcome.progress(planned.planned_steps),
+            current_step: outcome.current_step(),
+            end_time: outcome.end_time(),
+            tags: planned.tags.clone(),
+            planned_steps: planned.planned_steps,
+            priority: planned.priority,
+            depends_on: planned.depends_on.clone(),
+            group: planned.group.clone(),
+            as_dependency: planned.as_dependency,
+            workflow_id: outcome.workflow_id,
+            status: outcome.status,
+            start_time: outcome.start_time,
+            duration: outcome.duration,
+            error: outcome.error,
+            failure_kind: outcome.failure_kind,
+            blocked_by: outcome.blocked_by,
+            flaky: outcome.flaky,
+            attempts: outcome.attempts,
+            result: StepSummary::new(outcome.steps),
         }
     }
 }
@@ -307,18 +220,13 @@ impl RunReport {
         let total_steps = sum(|r| r.total_steps);
         let passed_steps = sum(|r| r.passed);
         let count = |status| workflows.iter().filter(|w| w.status == status).count();
-        let completed = count(WorkflowStatus::Completed);
-        let blocked = count(WorkflowStatus::Blocked);
-        let cancelled = count(WorkflowStatus::Cancelled);
+        let completed = count(Status::Completed);
+        let blocked = count(Status::Blocked);
+        let cancelled = count(Status::Cancelled);
         // Blocked and cancelled workflows never ran: they have no duration to compare.
         let ran: Vec<&WorkflowReport> = workflows
             .iter()
-            .filter(|w| {
-                !matches!(
-                    w.status,
-                    WorkflowStatus::Blocked | WorkflowStatus::Cancelled
-                )
-            })
+            .filter(|w| !matches!(w.status, Status::Blocked | Status::Cancelled))
             .collect();
         let average_duration = if ran.is_empty() {
             0.0
@@ -380,67 +288,14 @@ impl RunReport {
     }
 }
 
-/// Steps done over steps planned, in percent. Done steps are those that passed or were
-/// skipped; without a planned count the steps run so far are the plan. A completed workflow
-/// is at 100.
-pub fn progress(done: usize, planned: Option<usize>, completed: bool) -> f64 {
-    if completed {
-        return 100.0;
-    }
-    let planned = planned.unwrap_or(done).max(done);
-    round2(percent(done, planned).min(100.0))
-}
-
-fn percent(part: usize, whole: usize) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        part as f64 * 100.0 / whole as f64
-    }
-}
-
-fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
-}
-
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-/// Serializes a `Duration` as whole milliseconds (what the seed's `duration` fields hold).
-pub(crate) mod millis {
-    use std::time::Duration;
-
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        u64::deserialize(d).map(Duration::from_millis)
-    }
-}
-
-/// Serializes a `SystemTime` as epoch milliseconds (the seed's `startTime`/`endTime`).
-pub(crate) mod epoch_millis {
-    use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
-        let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-        s.serialize_u64(u64::try_from(since.as_millis()).unwrap_or(u64::MAX))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
-        u64::deserialize(d).map(|ms| UNIX_EPOCH + Duration::from_millis(ms))
-    }
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::outcome::progress;
 
     pub fn step(name: &str, status: StepStatus, ms: u64) -> StepRecord {
         StepRecord {
@@ -458,9 +313,9 @@ pub(crate) mod tests {
             workflow_id: id.into(),
             workflow_name: name.into(),
             status: if failed {
-                WorkflowStatus::Failed
+                Status::Failed
             } else {
-                WorkflowStatus::Completed
+                Status::Completed
             },
             progress: 100.0,
             current_step: "Completed".into(),

@@ -325,7 +325,7 @@ pub async fn run(
         let done = statuses
             .iter()
             .filter(|s| {
-                use crate::status::Phase::*;
+                use crate::outcome::Status::*;
                 matches!(s.status, Completed | Failed | Blocked | Cancelled)
             })
             .count();

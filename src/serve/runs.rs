@@ -12,11 +12,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
 
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 
 use crate::event::{Event, EventKind, LateGuard, PlannedWorkflow};
-use crate::report::RunReport;
+use crate::report::{ReportFold, RunReport};
 use crate::status::{LiveStatus, StatusBoard};
 
 /// One server-sent event, serialized once and shared by every subscriber.
@@ -79,6 +79,8 @@ struct Inner {
     log: Vec<Arc<Frame>>,
     board: StatusBoard,
     guard: LateGuard,
+    /// The report, folded from the same events.
+    fold: ReportFold,
     subscribers: Vec<mpsc::UnboundedSender<Arc<Frame>>>,
     outcome: Option<Outcome>,
 }
@@ -103,6 +105,7 @@ impl Run {
                 log: Vec::new(),
                 board,
                 guard: LateGuard::default(),
+                fold: ReportFold::default(),
                 subscribers: Vec::new(),
                 outcome: None,
             }),
@@ -133,18 +136,33 @@ impl Run {
             return;
         }
         inner.board.apply(&event);
+        // The stream's clients get the report entry with `workflowFinished` and the whole
+        // report with `runFinished`, folded here from the same events.
+        let entry = inner
+            .fold
+            .apply(&event)
+            .and_then(|entry| serde_json::to_value(entry).ok());
+        let extra = match (&event.kind, entry) {
+            (EventKind::WorkflowFinished { .. }, Some(entry)) => Some(("workflow", entry)),
+            (EventKind::RunFinished { .. }, _) => inner
+                .fold
+                .report()
+                .and_then(|report| serde_json::to_value(report).ok())
+                .map(|report| ("report", report)),
+            _ => None,
+        };
         let frame = Arc::new(Frame {
             seq: inner.log.len() as u64 + 1,
             kind: event_type(&event),
-            data: to_json(&event),
+            data: to_json(&event, extra),
         });
         inner.log.push(frame.clone());
         // A subscriber whose client went away is dropped here.
         inner
             .subscribers
             .retain(|subscriber| subscriber.send(frame.clone()).is_ok());
-        if let EventKind::RunFinished { report } = event.kind {
-            inner.outcome = Some(Outcome::Report(report));
+        if let Some(report) = inner.fold.report() {
+            inner.outcome = Some(Outcome::Report(Arc::new(report.clone())));
             self.close(inner);
         }
     }
@@ -254,13 +272,22 @@ pub fn event_type(event: &Event) -> &'static str {
     event.kind.name()
 }
 
-fn to_json(event: &Event) -> String {
+fn to_json(event: &Event, extra: Option<(&str, Value)>) -> String {
     // Events hold strings, numbers and report structs: serializing cannot fail, but a failure
     // must still never take the server down.
-    serde_json::to_string(event).unwrap_or_else(|error| {
-        json!({ "type": event_type(event), "error": format!("unserializable event: {error}") })
-            .to_string()
-    })
+    match serde_json::to_value(event) {
+        Ok(mut value) => {
+            if let (Some((key, extra)), Some(object)) = (extra, value.as_object_mut()) {
+                object.insert(key.to_owned(), extra);
+            }
+            value.to_string()
+        }
+        Err(error) => json!({
+            "type": event_type(event),
+            "error": format!("unserializable event: {error}"),
+        })
+        .to_string(),
+    }
 }
 
 /// Every run the server knows: the running ones and the last `retain` finished ones.
@@ -351,9 +378,7 @@ mod tests {
         PlannedWorkflow {
             id: id.into(),
             name: id.into(),
-            priority: 0,
-            depends_on: Vec::new(),
-            as_dependency: false,
+            ..PlannedWorkflow::default()
         }
     }
 
@@ -374,9 +399,8 @@ mod tests {
     }
 
     fn finished() -> Event {
-        let report = RunReport::new(Vec::new(), SystemTime::now(), Duration::ZERO);
         event(EventKind::RunFinished {
-            report: Arc::new(report),
+            duration: Duration::ZERO,
         })
     }
 

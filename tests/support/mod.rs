@@ -172,7 +172,7 @@ impl Run {
             let failed = matches!(case.status, quick_junit::TestCaseStatus::NonSuccess { .. });
             assert_eq!(failed, w.status.is_failure(), "{}", w.workflow_id);
             let skipped = matches!(case.status, quick_junit::TestCaseStatus::Skipped { .. });
-            let cancelled = w.status == workflow_harness::report::WorkflowStatus::Cancelled;
+            let cancelled = w.status == workflow_harness::report::Status::Cancelled;
             assert_eq!(skipped, cancelled, "{}", w.workflow_id);
             let out = case
                 .system_out
