@@ -84,8 +84,15 @@ pub fn main() -> ExitCode {
 impl Harness {
     /// A harness for the workflows registered with `workflow!`.
     pub fn new() -> Self {
+        Harness::with_workflows(crate::registry::registered())
+    }
+
+    /// A harness for `workflows` instead of the registered ones (sorted by id, as the registry
+    /// gives them): for benchmarks and generated suites.
+    pub fn with_workflows(mut workflows: Vec<WorkflowSpec>) -> Self {
+        workflows.sort_by(|a, b| a.id.cmp(&b.id));
         Harness {
-            workflows: crate::registry::registered(),
+            workflows,
             server: None,
         }
     }
