@@ -1,11 +1,11 @@
 //! The HTTP API in process: every status code, runs waited for and in the background, the
 //! event stream (order, snapshots, replay), the token, and many runs and subscribers at once.
 
+mod poll;
 mod serve;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -51,20 +51,23 @@ async fn get(client: &reqwest::Client, url: &str) -> (StatusCode, Value) {
     )
 }
 
-/// Polls the run's status until it is finished (bounded).
+/// The run's status.
+async fn run_status(client: &reqwest::Client, server: &Server, run_id: &str) -> Value {
+    let url = server.url(&format!("/api/test-workflows/runs/{run_id}"));
+    get(client, &url).await.1
+}
+
+/// Polls the run's status until it is finished; returns that status.
 async fn wait_finished(client: &reqwest::Client, server: &Server, run_id: &str) -> Value {
-    for _ in 0..400 {
-        let (_, status) = get(
-            client,
-            &server.url(&format!("/api/test-workflows/runs/{run_id}")),
-        )
-        .await;
+    poll::until_ok(&format!("run {run_id} finished"), || async {
+        let status = run_status(client, server, run_id).await;
         if status["state"] == "finished" {
-            return status;
+            Ok(status)
+        } else {
+            Err(status.to_string())
         }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("run {run_id} did not finish");
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -513,17 +516,11 @@ async fn late_subscribers_get_a_snapshot_first() {
     let events_url = server.url(body["eventsUrl"].as_str().unwrap());
     let run_id = body["runId"].as_str().unwrap().to_owned();
     // Wait until the gated workflow is inside its step, then join.
-    for _ in 0..400 {
-        let (_, status) = get(
-            &client,
-            &server.url(&format!("/api/test-workflows/runs/{run_id}")),
-        )
-        .await;
-        if status["statuses"][1]["currentStep"] == "Wait for the gate" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    poll::until("the held workflow is in its gated step", || async {
+        let status = run_status(&client, &server, &run_id).await;
+        status["statuses"][1]["currentStep"] == "Wait for the gate"
+    })
+    .await;
     let mut stream = open_events(&client, &events_url, None).await;
     let snapshot = stream.next().await.unwrap();
     assert_eq!(snapshot.event, "snapshot");
@@ -670,7 +667,12 @@ async fn stopping_the_server_interrupts_runs_and_ends_open_streams() {
         let url = server.url(RUN);
         tokio::spawn(async move { post(&client, &url, json!({"workflowIds": ["held"]})).await })
     };
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // The second run is registered and its workflow started, then the server stops.
+    poll::until("the waiting run is running", || async {
+        let (_, list) = get(&client, &server.url("/api/test-workflows/runs")).await;
+        list["totalRuns"] == 2 && list["runs"][0]["state"] == "running"
+    })
+    .await;
     server.stop().await;
     let mut last = None;
     while let Some(event) = stream.next().await {

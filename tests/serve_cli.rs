@@ -2,6 +2,7 @@
 //! `--serve 127.0.0.1:0`, a run goes through the API, and its report is compared with the
 //! report of the same selection run the `cargo test` way.
 
+mod poll;
 mod support;
 
 use std::io::{BufRead as _, BufReader};
@@ -220,19 +221,16 @@ fn api_run_equals_cargo_test_run() {
     );
 
     // The served run's reports are also on disk, under runs/<run id>/ (written just after the
-    // run ends: give it a moment).
+    // run ends, each file renamed into place whole).
     let on_disk = served
         .dir
         .path()
         .join("reports/runs")
         .join(&run_id)
         .join("report.json");
-    for _ in 0..100 {
-        if on_disk.exists() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    poll::until_blocking(&format!("{} is written", on_disk.display()), || {
+        on_disk.exists()
+    });
     let saved: RunReport =
         serde_json::from_str(&std::fs::read_to_string(&on_disk).unwrap()).unwrap();
     assert_eq!(saved, report);

@@ -3,13 +3,14 @@
 //! stop accepting, let requests and runs in flight finish within the grace, cut the others
 //! short, say so, and exit 0.
 
+mod poll;
 mod support;
 
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use workflow_harness::prelude::*;
@@ -47,6 +48,8 @@ struct Served {
     child: Child,
     addr: String,
     stderr: Arc<Mutex<Vec<String>>>,
+    /// The thread that collects `stderr`.
+    reader: Option<std::thread::JoinHandle<()>>,
     gate: PathBuf,
     _dir: tempfile::TempDir,
 }
@@ -83,7 +86,7 @@ impl Served {
         };
         let stderr = Arc::new(Mutex::new(Vec::new()));
         let collected = stderr.clone();
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             for line in lines.map_while(Result::ok) {
                 collected.lock().unwrap().push(line);
             }
@@ -92,6 +95,7 @@ impl Served {
             child,
             addr,
             stderr,
+            reader: Some(reader),
             gate,
             _dir: dir,
         }
@@ -112,35 +116,28 @@ impl Served {
         self.stderr.lock().unwrap().join("\n")
     }
 
-    /// Waits (at most 30 s) until a line of stderr contains `needle`.
+    /// Waits until a line of stderr contains `needle`.
     fn wait_for_line(&self, needle: &str) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !self.stderr().contains(needle) {
-            assert!(
-                Instant::now() < deadline,
-                "no {needle:?} in stderr:\n{}",
-                self.stderr()
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        poll::until_ok_blocking(&format!("stderr has {needle:?}"), || {
+            let stderr = self.stderr();
+            if stderr.contains(needle) {
+                Ok(())
+            } else {
+                Err(stderr)
+            }
+        });
     }
 
-    /// Waits (at most 30 s) for the process to exit.
+    /// Waits for the process to exit, and for the reader thread to take its last lines (it
+    /// ends at the end of the pipe).
     fn wait_exit(&mut self) -> ExitStatus {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                // Let the reader thread take the last lines.
-                std::thread::sleep(Duration::from_millis(50));
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the server did not exit; stderr:\n{}",
-                self.stderr()
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        let status = poll::until_ok_blocking("the server exited", || {
+            self.child.try_wait().unwrap().ok_or_else(|| self.stderr())
+        });
+        let reader = self.reader.take().expect("one wait_exit");
+        poll::until_blocking("stderr is read to its end", || reader.is_finished());
+        reader.join().unwrap();
+        status
     }
 }
 
@@ -163,19 +160,19 @@ async fn get(client: &reqwest::Client, url: &str) -> Value {
     client.get(url).send().await.unwrap().json().await.unwrap()
 }
 
-/// Polls the run's status until `state` (at most 30 s).
+/// Polls the run's status until `state` (for `running`: with its first workflow running).
 async fn wait_state(client: &reqwest::Client, served: &Served, run: &str, state: &str) {
     let url = served.url(&format!("/api/test-workflows/runs/{run}"));
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
+    poll::until_ok(&format!("{run} is {state}"), || async {
         let status = get(client, &url).await;
         let running = status["statuses"][0]["status"] == "running";
         if status["state"] == state && (state != "running" || running) {
-            return;
+            Ok(())
+        } else {
+            Err(status.to_string())
         }
-        assert!(Instant::now() < deadline, "{run} never {state}: {status}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    })
+    .await;
 }
 
 fn exits_zero(status: ExitStatus, served: &Served) {
@@ -227,12 +224,12 @@ fn a_run_in_flight_finishes_within_the_grace() {
     served.wait_for_line("serve: SIGTERM received: stopping");
 
     // No new connections while it drains...
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(&served.addr).is_ok() {
-        assert!(Instant::now() < deadline, "still accepting connections");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    // ...but the run and its waiting request go on, until the workflow is let through.
+    poll::until_blocking("the server accepts no more connections", || {
+        std::net::TcpStream::connect(&served.addr).is_err()
+    });
+    // ...but the run and its waiting request go on, until the workflow is let through. (That
+    // nothing ends can only be watched for a while: this window is the one fixed wait here, and
+    // a slow machine cannot make the test pass wrongly, only miss an early end.)
     std::thread::sleep(Duration::from_millis(100));
     assert!(!waiting.is_finished(), "the waiting request ended early");
     assert!(served.child.try_wait().unwrap().is_none(), "exited early");
