@@ -164,8 +164,16 @@ impl Executor {
                 }
             }
         };
-        let (ran, ()) = tokio::join!(engine.run(self.workflows.clone()), watch);
-        ran?;
+        // The engine drives the run in a task of its own, so the callbacks and folds here
+        // never hold up its scheduling (on a multi-thread runtime they run side by side).
+        let workflows = self.workflows.clone();
+        let run = tokio::spawn(async move { engine.run(workflows).await });
+        watch.await;
+        match run.await {
+            Ok(ran) => ran?,
+            // The engine's task panicked: a bug, surfaced as such.
+            Err(error) => std::panic::resume_unwind(error.into_panic()),
+        };
         // An invariant, not input: `Engine::run` emits `runFinished` before it returns `Ok`,
         // and the loop above folds every event up to it.
         Ok(fold
