@@ -33,6 +33,27 @@ pub struct User {
     pub created_at: Ts,
 }
 
+impl User {
+    /// Whether the user is an admin.
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    /// Whether the user may sell (create shops, products, auctions, coupons): sellers and admins.
+    pub fn sells(&self) -> bool {
+        matches!(self.role, Role::Seller | Role::Admin)
+    }
+}
+
+/// The wire name of an enum value (`"in-progress"` for `TicketStatus::InProgress`); empty for
+/// anything that does not serialize to a string.
+pub fn wire_name(v: impl Serialize) -> String {
+    match serde_json::to_value(v) {
+        Ok(Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
 /// A saved address of a user.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
