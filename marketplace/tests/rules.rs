@@ -674,37 +674,32 @@ async fn one_review_per_user_and_helpful_once() {
     }
 }
 
+fn category_body(name: &str, parent: Option<&str>) -> serde_json::Value {
+    json!({"name": name, "parentId": parent, "sortOrder": 1, "isActive": true, "showOnHomepage": true, "commissionRate": 10})
+}
+
+/// Creates a category as the admin; asserts 201 and returns it.
+async fn new_category(api: &Api, name: &str, parent: Option<&str>) -> serde_json::Value {
+    let body = category_body(name, parent);
+    api.post("/api/categories", ADMIN, body).await.answers(201)["data"].clone()
+}
+
+/// `GET /api/categories/{id}`; asserts 200 and returns the category.
+async fn category(api: &Api, id: &str) -> serde_json::Value {
+    let path = format!("/api/categories/{id}");
+    api.get(&path, None).await.answers(200)["data"].clone()
+}
+
 #[tokio::test]
 async fn category_tree_fields() {
     let api = Api::start().await;
-    let mk = |name: &str, parent: Option<&str>| json!({"name": name, "parentId": parent, "sortOrder": 1, "isActive": true, "showOnHomepage": true, "commissionRate": 10});
-    let parent = api
-        .post("/api/categories", ADMIN, mk("Tree Root", None))
-        .await
-        .answers(201)["data"]
-        .clone();
+    let parent = new_category(&api, "Tree Root", None).await;
     let pid = parent["id"].as_str().unwrap();
-    let c1 = api
-        .post("/api/categories", ADMIN, mk("Tree Child One", Some(pid)))
-        .await
-        .answers(201)["data"]
-        .clone();
-    let c2 = api
-        .post("/api/categories", ADMIN, mk("Tree Child Two", Some(pid)))
-        .await
-        .answers(201)["data"]
-        .clone();
+    let c1 = new_category(&api, "Tree Child One", Some(pid)).await;
+    let c2 = new_category(&api, "Tree Child Two", Some(pid)).await;
     let c1id = c1["id"].as_str().unwrap();
-    let g = api
-        .post("/api/categories", ADMIN, mk("Tree Grandchild", Some(c1id)))
-        .await
-        .answers(201)["data"]
-        .clone();
-    let p = api
-        .get(&format!("/api/categories/{pid}"), None)
-        .await
-        .answers(200)["data"]
-        .clone();
+    let g = new_category(&api, "Tree Grandchild", Some(c1id)).await;
+    let p = category(&api, pid).await;
     assert_eq!(
         (
             p["level"].clone(),
@@ -745,17 +740,9 @@ async fn category_tree_fields() {
         .answers(200)["data"]
         .clone();
     assert_eq!(moved["level"], 2);
-    let p = api
-        .get(&format!("/api/categories/{pid}"), None)
-        .await
-        .answers(200)["data"]
-        .clone();
+    let p = category(&api, pid).await;
     assert_eq!(p["childCount"], 1);
-    let c1 = api
-        .get(&format!("/api/categories/{c1id}"), None)
-        .await
-        .answers(200)["data"]
-        .clone();
+    let c1 = category(&api, c1id).await;
     assert_eq!(c1["childCount"], 2);
     api.patch(
         &format!("/api/categories/{pid}"),
@@ -764,12 +751,16 @@ async fn category_tree_fields() {
     )
     .await
     .refused(400, "parentId");
-    api.post("/api/categories", ADMIN, mk("Tree Root", None))
+    api.post("/api/categories", ADMIN, category_body("Tree Root", None))
         .await
         .refused(409, "slug");
-    api.post("/api/categories", ADMIN, mk("Orphan", Some("nope")))
-        .await
-        .refused(404, "parentId");
+    api.post(
+        "/api/categories",
+        ADMIN,
+        category_body("Orphan", Some("nope")),
+    )
+    .await
+    .refused(404, "parentId");
     let root = api
         .patch(
             &format!("/api/categories/{c2id}"),
