@@ -146,6 +146,40 @@ pub struct Category {
     pub updated_at: Ts,
 }
 
+impl Category {
+    /// An active category named `name` under `parent_id`, created at `at`, with every other
+    /// field at its default; the tree fields are left for `Store::rebuild_categories`.
+    pub fn new(id: String, name: String, slug: String, parent_id: Option<String>, at: Ts) -> Self {
+        Category {
+            id,
+            name,
+            slug,
+            description: String::new(),
+            parent_id,
+            parent_ids: vec![],
+            children_ids: vec![],
+            path: String::new(),
+            paths: vec![],
+            level: 0,
+            has_children: false,
+            child_count: 0,
+            sort_order: 0,
+            product_count: 0,
+            is_featured: false,
+            show_on_homepage: false,
+            is_active: true,
+            commission_rate: 0.0,
+            icon: None,
+            image: None,
+            color: None,
+            meta_title: None,
+            meta_description: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+}
+
 /// Product status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -118,20 +118,8 @@ async fn create(
     let now = Ts::now();
     let id = s.next_id("cat");
     s.categories.push(Category {
-        id: id.clone(),
-        name,
-        slug,
         description: b.description.unwrap_or_default(),
-        parent_id: parent,
-        parent_ids: vec![],
-        children_ids: vec![],
-        path: String::new(),
-        paths: vec![],
-        level: 0,
-        has_children: false,
-        child_count: 0,
         sort_order: sort_order.unwrap_or(0),
-        product_count: 0,
         is_featured: b.is_featured.unwrap_or(false),
         show_on_homepage: b.show_on_homepage.unwrap_or(false),
         is_active: b.is_active.unwrap_or(true),
@@ -141,8 +129,7 @@ async fn create(
         color: b.color,
         meta_title: b.meta_title,
         meta_description: b.meta_description,
-        created_at: now,
-        updated_at: now,
+        ..Category::new(id.clone(), name, slug, parent, now)
     });
     s.rebuild_categories();
     let c = lookup(&s.categories, &id, "category")?;
