@@ -78,6 +78,25 @@ pub fn forbidden(msg: impl Into<String>) -> ApiError {
     ApiError::Forbidden(msg.into())
 }
 
+/// `Ok` when `allowed`, else `403 {"error": refusal}`.
+pub fn ensure(allowed: bool, refusal: impl Into<String>) -> Result<(), ApiError> {
+    if allowed {
+        Ok(())
+    } else {
+        Err(forbidden(refusal))
+    }
+}
+
+/// `400 {"error": "status: cannot move <what> from <from> to <to>"}` (wire names).
+pub fn bad_transition(
+    what: &str,
+    from: impl serde::Serialize,
+    to: impl serde::Serialize,
+) -> ApiError {
+    let (from, to) = (crate::models::wire_name(from), crate::models::wire_name(to));
+    bad("status", format!("cannot move {what} from {from} to {to}"))
+}
+
 /// `409 {"error": msg}`.
 pub fn conflict(msg: impl Into<String>) -> ApiError {
     ApiError::Conflict(msg.into())
@@ -91,4 +110,9 @@ pub fn ok(v: impl serde::Serialize) -> ApiResult {
 /// `201` with a JSON body.
 pub fn created(v: impl serde::Serialize) -> ApiResult {
     Ok((StatusCode::CREATED, Json(v)).into_response())
+}
+
+/// `200 {"message": "<what> deleted", "id": id}`.
+pub fn deleted(what: &str, id: &str) -> ApiResult {
+    ok(serde_json::json!({ "message": format!("{what} deleted"), "id": id }))
 }

@@ -2,7 +2,7 @@
 //! path segments, query parameters and bearer authentication all fail as `ApiError` JSON.
 
 use crate::error::{ApiError, bad};
-use crate::models::{Role, User};
+use crate::models::User;
 use crate::state::Shared;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
@@ -224,15 +224,11 @@ impl FromRequestParts<Shared> for Auth {
 impl Auth {
     /// 403 unless the caller is an admin.
     pub fn admin(&self) -> Result<(), ApiError> {
-        if self.0.role == Role::Admin {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden("admin role required".into()))
-        }
+        crate::error::ensure(self.is_admin(), "admin role required")
     }
 
     /// Whether the caller is an admin.
     pub fn is_admin(&self) -> bool {
-        self.0.role == Role::Admin
+        self.0.is_admin()
     }
 }

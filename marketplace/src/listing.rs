@@ -1,6 +1,7 @@
 //! Sorting and pagination of list endpoints: `{data, pagination:{page, limit, total,
 //! totalPages, hasNext, hasPrev}}`.
 
+use crate::error::{ApiError, bad};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::cmp::Ordering;
@@ -33,6 +34,45 @@ pub fn page<T: Serialize>(items: Vec<T>, page: usize, limit: usize) -> Value {
             "hasPrev": page > 1,
         }
     })
+}
+
+/// `items` ordered by the request's `sortBy` key, built with one [`Sorted::by`] per key the
+/// list offers; [`Sorted::page`] answers the page, or 400 naming `sortBy` for a key that no
+/// `by` offered. The order is `desc`, as read by `Params::desc` (or the list's own default).
+pub struct Sorted<'q, T> {
+    items: Vec<T>,
+    key: &'q str,
+    desc: bool,
+    done: bool,
+}
+
+impl<'q, T: Serialize> Sorted<'q, T> {
+    /// Starts from `items` and the requested `sortBy` (`createdAt` when absent).
+    pub fn new(items: Vec<T>, sort_by: Option<&'q str>, desc: bool) -> Self {
+        Sorted {
+            items,
+            key: sort_by.unwrap_or("createdAt"),
+            desc,
+            done: false,
+        }
+    }
+
+    /// Offers the sort key `names` (one name, or aliases separated by `|`), ordered by `key`.
+    pub fn by<K: PartialOrd>(mut self, names: &str, key: impl Fn(&T) -> K) -> Self {
+        if !self.done && names.split('|').any(|n| n == self.key) {
+            sort(&mut self.items, self.desc, key);
+            self.done = true;
+        }
+        self
+    }
+
+    /// One page of the sorted items in the paginated envelope (see [`page`]).
+    pub fn page(self, page_no: usize, limit: usize) -> Result<Value, ApiError> {
+        if !self.done {
+            return Err(bad("sortBy", format!("unknown sort key '{}'", self.key)));
+        }
+        Ok(page(self.items, page_no, limit))
+    }
 }
 
 /// Case-insensitive substring match.

@@ -33,6 +33,27 @@ pub struct User {
     pub created_at: Ts,
 }
 
+impl User {
+    /// Whether the user is an admin.
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    /// Whether the user may sell (create shops, products, auctions, coupons): sellers and admins.
+    pub fn sells(&self) -> bool {
+        matches!(self.role, Role::Seller | Role::Admin)
+    }
+}
+
+/// The wire name of an enum value (`"in-progress"` for `TicketStatus::InProgress`); empty for
+/// anything that does not serialize to a string.
+pub fn wire_name(v: impl Serialize) -> String {
+    match serde_json::to_value(v) {
+        Ok(Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
 /// A saved address of a user.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -123,6 +144,40 @@ pub struct Category {
     pub meta_description: Option<String>,
     pub created_at: Ts,
     pub updated_at: Ts,
+}
+
+impl Category {
+    /// An active category named `name` under `parent_id`, created at `at`, with every other
+    /// field at its default; the tree fields are left for `Store::rebuild_categories`.
+    pub fn new(id: String, name: String, slug: String, parent_id: Option<String>, at: Ts) -> Self {
+        Category {
+            id,
+            name,
+            slug,
+            description: String::new(),
+            parent_id,
+            parent_ids: vec![],
+            children_ids: vec![],
+            path: String::new(),
+            paths: vec![],
+            level: 0,
+            has_children: false,
+            child_count: 0,
+            sort_order: 0,
+            product_count: 0,
+            is_featured: false,
+            show_on_homepage: false,
+            is_active: true,
+            commission_rate: 0.0,
+            icon: None,
+            image: None,
+            color: None,
+            meta_title: None,
+            meta_description: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
 }
 
 /// Product status.

@@ -202,32 +202,20 @@ fn categories(s: &mut Store, now: Ts) {
         ),
     ];
     for (i, (id, name, slug, parent, order, featured)) in list.into_iter().enumerate() {
+        let at = now.plus_days(-85 + i as i64);
         s.categories.push(Category {
-            id: id.into(),
-            name: name.into(),
-            slug: slug.into(),
             description: format!("{name} products"),
-            parent_id: parent.map(Into::into),
-            parent_ids: vec![],
-            children_ids: vec![],
-            path: String::new(),
-            paths: vec![],
-            level: 0,
-            has_children: false,
-            child_count: 0,
             sort_order: order,
-            product_count: 0,
             is_featured: featured,
             show_on_homepage: featured,
-            is_active: true,
             commission_rate: 10.0,
-            icon: None,
-            image: None,
-            color: None,
-            meta_title: None,
-            meta_description: None,
-            created_at: now.plus_days(-85 + i as i64),
-            updated_at: now.plus_days(-85 + i as i64),
+            ..Category::new(
+                id.into(),
+                name.into(),
+                slug.into(),
+                parent.map(Into::into),
+                at,
+            )
         });
     }
 }

@@ -1,7 +1,7 @@
 //! The in-memory store: every collection, id generation, lookups by id or slug, and the
 //! derived data the server maintains (category tree, counts, auction expiry).
 
-use crate::error::{ApiError, not_found};
+use crate::error::{ApiError, conflict, ensure, not_found};
 use crate::models::*;
 use crate::rng::Rng;
 use crate::time::Ts;
@@ -87,11 +87,14 @@ pub fn find<T: Keyed>(items: &[T], key: &str) -> Option<usize> {
         .or_else(|| items.iter().position(|x| x.matches_alt(key)))
 }
 
+/// [`find`], else 404 naming `what`.
+pub fn index<T: Keyed>(items: &[T], key: &str, what: &str) -> Result<usize, ApiError> {
+    find(items, key).ok_or_else(|| not_found(what, key))
+}
+
 /// The item with id (or slug/code) `key`, else 404 naming `what`.
 pub fn get<'a, T: Keyed>(items: &'a [T], key: &str, what: &str) -> Result<&'a T, ApiError> {
-    find(items, key)
-        .map(|i| &items[i])
-        .ok_or_else(|| not_found(what, key))
+    index(items, key, what).map(|i| &items[i])
 }
 
 /// Mutable [`get`].
@@ -100,10 +103,47 @@ pub fn get_mut<'a, T: Keyed>(
     key: &str,
     what: &str,
 ) -> Result<&'a mut T, ApiError> {
-    match find(items, key) {
-        Some(i) => Ok(&mut items[i]),
-        None => Err(not_found(what, key)),
+    index(items, key, what).map(|i| &mut items[i])
+}
+
+/// The id of the item `key` names (an id, slug or code), else 404 naming `what`.
+pub fn id_of<T: Keyed>(items: &[T], key: &str, what: &str) -> Result<String, ApiError> {
+    get(items, key, what).map(|x| x.key_id().to_string())
+}
+
+/// [`get`], then 403 with `refusal` unless the caller is `allowed` to act on the item.
+pub fn get_allowed<'a, T: Keyed>(
+    items: &'a [T],
+    key: &str,
+    what: &str,
+    allowed: impl FnOnce(&T) -> bool,
+    refusal: &str,
+) -> Result<&'a T, ApiError> {
+    let x = get(items, key, what)?;
+    ensure(allowed(x), refusal)?;
+    Ok(x)
+}
+
+/// 409 when `slug` is taken. A new item (`except` = `None`) may not take any id or slug in
+/// use; a renamed one (`except` = its id) may not take another item's slug.
+pub fn ensure_slug_free<T: Keyed>(
+    items: &[T],
+    slug: &str,
+    except: Option<&str>,
+    what: &str,
+) -> Result<(), ApiError> {
+    let taken = match except {
+        None => find(items, slug).is_some(),
+        Some(id) => items
+            .iter()
+            .any(|x| x.matches_alt(slug) && x.key_id() != id),
+    };
+    if taken {
+        return Err(conflict(format!(
+            "slug: {what} slug '{slug}' is already taken"
+        )));
     }
+    Ok(())
 }
 
 impl Store {
@@ -153,6 +193,11 @@ impl Store {
                 .shops
                 .iter()
                 .any(|s| s.id == shop_id && s.owner_id == user.id)
+    }
+
+    /// 403 with `refusal` unless `user` may manage shop `shop_id` (see [`Store::owns_shop`]).
+    pub fn ensure_owner(&self, user: &User, shop_id: &str, refusal: &str) -> Result<(), ApiError> {
+        ensure(self.owns_shop(user, shop_id), refusal)
     }
 
     /// Ids of the shops `user` owns.

@@ -75,6 +75,22 @@ pub fn required(field: &str, v: Option<&String>, max: usize) -> Result<String, A
     }
 }
 
+/// A field a body may leave out: checked by `check` when present, `None` when absent.
+pub fn present<T, U>(
+    v: Option<T>,
+    check: impl FnOnce(T) -> Result<U, ApiError>,
+) -> Result<Option<U>, ApiError> {
+    v.map(check).transpose()
+}
+
+/// The `slug` a body asks for (checked), else one derived from `name`.
+pub fn slug_or_name(v: Option<&str>, name: &str) -> Result<String, ApiError> {
+    match v {
+        Some(x) => slug("slug", x),
+        None => Ok(slugify(name)),
+    }
+}
+
 /// An optional string: absent or empty stays `None`.
 pub fn optional(field: &str, v: Option<&String>, max: usize) -> Result<Option<String>, ApiError> {
     match v {

@@ -384,11 +384,10 @@ fn assert_4xx(what: &str, got: &(u16, Value)) {
 #[tokio::test]
 async fn every_write_endpoint_refuses_bad_bodies_with_json_4xx() {
     let api = Api::start().await;
-    let item = expect(
-        api.post("/api/cart", CUSTOMER, json!({"productId": "prod-005"}))
-            .await,
-        201,
-    )["id"]
+    let item = api
+        .post("/api/cart", CUSTOMER, json!({"productId": "prod-005"}))
+        .await
+        .answers(201)["id"]
         .as_str()
         .unwrap()
         .to_string();

@@ -7,39 +7,33 @@ use serde_json::json;
 #[tokio::test]
 async fn auth_401_and_register() {
     let api = Api::start().await;
-    assert_err(
-        &api.get("/api/cart", None).await,
-        401,
-        "authentication required",
-    );
-    assert_err(&api.get("/api/products", Some("nope")).await, 401, "token");
-    assert_err(
-        &api.raw("GET", "/api/cart", None, None).await,
-        401,
-        "Bearer",
-    );
+    api.get("/api/cart", None)
+        .await
+        .refused(401, "authentication required");
+    api.get("/api/products", Some("nope"))
+        .await
+        .refused(401, "token");
+    api.raw("GET", "/api/cart", None, None)
+        .await
+        .refused(401, "Bearer");
     let t = api.register("seller").await;
-    let me = expect(api.get("/api/user/profile", Some(&t)).await, 200);
+    let me = api.get("/api/user/profile", Some(&t)).await.answers(200);
     assert_eq!(me["user"]["role"], "seller");
     let t2 = api.register("seller").await;
     assert_ne!(t, t2, "each registration gets its own token");
-    assert_err(
-        &api.call(
-            "POST",
-            "/api/auth/register",
-            None,
-            Some(json!({"role": "wizard"})),
-        )
-        .await,
-        400,
-        "role",
-    );
+    api.call(
+        "POST",
+        "/api/auth/register",
+        None,
+        Some(json!({"role": "wizard"})),
+    )
+    .await
+    .refused(400, "role");
     // A fresh seller has no shop and can create one.
-    let shop = expect(
-        api.post("/api/shops", &t, json!({"name": "Fresh Shop"}))
-            .await,
-        201,
-    );
+    let shop = api
+        .post("/api/shops", &t, json!({"name": "Fresh Shop"}))
+        .await
+        .answers(201);
     assert_eq!(shop["ownerId"], me["user"]["id"]);
     assert_eq!(shop["slug"], "fresh-shop");
 }
@@ -48,46 +42,31 @@ async fn auth_401_and_register() {
 async fn roles_403() {
     let api = Api::start().await;
     let body = json!({"shopId": "test-shop-001", "categoryId": "cat-electronics", "name": "X", "price": 10});
-    assert_err(
-        &api.post("/api/products", CUSTOMER, body.clone()).await,
-        403,
-        "sellers",
-    );
-    assert_err(
-        &api.post("/api/products", SELLER2, body.clone()).await,
-        403,
-        "own shop",
-    );
-    expect(api.post("/api/products", SELLER, body).await, 201);
-    assert_err(
-        &api.patch("/api/products/prod-001", SELLER2, json!({"price": 1}))
-            .await,
-        403,
-        "owner",
-    );
-    expect(
-        api.patch("/api/products/prod-001", SELLER, json!({"price": 1}))
-            .await,
-        200,
-    );
-    assert_err(
-        &api.get("/api/admin/hero-slides", Some(CUSTOMER)).await,
-        403,
-        "admin",
-    );
-    expect(api.get("/api/admin/hero-slides", Some(ADMIN)).await, 200);
-    assert_err(
-        &api.get("/api/analytics?shopId=test-shop-001", Some(SELLER2))
-            .await,
-        403,
-        "own shop",
-    );
-    assert_err(
-        &api.post("/api/categories", SELLER, json!({"name": "C"}))
-            .await,
-        403,
-        "admin",
-    );
+    api.post("/api/products", CUSTOMER, body.clone())
+        .await
+        .refused(403, "sellers");
+    api.post("/api/products", SELLER2, body.clone())
+        .await
+        .refused(403, "own shop");
+    api.post("/api/products", SELLER, body).await.answers(201);
+    api.patch("/api/products/prod-001", SELLER2, json!({"price": 1}))
+        .await
+        .refused(403, "owner");
+    api.patch("/api/products/prod-001", SELLER, json!({"price": 1}))
+        .await
+        .answers(200);
+    api.get("/api/admin/hero-slides", Some(CUSTOMER))
+        .await
+        .refused(403, "admin");
+    api.get("/api/admin/hero-slides", Some(ADMIN))
+        .await
+        .answers(200);
+    api.get("/api/analytics?shopId=test-shop-001", Some(SELLER2))
+        .await
+        .refused(403, "own shop");
+    api.post("/api/categories", SELLER, json!({"name": "C"}))
+        .await
+        .refused(403, "admin");
 }
 
 #[tokio::test]
@@ -102,7 +81,7 @@ async fn unknown_ids_404() {
         "/api/reviews/nope",
         "/api/blog/nope",
     ] {
-        assert_err(&api.get(p, Some(ADMIN)).await, 404, "not found");
+        api.get(p, Some(ADMIN)).await.refused(404, "not found");
     }
     for p in [
         "/api/orders/nope",
@@ -110,63 +89,62 @@ async fn unknown_ids_404() {
         "/api/support/tickets/nope",
         "/api/admin/hero-slides/nope",
     ] {
-        assert_err(&api.get(p, Some(ADMIN)).await, 404, "'nope' not found");
+        api.get(p, Some(ADMIN))
+            .await
+            .refused(404, "'nope' not found");
     }
-    assert_err(
-        &api.post("/api/cart", CUSTOMER, json!({"productId": "nope"}))
-            .await,
-        404,
-        "productId",
-    );
-    assert_err(
-        &api.get("/api/no/such/route", None).await,
-        404,
-        "no such route",
-    );
+    api.post("/api/cart", CUSTOMER, json!({"productId": "nope"}))
+        .await
+        .refused(404, "productId");
+    api.get("/api/no/such/route", None)
+        .await
+        .refused(404, "no such route");
 }
 
 #[tokio::test]
 async fn id_or_slug_resolution() {
     let api = Api::start().await;
-    let by_id = expect(api.get("/api/products/prod-001", None).await, 200);
-    let by_slug = expect(
-        api.get(
+    let by_id = api.get("/api/products/prod-001", None).await.answers(200);
+    let by_slug = api
+        .get(
             &format!("/api/products/{}", by_id["slug"].as_str().unwrap()),
             None,
         )
-        .await,
-        200,
-    );
+        .await
+        .answers(200);
     assert_eq!(by_slug["id"], "prod-001");
     assert_eq!(
-        expect(api.get("/api/categories/electronics", None).await, 200)["data"]["id"],
+        api.get("/api/categories/electronics", None)
+            .await
+            .answers(200)["data"]["id"],
         "cat-electronics"
     );
     assert_eq!(
-        expect(api.get("/api/categories/cat-electronics", None).await, 200)["success"],
+        api.get("/api/categories/cat-electronics", None)
+            .await
+            .answers(200)["success"],
         true
     );
     assert_eq!(
-        expect(api.get("/api/shops/tech-haven", None).await, 200)["id"],
+        api.get("/api/shops/tech-haven", None).await.answers(200)["id"],
         "test-shop-001"
     );
     assert_eq!(
-        expect(api.get("/api/shops/test-shop-001", None).await, 200)["ownerId"],
+        api.get("/api/shops/test-shop-001", None).await.answers(200)["ownerId"],
         "test-seller-001"
     );
     assert_eq!(
-        expect(api.get("/api/coupons/test10", None).await, 200)["id"],
+        api.get("/api/coupons/test10", None).await.answers(200)["id"],
         "cpn-001"
     );
     assert_eq!(
-        expect(api.get("/api/coupons/cpn-001", None).await, 200)["code"],
+        api.get("/api/coupons/cpn-001", None).await.answers(200)["code"],
         "TEST10"
     );
     assert_eq!(
-        expect(
-            api.get("/api/auctions/vintage-film-camera", None).await,
-            200
-        )["id"],
+        api.get("/api/auctions/vintage-film-camera", None)
+            .await
+            .answers(200)["id"],
         "auc-001"
     );
 }
@@ -176,120 +154,96 @@ async fn order_transitions() {
     let api = Api::start().await;
     let p = "/api/orders/ord-001";
     assert_eq!(
-        expect(api.get(p, Some(SELLER)).await, 200)["status"],
+        api.get(p, Some(SELLER)).await.answers(200)["status"],
         "pending"
     );
-    assert_err(
-        &api.patch(p, SELLER, json!({"status": "shipped"})).await,
-        400,
-        "from pending to shipped",
-    );
-    assert_err(
-        &api.patch(p, CUSTOMER, json!({"status": "confirmed"})).await,
-        403,
-        "cancel",
-    );
-    assert_err(
-        &api.patch(p, SELLER2, json!({"status": "confirmed"})).await,
-        403,
-        "another customer",
-    );
+    for (token, to, status, needle) in [
+        (SELLER, "shipped", 400, "from pending to shipped"),
+        (CUSTOMER, "confirmed", 403, "cancel"),
+        (SELLER2, "confirmed", 403, "another customer"),
+    ] {
+        let got = api.patch(p, token, json!({ "status": to })).await;
+        got.refused(status, needle);
+    }
     assert_eq!(
-        expect(
-            api.patch(p, SELLER, json!({"status": "confirmed", "notes": "ok"}))
-                .await,
-            200
-        )["status"],
+        api.patch(p, SELLER, json!({"status": "confirmed", "notes": "ok"}))
+            .await
+            .answers(200)["status"],
         "confirmed"
     );
     assert_eq!(
-        expect(
-            api.patch(p, SELLER, json!({"status": "processing"})).await,
-            200
-        )["status"],
+        api.patch(p, SELLER, json!({"status": "processing"}))
+            .await
+            .answers(200)["status"],
         "processing"
     );
-    let shipped = expect(api.post(&format!("{p}/shipment"), SELLER, json!({"carrier": "BlueDart", "tracking_number": "TRK-1", "eta": "2030-01-01T00:00:00.000Z"})).await, 200);
+    let shipped = api.post(&format!("{p}/shipment"), SELLER, json!({"carrier": "BlueDart", "tracking_number": "TRK-1", "eta": "2030-01-01T00:00:00.000Z"})).await.answers(200);
     assert_eq!(shipped["status"], "shipped");
     assert_eq!(shipped["trackingNumber"], "TRK-1");
     assert_eq!(
-        expect(api.get(&format!("{p}/track"), Some(CUSTOMER)).await, 200)["status"],
+        api.get(&format!("{p}/track"), Some(CUSTOMER))
+            .await
+            .answers(200)["status"],
         "in_transit"
     );
-    assert_err(
-        &api.patch(p, SELLER, json!({"status": "cancelled"})).await,
-        400,
-        "from shipped to cancelled",
-    );
+    api.patch(p, SELLER, json!({"status": "cancelled"}))
+        .await
+        .refused(400, "from shipped to cancelled");
     // Asking for the current status again is a no-op, not a refused transition.
-    let again = expect(
-        api.patch(p, SELLER, json!({"status": "shipped"})).await,
-        200,
-    );
+    let again = api
+        .patch(p, SELLER, json!({"status": "shipped"}))
+        .await
+        .answers(200);
     assert_eq!(again["status"], "shipped");
     assert_eq!(again["trackingNumber"], "TRK-1");
     assert_eq!(
-        expect(
-            api.patch(p, SELLER, json!({"status": "delivered"})).await,
-            200
-        )["status"],
+        api.patch(p, SELLER, json!({"status": "delivered"}))
+            .await
+            .answers(200)["status"],
         "delivered"
     );
-    assert_err(
-        &api.patch(p, SELLER, json!({"status": "pending"})).await,
-        400,
-        "from delivered to pending",
-    );
-    assert_err(
-        &api.patch(p, SELLER, json!({"status": "teleported"})).await,
-        400,
-        "status",
-    );
+    api.patch(p, SELLER, json!({"status": "pending"}))
+        .await
+        .refused(400, "from delivered to pending");
+    api.patch(p, SELLER, json!({"status": "teleported"}))
+        .await
+        .refused(400, "status");
     assert_eq!(
-        expect(
-            api.patch(p, ADMIN, json!({"status": "refunded"})).await,
-            200
-        )["paymentStatus"],
+        api.patch(p, ADMIN, json!({"status": "refunded"}))
+            .await
+            .answers(200)["paymentStatus"],
         "refunded"
     );
     // Shipment straight from confirmed; the customer may cancel a pending order.
     let q = "/api/orders/ord-002";
-    expect(
-        api.patch(q, SELLER, json!({"status": "confirmed"})).await,
-        200,
-    );
+    api.patch(q, SELLER, json!({"status": "confirmed"}))
+        .await
+        .answers(200);
     assert_eq!(
-        expect(
-            api.post(
-                &format!("{q}/shipment"),
-                SELLER,
-                json!({"carrier": "X", "tracking_number": "T"})
-            )
-            .await,
-            200
-        )["status"],
+        api.post(
+            &format!("{q}/shipment"),
+            SELLER,
+            json!({"carrier": "X", "tracking_number": "T"})
+        )
+        .await
+        .answers(200)["status"],
         "shipped"
     );
-    assert_err(
-        &api.post(
-            "/api/orders/ord-005/shipment",
-            SELLER,
-            json!({"carrier": "X", "tracking_number": "T"}),
-        )
-        .await,
-        400,
-        "confirmed or processing",
-    );
+    api.post(
+        "/api/orders/ord-005/shipment",
+        SELLER,
+        json!({"carrier": "X", "tracking_number": "T"}),
+    )
+    .await
+    .refused(400, "confirmed or processing");
     assert_eq!(
-        expect(
-            api.patch(
-                "/api/orders/ord-005",
-                CUSTOMER,
-                json!({"status": "cancelled"})
-            )
-            .await,
-            200
-        )["status"],
+        api.patch(
+            "/api/orders/ord-005",
+            CUSTOMER,
+            json!({"status": "cancelled"})
+        )
+        .await
+        .answers(200)["status"],
         "cancelled"
     );
 }
@@ -297,106 +251,72 @@ async fn order_transitions() {
 #[tokio::test]
 async fn bid_rule() {
     let api = Api::start().await;
-    let a = expect(api.get("/api/auctions/auc-001", None).await, 200);
+    let a = api.get("/api/auctions/auc-001", None).await.answers(200);
     let start = a["startingBid"].as_f64().unwrap();
     assert_eq!(a["bidCount"], 0);
-    assert_err(
-        &api.post(
-            "/api/auctions/auc-001/bid",
-            BIDDER,
-            json!({"bidAmount": start - 1.0}),
-        )
-        .await,
-        400,
-        "starting bid",
-    );
-    let first = expect(
-        api.post(
+    api.post(
+        "/api/auctions/auc-001/bid",
+        BIDDER,
+        json!({"bidAmount": start - 1.0}),
+    )
+    .await
+    .refused(400, "starting bid");
+    let first = api
+        .post(
             "/api/auctions/auc-001/bid",
             BIDDER,
             json!({"bidAmount": start}),
         )
-        .await,
-        201,
-    );
+        .await
+        .answers(201);
     assert_eq!(first["isWinning"], true);
-    assert_err(
-        &api.post(
-            "/api/auctions/auc-001/bid",
-            CUSTOMER,
-            json!({"bidAmount": start + 50.0}),
-        )
-        .await,
-        400,
-        "minimum increment",
-    );
-    expect(
-        api.post(
-            "/api/auctions/auc-001/bid",
-            CUSTOMER,
-            json!({"bidAmount": start + 100.0}),
-        )
-        .await,
-        201,
-    );
-    let a = expect(api.get("/api/auctions/auc-001", None).await, 200);
+    api.post(
+        "/api/auctions/auc-001/bid",
+        CUSTOMER,
+        json!({"bidAmount": start + 50.0}),
+    )
+    .await
+    .refused(400, "minimum increment");
+    api.post(
+        "/api/auctions/auc-001/bid",
+        CUSTOMER,
+        json!({"bidAmount": start + 100.0}),
+    )
+    .await
+    .answers(201);
+    let a = api.get("/api/auctions/auc-001", None).await.answers(200);
     assert_eq!(a["currentBid"].as_f64(), Some(start + 100.0));
     assert_eq!(a["bidCount"], 2);
-    let hist = expect(
-        api.get("/api/auctions/auc-001/bid?page=1&limit=10", None)
-            .await,
-        200,
-    );
+    let hist = api
+        .get("/api/auctions/auc-001/bid?page=1&limit=10", None)
+        .await
+        .answers(200);
     let bids = hist["data"].as_array().unwrap();
     assert_eq!(bids.len(), 2);
     assert_eq!(bids.iter().filter(|b| b["isWinning"] == true).count(), 1);
     assert_eq!(bids[0]["userId"], "test-customer-001");
-    let mine = expect(api.get("/api/auctions/my-bids", Some(BIDDER)).await, 200);
+    let mine = api
+        .get("/api/auctions/my-bids", Some(BIDDER))
+        .await
+        .answers(200);
     assert_eq!(
         mine[0]["isWinning"], false,
         "the outbid bid is no longer winning"
     );
-    assert_err(
-        &api.post(
-            "/api/auctions/auc-009/bid",
-            BIDDER,
-            json!({"bidAmount": 99999}),
-        )
-        .await,
-        400,
-        "live auctions",
-    );
-    assert_err(
-        &api.post(
-            "/api/auctions/auc-008/bid",
-            BIDDER,
-            json!({"bidAmount": 99999}),
-        )
-        .await,
-        400,
-        "scheduled",
-    );
-    assert_err(
-        &api.post(
-            "/api/auctions/auc-003/bid",
-            SELLER,
-            json!({"bidAmount": 99999}),
-        )
-        .await,
-        403,
-        "own auctions",
-    );
-    assert_err(
-        &api.post(
-            "/api/auctions/auc-003/bid",
-            BIDDER,
-            json!({"bidAmount": -5}),
-        )
-        .await,
-        400,
-        "bidAmount",
-    );
-    let won = expect(api.get("/api/auctions/won", Some(BIDDER)).await, 200);
+    for (auction, token, amount, status, needle) in [
+        ("auc-009", BIDDER, 99999, 400, "live auctions"),
+        ("auc-008", BIDDER, 99999, 400, "scheduled"),
+        ("auc-003", SELLER, 99999, 403, "own auctions"),
+        ("auc-003", BIDDER, -5, 400, "bidAmount"),
+    ] {
+        let path = format!("/api/auctions/{auction}/bid");
+        let got = api.post(&path, token, json!({ "bidAmount": amount })).await;
+        got.refused(status, needle);
+    }
+    let won = api
+        .get("/api/auctions/won", Some(BIDDER))
+        .await
+        .answers(200);
     assert_eq!(won[0]["id"], "auc-009");
 }
 
@@ -404,34 +324,34 @@ async fn bid_rule() {
 async fn auction_create_and_lifecycle() {
     let api = Api::start().await;
     let body = json!({"shopId": "test-shop-001", "name": "Lamp - Auction", "startingBid": 2099.3, "endTime": "2099-01-01T00:00:00.000Z", "startTime": "2098-12-25T00:00:00Z", "status": "scheduled"});
-    let a = expect(api.post("/api/auctions", SELLER, body.clone()).await, 201);
+    let a = api
+        .post("/api/auctions", SELLER, body.clone())
+        .await
+        .answers(201);
     assert_eq!(a["currentBid"], a["startingBid"]);
     assert_eq!(a["status"], "scheduled");
-    assert_err(&api.post("/api/auctions", SELLER, body).await, 409, "slug");
+    api.post("/api/auctions", SELLER, body)
+        .await
+        .refused(409, "slug");
     let id = a["id"].as_str().unwrap();
     assert_eq!(
-        expect(
-            api.patch(
-                &format!("/api/auctions/{id}"),
-                SELLER,
-                json!({"status": "live"})
-            )
-            .await,
-            200
-        )["status"],
-        "live"
-    );
-    assert_err(
-        &api.patch(
+        api.patch(
             &format!("/api/auctions/{id}"),
             SELLER,
-            json!({"status": "draft"}),
+            json!({"status": "live"})
         )
-        .await,
-        400,
-        "from live to draft",
+        .await
+        .answers(200)["status"],
+        "live"
     );
-    assert_err(&api.post("/api/auctions", SELLER, json!({"shopId": "test-shop-001", "name": "Past", "startingBid": 1, "endTime": "2001-01-01T00:00:00Z"})).await, 400, "endTime");
+    api.patch(
+        &format!("/api/auctions/{id}"),
+        SELLER,
+        json!({"status": "draft"}),
+    )
+    .await
+    .refused(400, "from live to draft");
+    api.post("/api/auctions", SELLER, json!({"shopId": "test-shop-001", "name": "Past", "startingBid": 1, "endTime": "2001-01-01T00:00:00Z"})).await.refused(400, "endTime");
 }
 
 #[tokio::test]
@@ -439,52 +359,44 @@ async fn watch_toggles() {
     let api = Api::start().await;
     let t = api.register("bidder").await;
     assert_eq!(
-        expect(
-            api.post("/api/auctions/auc-002/watch", &t, json!({})).await,
-            200
-        )["watching"],
+        api.post("/api/auctions/auc-002/watch", &t, json!({}))
+            .await
+            .answers(200)["watching"],
         true
     );
     assert_eq!(
-        expect(api.get("/api/auctions/watchlist", Some(&t)).await, 200)[0]["id"],
+        api.get("/api/auctions/watchlist", Some(&t))
+            .await
+            .answers(200)[0]["id"],
         "auc-002"
     );
     assert_eq!(
-        expect(
-            api.post("/api/auctions/auc-002/watch", &t, json!({})).await,
-            200
-        )["watching"],
+        api.post("/api/auctions/auc-002/watch", &t, json!({}))
+            .await
+            .answers(200)["watching"],
         false
     );
     assert_eq!(
-        expect(api.get("/api/auctions/watchlist", Some(&t)).await, 200),
+        api.get("/api/auctions/watchlist", Some(&t))
+            .await
+            .answers(200),
         json!([])
     );
-    assert_err(
-        &api.post("/api/auctions/nope/watch", &t, json!({})).await,
-        404,
-        "auction",
-    );
+    api.post("/api/auctions/nope/watch", &t, json!({}))
+        .await
+        .refused(404, "auction");
 }
 
 #[tokio::test]
 async fn coupon_application_and_totals() {
     let api = Api::start().await;
     let t = api.register("customer").await;
-    let price = expect(api.get("/api/products/prod-005", None).await, 200)["price"]
+    let price = api.get("/api/products/prod-005", None).await.answers(200)["price"]
         .as_f64()
         .unwrap();
     assert_eq!(price, 499.0);
-    expect(
-        api.post(
-            "/api/cart",
-            &t,
-            json!({"productId": "prod-005", "quantity": 1}),
-        )
-        .await,
-        201,
-    );
-    let cart = expect(api.get("/api/cart", Some(&t)).await, 200);
+    api.add_to_cart(&t, "prod-005", 1).await;
+    let cart = api.get("/api/cart", Some(&t)).await.answers(200);
     assert_eq!(
         (
             cart["subtotal"].as_f64(),
@@ -494,41 +406,22 @@ async fn coupon_application_and_totals() {
         ),
         (Some(499.0), Some(100.0), Some(89.82), Some(688.82))
     );
-    assert_err(
-        &api.post("/api/cart/coupon", &t, json!({"code": "EXPIRED5"}))
-            .await,
-        400,
-        "expired",
-    );
-    assert_err(
-        &api.post("/api/cart/coupon", &t, json!({"code": "FUTURE15"}))
-            .await,
-        400,
-        "not valid before",
-    );
-    assert_err(
-        &api.post("/api/cart/coupon", &t, json!({"code": "LIMITED1"}))
-            .await,
-        400,
-        "used-up",
-    );
-    assert_err(
-        &api.post("/api/cart/coupon", &t, json!({"code": "SELLER20"}))
-            .await,
-        400,
-        "minimum purchase",
-    );
-    assert_err(
-        &api.post("/api/cart/coupon", &t, json!({"code": "NOPE99"}))
-            .await,
-        404,
-        "code",
-    );
-    let c = expect(
-        api.post("/api/cart/coupon", &t, json!({"code": "test10"}))
-            .await,
-        200,
-    );
+    for (code, status, needle) in [
+        ("EXPIRED5", 400, "expired"),
+        ("FUTURE15", 400, "not valid before"),
+        ("LIMITED1", 400, "used-up"),
+        ("SELLER20", 400, "minimum purchase"),
+        ("NOPE99", 404, "code"),
+    ] {
+        let got = api
+            .post("/api/cart/coupon", &t, json!({ "code": code }))
+            .await;
+        got.refused(status, needle);
+    }
+    let c = api
+        .post("/api/cart/coupon", &t, json!({"code": "test10"}))
+        .await
+        .answers(200);
     assert_eq!(c["couponCode"], "TEST10");
     assert_eq!(
         (
@@ -539,55 +432,36 @@ async fn coupon_application_and_totals() {
         (Some(49.9), Some(80.84), Some(629.94))
     );
     // Flat capped by nothing here (min 500): 998 - 100.
-    expect(
-        api.post(
-            "/api/cart",
-            &t,
-            json!({"productId": "prod-005", "quantity": 1}),
-        )
-        .await,
-        201,
-    );
-    let c = expect(
-        api.post("/api/cart/coupon", &t, json!({"code": "FLAT100"}))
-            .await,
-        200,
-    );
+    api.add_to_cart(&t, "prod-005", 1).await;
+    let c = api
+        .post("/api/cart/coupon", &t, json!({"code": "FLAT100"}))
+        .await
+        .answers(200);
     assert_eq!(
         (c["subtotal"].as_f64(), c["discount"].as_f64()),
         (Some(998.0), Some(100.0))
     );
     // Percentage capped by maxDiscountAmount; free shipping above 5000.
-    expect(api.call("DELETE", "/api/cart", Some(&t), None).await, 200);
-    expect(
-        api.post(
-            "/api/cart",
-            &t,
-            json!({"productId": "prod-002", "quantity": 10}),
-        )
-        .await,
-        201,
-    );
-    let c = expect(
-        api.post("/api/cart/coupon", &t, json!({"code": "TEST10"}))
-            .await,
-        200,
-    );
+    api.delete("/api/cart", &t).await.answers(200);
+    api.add_to_cart(&t, "prod-002", 10).await;
+    let c = api
+        .post("/api/cart/coupon", &t, json!({"code": "TEST10"}))
+        .await
+        .answers(200);
     assert_eq!(
         (c["discount"].as_f64(), c["shipping"].as_f64()),
         (Some(500.0), Some(0.0))
     );
-    let v = expect(
-        api.post(
+    let v = api
+        .post(
             "/api/coupons/validate",
             &t,
             json!({"code": "flat100", "cartTotal": 50}),
         )
-        .await,
-        200,
-    );
+        .await
+        .answers(200);
     assert_eq!(v["valid"], false);
-    let v = expect(api.post("/api/coupons/validate", &t, json!({"code": "FLAT100", "cartTotal": 1200, "items": [{"productId": "x", "quantity": 1, "price": 1200}]})).await, 200);
+    let v = api.post("/api/coupons/validate", &t, json!({"code": "FLAT100", "cartTotal": 1200, "items": [{"productId": "x", "quantity": 1, "price": 1200}]})).await.answers(200);
     assert_eq!(
         (v["valid"].clone(), v["discount"].as_f64()),
         (json!(true), Some(100.0))
@@ -604,12 +478,11 @@ async fn orders_apply_coupon_and_decrement_stock() {
     let api = Api::start().await;
     let t = api.register("customer").await;
     let stock = |v: &serde_json::Value| v["stockCount"].as_u64().unwrap();
-    let before = stock(&expect(api.get("/api/products/prod-003", None).await, 200));
-    let o = expect(
-        api.post("/api/orders", &t, order_body("prod-003", 2, Some("test10")))
-            .await,
-        201,
-    );
+    let before = stock(&api.get("/api/products/prod-003", None).await.answers(200));
+    let o = api
+        .post("/api/orders", &t, order_body("prod-003", 2, Some("test10")))
+        .await
+        .answers(201);
     assert_eq!(o["status"], "pending");
     assert_eq!(o["couponCode"], "TEST10");
     let sub = o["subtotal"].as_f64().unwrap();
@@ -619,99 +492,72 @@ async fn orders_apply_coupon_and_decrement_stock() {
     );
     assert!(o["orderNumber"].as_str().unwrap().starts_with("ORD-"));
     assert_eq!(
-        stock(&expect(api.get("/api/products/prod-003", None).await, 200)),
+        stock(&api.get("/api/products/prod-003", None).await.answers(200)),
         before - 2
     );
     assert_eq!(
-        expect(api.get("/api/coupons/TEST10", None).await, 200)["usageCount"],
+        api.get("/api/coupons/TEST10", None).await.answers(200)["usageCount"],
         1
     );
     assert_eq!(
-        expect(
-            api.get(
-                &format!("/api/orders/{}", o["id"].as_str().unwrap()),
-                Some(&t)
-            )
-            .await,
-            200
-        )["status"],
+        api.get(
+            &format!("/api/orders/{}", o["id"].as_str().unwrap()),
+            Some(&t)
+        )
+        .await
+        .answers(200)["status"],
         "pending"
     );
-    assert_err(
-        &api.get(
-            &format!("/api/orders/{}", o["id"].as_str().unwrap()),
-            Some(CUSTOMER2),
-        )
-        .await,
-        403,
-        "another customer",
-    );
+    api.get(
+        &format!("/api/orders/{}", o["id"].as_str().unwrap()),
+        Some(CUSTOMER2),
+    )
+    .await
+    .refused(403, "another customer");
     // Refused: too many, or a bad coupon; neither changes the stock.
     let now = before - 2;
-    assert_err(
-        &api.post(
-            "/api/orders",
-            &t,
-            order_body("prod-003", (now + 1) as u32, None),
-        )
-        .await,
-        400,
-        "insufficient stock",
-    );
-    assert_err(
-        &api.post(
-            "/api/orders",
-            &t,
-            order_body("prod-003", 1, Some("EXPIRED5")),
-        )
-        .await,
-        400,
-        "couponCode",
-    );
-    assert_err(
-        &api.post("/api/orders", &t, order_body("prod-003", 0, None))
-            .await,
-        400,
-        "items[0].quantity",
-    );
+    for (qty, coupon, needle) in [
+        ((now + 1) as u32, None, "insufficient stock"),
+        (1, Some("EXPIRED5"), "couponCode"),
+        (0, None, "items[0].quantity"),
+    ] {
+        let got = api
+            .post("/api/orders", &t, order_body("prod-003", qty, coupon))
+            .await;
+        got.refused(400, needle);
+    }
     assert_eq!(
-        stock(&expect(api.get("/api/products/prod-003", None).await, 200)),
+        stock(&api.get("/api/products/prod-003", None).await.answers(200)),
         now
     );
     // Cancelling restores the stock.
-    expect(
-        api.patch(
-            &format!("/api/orders/{}", o["id"].as_str().unwrap()),
-            &t,
-            json!({"status": "cancelled"}),
-        )
-        .await,
-        200,
-    );
+    api.patch(
+        &format!("/api/orders/{}", o["id"].as_str().unwrap()),
+        &t,
+        json!({"status": "cancelled"}),
+    )
+    .await
+    .answers(200);
     assert_eq!(
-        stock(&expect(api.get("/api/products/prod-003", None).await, 200)),
+        stock(&api.get("/api/products/prod-003", None).await.answers(200)),
         before
     );
     // Selling out takes the product off the published list.
-    let o = expect(
-        api.post(
+    let o = api
+        .post(
             "/api/orders",
             &t,
             order_body("prod-003", before as u32, None),
         )
-        .await,
-        201,
-    );
+        .await
+        .answers(201);
     assert_eq!(
-        expect(api.get("/api/products/prod-003", None).await, 200)["status"],
+        api.get("/api/products/prod-003", None).await.answers(200)["status"],
         "out-of-stock"
     );
-    assert_err(
-        &api.post("/api/cart", &t, json!({"productId": "prod-003"}))
-            .await,
-        400,
-        "not available",
-    );
+    api.post("/api/cart", &t, json!({"productId": "prod-003"}))
+        .await
+        .refused(400, "not available");
     let _ = o;
 }
 
@@ -719,49 +565,39 @@ async fn orders_apply_coupon_and_decrement_stock() {
 async fn cart_stock_and_variants() {
     let api = Api::start().await;
     let t = api.register("customer").await;
-    let p = expect(api.get("/api/products/prod-002", None).await, 200);
-    let item = expect(
-        api.post(
+    let p = api.get("/api/products/prod-002", None).await.answers(200);
+    let item = api
+        .post(
             "/api/cart",
             &t,
             json!({"productId": "prod-002", "quantity": 1, "variant": "128GB"}),
         )
-        .await,
-        201,
-    );
+        .await
+        .answers(201);
     assert_eq!(
         item["price"].as_f64(),
         Some(p["price"].as_f64().unwrap() + 2000.0)
     );
-    assert_err(
-        &api.post(
-            "/api/cart",
-            &t,
+    for (body, needle) in [
+        (
             json!({"productId": "prod-002", "variant": "1TB"}),
-        )
-        .await,
-        400,
-        "variant",
-    );
-    assert_err(
-        &api.post(
-            "/api/cart",
-            &t,
+            "variant",
+        ),
+        (
             json!({"productId": "prod-002", "quantity": 10000}),
-        )
-        .await,
-        400,
-        "insufficient stock",
-    );
-    let again = expect(
-        api.post(
+            "insufficient stock",
+        ),
+    ] {
+        api.post("/api/cart", &t, body).await.refused(400, needle);
+    }
+    let again = api
+        .post(
             "/api/cart",
             &t,
             json!({"productId": "prod-002", "quantity": 1, "variant": "128GB"}),
         )
-        .await,
-        201,
-    );
+        .await
+        .answers(201);
     assert_eq!(
         (again["id"].clone(), again["quantity"].clone()),
         (item["id"].clone(), json!(2))
@@ -773,129 +609,97 @@ async fn one_review_per_user_and_helpful_once() {
     let api = Api::start().await;
     let t = api.register("customer").await;
     let body = json!({"productId": "prod-008", "rating": 5, "title": "Nice", "comment": "Lovely mugs", "media": []});
-    let r = expect(api.post("/api/reviews", &t, body.clone()).await, 201);
+    let r = api
+        .post("/api/reviews", &t, body.clone())
+        .await
+        .answers(201);
     assert_eq!(r["isApproved"], false);
-    assert_err(
-        &api.post("/api/reviews", &t, body).await,
-        409,
-        "already reviewed",
-    );
+    api.post("/api/reviews", &t, body)
+        .await
+        .refused(409, "already reviewed");
     assert_eq!(
-        expect(
-            api.get("/api/reviews/can-review?productId=prod-008", Some(&t))
-                .await,
-            200
-        )["canReview"],
+        api.get("/api/reviews/can-review?productId=prod-008", Some(&t))
+            .await
+            .answers(200)["canReview"],
         false
     );
-    assert_err(
-        &api.post(
-            "/api/reviews",
-            &t,
-            json!({"productId": "prod-009", "rating": 6, "comment": "x"}),
-        )
-        .await,
-        400,
-        "rating",
-    );
-    assert_err(
-        &api.post(
-            "/api/reviews",
-            &t,
-            json!({"productId": "prod-009", "rating": 4.5, "comment": "x"}),
-        )
-        .await,
-        400,
-        "rating",
-    );
+    for rating in [json!(6), json!(4.5)] {
+        let body = json!({"productId": "prod-009", "rating": rating, "comment": "x"});
+        api.post("/api/reviews", &t, body)
+            .await
+            .refused(400, "rating");
+    }
     let id = r["id"].as_str().unwrap();
-    assert_err(
-        &api.patch(
-            &format!("/api/reviews/{id}/moderate"),
-            &t,
-            json!({"isApproved": true}),
-        )
-        .await,
-        403,
-        "moderate",
-    );
-    expect(
-        api.patch(
-            &format!("/api/reviews/{id}/moderate"),
-            ADMIN,
-            json!({"isApproved": true, "moderationNotes": "ok"}),
-        )
-        .await,
-        200,
-    );
-    let s = expect(
-        api.get("/api/reviews/summary?productId=prod-008", None)
-            .await,
-        200,
-    );
+    api.patch(
+        &format!("/api/reviews/{id}/moderate"),
+        &t,
+        json!({"isApproved": true}),
+    )
+    .await
+    .refused(403, "moderate");
+    api.patch(
+        &format!("/api/reviews/{id}/moderate"),
+        ADMIN,
+        json!({"isApproved": true, "moderationNotes": "ok"}),
+    )
+    .await
+    .answers(200);
+    let s = api
+        .get("/api/reviews/summary?productId=prod-008", None)
+        .await
+        .answers(200);
     assert_eq!(
         (s["totalReviews"].clone(), s["averageRating"].as_f64()),
         (json!(1), Some(5.0))
     );
     assert_eq!(
-        expect(
-            api.post(&format!("/api/reviews/{id}/helpful"), CUSTOMER, json!({}))
-                .await,
-            200
-        )["helpfulCount"],
+        api.post(&format!("/api/reviews/{id}/helpful"), CUSTOMER, json!({}))
+            .await
+            .answers(200)["helpfulCount"],
         1
     );
-    assert_err(
-        &api.post(&format!("/api/reviews/{id}/helpful"), CUSTOMER, json!({}))
-            .await,
-        409,
-        "already marked",
-    );
-    let pending = expect(
-        api.get(
+    api.post(&format!("/api/reviews/{id}/helpful"), CUSTOMER, json!({}))
+        .await
+        .refused(409, "already marked");
+    let pending = api
+        .get(
             "/api/reviews?isApproved=false&limit=15&sortBy=createdAt&sortOrder=desc",
             Some(ADMIN),
         )
-        .await,
-        200,
-    );
+        .await
+        .answers(200);
     for r in pending["data"].as_array().unwrap() {
         let n = r["rating"].as_u64().unwrap();
         assert!((1..=5).contains(&n) && r["comment"].is_string());
     }
 }
 
+fn category_body(name: &str, parent: Option<&str>) -> serde_json::Value {
+    json!({"name": name, "parentId": parent, "sortOrder": 1, "isActive": true, "showOnHomepage": true, "commissionRate": 10})
+}
+
+/// Creates a category as the admin; asserts 201 and returns it.
+async fn new_category(api: &Api, name: &str, parent: Option<&str>) -> serde_json::Value {
+    let body = category_body(name, parent);
+    api.post("/api/categories", ADMIN, body).await.answers(201)["data"].clone()
+}
+
+/// `GET /api/categories/{id}`; asserts 200 and returns the category.
+async fn category(api: &Api, id: &str) -> serde_json::Value {
+    let path = format!("/api/categories/{id}");
+    api.get(&path, None).await.answers(200)["data"].clone()
+}
+
 #[tokio::test]
 async fn category_tree_fields() {
     let api = Api::start().await;
-    let mk = |name: &str, parent: Option<&str>| json!({"name": name, "parentId": parent, "sortOrder": 1, "isActive": true, "showOnHomepage": true, "commissionRate": 10});
-    let parent = expect(
-        api.post("/api/categories", ADMIN, mk("Tree Root", None))
-            .await,
-        201,
-    )["data"]
-        .clone();
+    let parent = new_category(&api, "Tree Root", None).await;
     let pid = parent["id"].as_str().unwrap();
-    let c1 = expect(
-        api.post("/api/categories", ADMIN, mk("Tree Child One", Some(pid)))
-            .await,
-        201,
-    )["data"]
-        .clone();
-    let c2 = expect(
-        api.post("/api/categories", ADMIN, mk("Tree Child Two", Some(pid)))
-            .await,
-        201,
-    )["data"]
-        .clone();
+    let c1 = new_category(&api, "Tree Child One", Some(pid)).await;
+    let c2 = new_category(&api, "Tree Child Two", Some(pid)).await;
     let c1id = c1["id"].as_str().unwrap();
-    let g = expect(
-        api.post("/api/categories", ADMIN, mk("Tree Grandchild", Some(c1id)))
-            .await,
-        201,
-    )["data"]
-        .clone();
-    let p = expect(api.get(&format!("/api/categories/{pid}"), None).await, 200)["data"].clone();
+    let g = new_category(&api, "Tree Grandchild", Some(c1id)).await;
+    let p = category(&api, pid).await;
     assert_eq!(
         (
             p["level"].clone(),
@@ -926,52 +730,45 @@ async fn category_tree_fields() {
     );
     // Re-parenting keeps every derived field right.
     let c2id = c2["id"].as_str().unwrap();
-    let moved = expect(
-        api.patch(
+    let moved = api
+        .patch(
             &format!("/api/categories/{c2id}"),
             ADMIN,
             json!({"parentId": c1id}),
         )
-        .await,
-        200,
-    )["data"]
+        .await
+        .answers(200)["data"]
         .clone();
     assert_eq!(moved["level"], 2);
-    let p = expect(api.get(&format!("/api/categories/{pid}"), None).await, 200)["data"].clone();
+    let p = category(&api, pid).await;
     assert_eq!(p["childCount"], 1);
-    let c1 = expect(api.get(&format!("/api/categories/{c1id}"), None).await, 200)["data"].clone();
+    let c1 = category(&api, c1id).await;
     assert_eq!(c1["childCount"], 2);
-    assert_err(
-        &api.patch(
-            &format!("/api/categories/{pid}"),
-            ADMIN,
-            json!({"parentId": g["id"]}),
-        )
-        .await,
-        400,
-        "parentId",
-    );
-    assert_err(
-        &api.post("/api/categories", ADMIN, mk("Tree Root", None))
-            .await,
-        409,
-        "slug",
-    );
-    assert_err(
-        &api.post("/api/categories", ADMIN, mk("Orphan", Some("nope")))
-            .await,
-        404,
-        "parentId",
-    );
-    let root = expect(
-        api.patch(
+    api.patch(
+        &format!("/api/categories/{pid}"),
+        ADMIN,
+        json!({"parentId": g["id"]}),
+    )
+    .await
+    .refused(400, "parentId");
+    api.post("/api/categories", ADMIN, category_body("Tree Root", None))
+        .await
+        .refused(409, "slug");
+    api.post(
+        "/api/categories",
+        ADMIN,
+        category_body("Orphan", Some("nope")),
+    )
+    .await
+    .refused(404, "parentId");
+    let root = api
+        .patch(
             &format!("/api/categories/{c2id}"),
             ADMIN,
             json!({"parentId": null}),
         )
-        .await,
-        200,
-    )["data"]
+        .await
+        .answers(200)["data"]
         .clone();
     assert_eq!(
         (root["level"].clone(), root["path"].clone()),
@@ -983,143 +780,113 @@ async fn category_tree_fields() {
 async fn returns_state_machine() {
     let api = Api::start().await;
     let r = |id: &str| format!("/api/returns/{id}");
-    let list = expect(
-        api.get(
+    let list = api
+        .get(
             "/api/returns?shopId=test-shop-001&status=requested&limit=10",
             Some(SELLER),
         )
-        .await,
-        200,
-    );
+        .await
+        .answers(200);
     assert!(list["data"].as_array().unwrap().len() >= 3);
-    assert_err(
-        &api.post(
-            &format!("{}/refund", r("ret-001")),
-            SELLER,
-            json!({"refundAmount": 1000, "refundMethod": "original_payment_method"}),
-        )
-        .await,
-        400,
-        "received",
-    );
+    api.post(
+        &format!("{}/refund", r("ret-001")),
+        SELLER,
+        json!({"refundAmount": 1000, "refundMethod": "original_payment_method"}),
+    )
+    .await
+    .refused(400, "received");
     assert_eq!(
-        expect(
-            api.post(
-                &format!("{}/approve", r("ret-001")),
-                SELLER,
-                json!({"approved": true, "notes": "ok"})
-            )
-            .await,
-            200
-        )["status"],
+        api.post(
+            &format!("{}/approve", r("ret-001")),
+            SELLER,
+            json!({"approved": true, "notes": "ok"})
+        )
+        .await
+        .answers(200)["status"],
         "approved"
     );
-    assert_err(
-        &api.patch(&r("ret-001"), SELLER, json!({"status": "completed"}))
-            .await,
-        400,
-        "from approved to completed",
-    );
+    api.patch(&r("ret-001"), SELLER, json!({"status": "completed"}))
+        .await
+        .refused(400, "from approved to completed");
     assert_eq!(
-        expect(
-            api.patch(
-                &r("ret-001"),
-                SELLER,
-                json!({"status": "item-received", "adminNotes": "got it"})
-            )
-            .await,
-            200
-        )["status"],
+        api.patch(
+            &r("ret-001"),
+            SELLER,
+            json!({"status": "item-received", "adminNotes": "got it"})
+        )
+        .await
+        .answers(200)["status"],
         "item-received"
     );
-    assert_err(
-        &api.post(
-            &format!("{}/refund", r("ret-001")),
-            SELLER,
-            json!({"refundAmount": 0, "refundMethod": "x"}),
-        )
-        .await,
-        400,
-        "refundAmount",
-    );
-    let done = expect(api.post(&format!("{}/refund", r("ret-001")), SELLER, json!({"refundAmount": 1000, "refundMethod": "original_payment_method", "refundTransactionId": "TXN_1"})).await, 200);
+    api.post(
+        &format!("{}/refund", r("ret-001")),
+        SELLER,
+        json!({"refundAmount": 0, "refundMethod": "x"}),
+    )
+    .await
+    .refused(400, "refundAmount");
+    let done = api.post(&format!("{}/refund", r("ret-001")), SELLER, json!({"refundAmount": 1000, "refundMethod": "original_payment_method", "refundTransactionId": "TXN_1"})).await.answers(200);
     assert_eq!(
         (done["status"].clone(), done["refundAmount"].as_f64()),
         (json!("refund-processed"), Some(1000.0))
     );
     assert_eq!(
-        expect(
-            api.patch(&r("ret-001"), SELLER, json!({"status": "completed"}))
-                .await,
-            200
-        )["status"],
+        api.patch(&r("ret-001"), SELLER, json!({"status": "completed"}))
+            .await
+            .answers(200)["status"],
         "completed"
     );
     // Rejection, then only an admin may override it.
     assert_eq!(
-        expect(
-            api.post(
-                &format!("{}/approve", r("ret-002")),
-                SELLER,
-                json!({"approved": false, "notes": "no"})
-            )
-            .await,
-            200
-        )["status"],
-        "rejected"
-    );
-    assert_err(
-        &api.post(
+        api.post(
             &format!("{}/approve", r("ret-002")),
             SELLER,
-            json!({"approved": true}),
+            json!({"approved": false, "notes": "no"})
         )
-        .await,
-        400,
-        "admin",
+        .await
+        .answers(200)["status"],
+        "rejected"
     );
+    api.post(
+        &format!("{}/approve", r("ret-002")),
+        SELLER,
+        json!({"approved": true}),
+    )
+    .await
+    .refused(400, "admin");
     assert_eq!(
-        expect(
-            api.post(
-                &format!("{}/approve", r("ret-002")),
-                ADMIN,
-                json!({"approved": true})
-            )
-            .await,
-            200
-        )["status"],
+        api.post(
+            &format!("{}/approve", r("ret-002")),
+            ADMIN,
+            json!({"approved": true})
+        )
+        .await
+        .answers(200)["status"],
         "approved"
     );
     // Admin resolves a dispute with a partial refund; sellers cannot.
-    assert_err(
-        &api.post(
-            &format!("{}/resolve", r("ret-003")),
-            SELLER,
-            json!({"resolution": "partial_refund", "refundAmount": 750}),
-        )
-        .await,
-        403,
-        "admin",
-    );
-    assert_err(
-        &api.post(
-            &format!("{}/resolve", r("ret-003")),
-            ADMIN,
-            json!({"resolution": "partial_refund"}),
-        )
-        .await,
-        400,
-        "refundAmount",
-    );
-    let res = expect(
-        api.post(
+    api.post(
+        &format!("{}/resolve", r("ret-003")),
+        SELLER,
+        json!({"resolution": "partial_refund", "refundAmount": 750}),
+    )
+    .await
+    .refused(403, "admin");
+    api.post(
+        &format!("{}/resolve", r("ret-003")),
+        ADMIN,
+        json!({"resolution": "partial_refund"}),
+    )
+    .await
+    .refused(400, "refundAmount");
+    let res = api
+        .post(
             &format!("{}/resolve", r("ret-003")),
             ADMIN,
             json!({"resolution": "partial_refund", "refundAmount": 750, "notes": "split"}),
         )
-        .await,
-        200,
-    );
+        .await
+        .answers(200);
     assert_eq!(
         (
             res["refundAmount"].as_f64(),
@@ -1128,21 +895,17 @@ async fn returns_state_machine() {
         ),
         (Some(750.0), json!(false), json!("partial_refund"))
     );
-    assert_err(
-        &api.post(
-            &format!("{}/approve", r("ret-001")),
-            SELLER2,
-            json!({"approved": true}),
-        )
-        .await,
-        403,
-        "seller",
-    );
-    let stats = expect(
-        api.get("/api/returns/stats?shopId=test-shop-001", Some(SELLER))
-            .await,
-        200,
-    );
+    api.post(
+        &format!("{}/approve", r("ret-001")),
+        SELLER2,
+        json!({"approved": true}),
+    )
+    .await
+    .refused(403, "seller");
+    let stats = api
+        .get("/api/returns/stats?shopId=test-shop-001", Some(SELLER))
+        .await
+        .answers(200);
     for k in [
         "total",
         "pending",
@@ -1156,128 +919,111 @@ async fn returns_state_machine() {
         assert!(stats[k].is_number(), "{k} in {stats}");
     }
     assert_eq!(stats["totalRefundAmount"].as_f64(), Some(1750.0));
-    let disputed = expect(
-        api.get(
+    let disputed = api
+        .get(
             "/api/returns?requiresAdminIntervention=true&limit=10",
             Some(ADMIN),
         )
-        .await,
-        200,
-    );
+        .await
+        .answers(200);
     assert!(!disputed["data"].as_array().unwrap().is_empty());
     // Customers create returns for their own orders only.
-    let c = expect(api.post("/api/returns", CUSTOMER, json!({"orderId": "ord-111", "reason": "damaged", "description": "cracked", "media": []})).await, 201);
+    let c = api.post("/api/returns", CUSTOMER, json!({"orderId": "ord-111", "reason": "damaged", "description": "cracked", "media": []})).await.answers(201);
     assert_eq!(c["status"], "requested");
-    assert_err(
-        &api.post(
-            "/api/returns",
-            CUSTOMER2,
-            json!({"orderId": "ord-111", "reason": "damaged", "description": "x"}),
-        )
-        .await,
-        403,
-        "own orders",
-    );
-    assert_err(
-        &api.post(
-            "/api/returns",
-            CUSTOMER,
-            json!({"orderId": "ord-111", "reason": "bored", "description": "x"}),
-        )
-        .await,
-        400,
-        "reason",
-    );
+    api.post(
+        "/api/returns",
+        CUSTOMER2,
+        json!({"orderId": "ord-111", "reason": "damaged", "description": "x"}),
+    )
+    .await
+    .refused(403, "own orders");
+    api.post(
+        "/api/returns",
+        CUSTOMER,
+        json!({"orderId": "ord-111", "reason": "bored", "description": "x"}),
+    )
+    .await
+    .refused(400, "reason");
 }
 
 #[tokio::test]
 async fn ticket_state_machine() {
     let api = Api::start().await;
     let t = api.register("customer").await;
-    assert_err(
-        &api.post(
-            "/api/support/tickets",
-            &t,
-            json!({"category": "order-issue", "subject": "hi", "description": "long enough text"}),
-        )
-        .await,
-        400,
-        "subject",
-    );
-    let tk = expect(api.post("/api/support/tickets", &t, json!({"category": "order-issue", "priority": "medium", "subject": "Late order", "description": "My order is late by a week", "attachments": []})).await, 201);
+    api.post(
+        "/api/support/tickets",
+        &t,
+        json!({"category": "order-issue", "subject": "hi", "description": "long enough text"}),
+    )
+    .await
+    .refused(400, "subject");
+    let tk = api.post("/api/support/tickets", &t, json!({"category": "order-issue", "priority": "medium", "subject": "Late order", "description": "My order is late by a week", "attachments": []})).await.answers(201);
     assert_eq!(tk["status"], "open");
     let p = format!("/api/support/tickets/{}", tk["id"].as_str().unwrap());
-    assert_err(
-        &api.post(
-            &format!("{p}/assign"),
-            &t,
-            json!({"assignedTo": "agent-user-id"}),
-        )
-        .await,
-        403,
-        "admin",
-    );
-    expect(
-        api.post(
-            &format!("{p}/assign"),
-            ADMIN,
-            json!({"assignedTo": "agent-user-id", "notes": "n"}),
-        )
-        .await,
-        200,
-    );
-    let m = expect(
-        api.post(
+    api.post(
+        &format!("{p}/assign"),
+        &t,
+        json!({"assignedTo": "agent-user-id"}),
+    )
+    .await
+    .refused(403, "admin");
+    api.post(
+        &format!("{p}/assign"),
+        ADMIN,
+        json!({"assignedTo": "agent-user-id", "notes": "n"}),
+    )
+    .await
+    .answers(200);
+    let m = api
+        .post(
             &format!("{p}/messages"),
             &t,
             json!({"message": "any news?", "isInternal": false}),
         )
-        .await,
-        201,
-    );
+        .await
+        .answers(201);
     assert_eq!(m["senderRole"], "customer");
     assert_eq!(
-        expect(api.get(&p, Some(&t)).await, 200)["status"],
+        api.get(&p, Some(&t)).await.answers(200)["status"],
         "in-progress"
     );
     assert_eq!(
-        expect(api.patch(&p, &t, json!({"status": "resolved"})).await, 200)["status"],
+        api.patch(&p, &t, json!({"status": "resolved"}))
+            .await
+            .answers(200)["status"],
         "resolved"
     );
-    assert_err(
-        &api.patch(&p, &t, json!({"status": "in-progress"})).await,
-        403,
-        "resolved or closed",
-    );
-    assert_err(
-        &api.patch(&p, ADMIN, json!({"status": "open"})).await,
-        400,
-        "from resolved to open",
-    );
+    api.patch(&p, &t, json!({"status": "in-progress"}))
+        .await
+        .refused(403, "resolved or closed");
+    api.patch(&p, ADMIN, json!({"status": "open"}))
+        .await
+        .refused(400, "from resolved to open");
     assert_eq!(
-        expect(api.post(&format!("{p}/close"), &t, json!({})).await, 200)["status"],
+        api.post(&format!("{p}/close"), &t, json!({}))
+            .await
+            .answers(200)["status"],
         "closed"
     );
-    assert_err(
-        &api.post(&format!("{p}/close"), &t, json!({})).await,
-        400,
-        "from closed to closed",
-    );
-    expect(
-        api.post(
-            &format!("{p}/messages"),
-            &t,
-            json!({"message": "actually, not fixed"}),
-        )
-        .await,
-        201,
-    );
+    api.post(&format!("{p}/close"), &t, json!({}))
+        .await
+        .refused(400, "from closed to closed");
+    api.post(
+        &format!("{p}/messages"),
+        &t,
+        json!({"message": "actually, not fixed"}),
+    )
+    .await
+    .answers(201);
     assert_eq!(
-        expect(api.get(&p, Some(&t)).await, 200)["status"],
+        api.get(&p, Some(&t)).await.answers(200)["status"],
         "in-progress",
         "a reply re-opens"
     );
-    let msgs = expect(api.get(&format!("{p}/messages"), Some(&t)).await, 200);
+    let msgs = api
+        .get(&format!("{p}/messages"), Some(&t))
+        .await
+        .answers(200);
     assert!(
         msgs["data"]
             .as_array()
@@ -1285,69 +1031,58 @@ async fn ticket_state_machine() {
             .iter()
             .all(|m| m["message"].is_string())
     );
-    assert_err(&api.get(&p, Some(CUSTOMER2)).await, 403, "another user");
-    assert_err(
-        &api.post(&format!("{p}/messages"), &t, json!({"message": ""}))
-            .await,
-        400,
-        "message",
-    );
+    api.get(&p, Some(CUSTOMER2))
+        .await
+        .refused(403, "another user");
+    api.post(&format!("{p}/messages"), &t, json!({"message": ""}))
+        .await
+        .refused(400, "message");
 }
 
 #[tokio::test]
 async fn favorites_unique() {
     let api = Api::start().await;
     let t = api.register("customer").await;
-    let f = expect(
-        api.post("/api/favorites", &t, json!({"productId": "prod-001"}))
-            .await,
-        201,
-    );
+    let f = api
+        .post("/api/favorites", &t, json!({"productId": "prod-001"}))
+        .await
+        .answers(201);
     assert_eq!(f["product"]["id"], "prod-001");
-    assert_err(
-        &api.post("/api/favorites", &t, json!({"productId": "prod-001"}))
-            .await,
-        409,
-        "already a favorite",
-    );
-    let c = expect(
-        api.get("/api/favorites/check/prod-001", Some(&t)).await,
-        200,
-    );
+    api.post("/api/favorites", &t, json!({"productId": "prod-001"}))
+        .await
+        .refused(409, "already a favorite");
+    let c = api
+        .get("/api/favorites/check/prod-001", Some(&t))
+        .await
+        .answers(200);
     assert_eq!(
         (c["isFavorited"].clone(), c["favoriteId"].clone()),
         (json!(true), f["id"].clone())
     );
     assert_eq!(
-        expect(api.get("/api/favorites/count", Some(&t)).await, 200)["count"],
+        api.get("/api/favorites/count", Some(&t)).await.answers(200)["count"],
         1
     );
     let id = f["id"].as_str().unwrap();
-    expect(
-        api.call("DELETE", &format!("/api/favorites/{id}"), Some(&t), None)
-            .await,
-        200,
-    );
+    api.delete(&format!("/api/favorites/{id}"), &t)
+        .await
+        .answers(200);
     assert_eq!(
-        expect(api.get("/api/favorites", Some(&t)).await, 200),
+        api.get("/api/favorites", Some(&t)).await.answers(200),
         json!([])
     );
-    assert_err(
-        &api.call("DELETE", &format!("/api/favorites/{id}"), Some(&t), None)
-            .await,
-        404,
-        "favorite",
-    );
+    api.delete(&format!("/api/favorites/{id}"), &t)
+        .await
+        .refused(404, "favorite");
 }
 
 #[tokio::test]
 async fn analytics_and_export() {
     let api = Api::start().await;
-    let o = expect(
-        api.get("/api/analytics?shopId=test-shop-001", Some(SELLER))
-            .await,
-        200,
-    );
+    let o = api
+        .get("/api/analytics?shopId=test-shop-001", Some(SELLER))
+        .await
+        .answers(200);
     for k in [
         "totalRevenue",
         "totalOrders",
@@ -1362,46 +1097,37 @@ async fn analytics_and_export() {
     }
     for period in ["day", "week", "month"] {
         assert!(
-            expect(
-                api.get(
-                    &format!("/api/analytics/sales?shopId=test-shop-001&period={period}"),
-                    Some(SELLER)
-                )
-                .await,
-                200
+            api.get(
+                &format!("/api/analytics/sales?shopId=test-shop-001&period={period}"),
+                Some(SELLER)
             )
+            .await
+            .answers(200)
             .is_array()
         );
     }
-    assert_err(
-        &api.get(
-            "/api/analytics/sales?shopId=test-shop-001&period=decade",
-            Some(SELLER),
-        )
-        .await,
-        400,
-        "period",
-    );
+    api.get(
+        "/api/analytics/sales?shopId=test-shop-001&period=decade",
+        Some(SELLER),
+    )
+    .await
+    .refused(400, "period");
     assert!(
-        expect(
-            api.get(
-                "/api/analytics/top-products?shopId=test-shop-001&limit=5",
-                Some(SELLER)
-            )
-            .await,
-            200
+        api.get(
+            "/api/analytics/top-products?shopId=test-shop-001&limit=5",
+            Some(SELLER)
         )
+        .await
+        .answers(200)
         .is_array()
     );
     assert!(
-        expect(
-            api.get(
-                "/api/analytics/categories?shopId=test-shop-001",
-                Some(SELLER)
-            )
-            .await,
-            200
+        api.get(
+            "/api/analytics/categories?shopId=test-shop-001",
+            Some(SELLER)
         )
+        .await
+        .answers(200)
         .is_array()
     );
     let r = api
@@ -1427,36 +1153,31 @@ async fn analytics_and_export() {
             .unwrap()
             .starts_with("date,revenue,orders,customers\n")
     );
-    assert_err(
-        &api.get("/api/analytics?shopId=test-shop-001", Some(CUSTOMER))
-            .await,
-        403,
-        "sellers",
-    );
+    api.get("/api/analytics?shopId=test-shop-001", Some(CUSTOMER))
+        .await
+        .refused(403, "sellers");
 }
 
 #[tokio::test]
 async fn seed_data_covers_the_workflows() {
     let api = Api::start().await;
-    let live = expect(
-        api.get("/api/auctions?status=live&limit=20", None).await,
-        200,
-    );
+    let live = api
+        .get("/api/auctions?status=live&limit=20", None)
+        .await
+        .answers(200);
     assert!(live["pagination"]["total"].as_u64().unwrap() >= 5);
-    let pending = expect(
-        api.get("/api/orders?status=pending&limit=10&page=1", Some(SELLER))
-            .await,
-        200,
-    );
+    let pending = api
+        .get("/api/orders?status=pending&limit=10&page=1", Some(SELLER))
+        .await
+        .answers(200);
     assert!(!pending["data"].as_array().unwrap().is_empty());
-    let e = expect(
-        api.get(
+    let e = api
+        .get(
             "/api/products?categoryId=cat-electronics&status=published&limit=15",
             None,
         )
-        .await,
-        200,
-    );
+        .await
+        .answers(200);
     assert!(
         e["data"]
             .as_array()
@@ -1464,7 +1185,10 @@ async fn seed_data_covers_the_workflows() {
             .iter()
             .any(|p| !p["variants"].as_array().unwrap().is_empty())
     );
-    let cats = expect(api.get("/api/categories?isActive=true", None).await, 200);
+    let cats = api
+        .get("/api/categories?isActive=true", None)
+        .await
+        .answers(200);
     assert!(cats["data"].as_array().unwrap().iter().any(|c| {
         c["name"]
             .as_str()
@@ -1473,42 +1197,36 @@ async fn seed_data_covers_the_workflows() {
             .contains("electronics")
     }));
     assert!(
-        !expect(
-            api.get("/api/shops?verified=true&limit=10", None).await,
-            200
-        )["data"]
+        !api.get("/api/shops?verified=true&limit=10", None)
+            .await
+            .answers(200)["data"]
             .as_array()
             .unwrap()
             .is_empty()
     );
     assert!(
-        !expect(
-            api.get("/api/support/tickets?status=open&limit=20", Some(ADMIN))
-                .await,
-            200
-        )["data"]
+        !api.get("/api/support/tickets?status=open&limit=20", Some(ADMIN))
+            .await
+            .answers(200)["data"]
             .as_array()
             .unwrap()
             .is_empty()
     );
     assert_eq!(
-        expect(
-            api.get("/api/coupons?status=active&limit=5", None).await,
-            200
-        )["data"][0]["code"],
+        api.get("/api/coupons?status=active&limit=5", None)
+            .await
+            .answers(200)["data"][0]["code"],
         "TEST10"
     );
-    let search = expect(
-        api.get("/api/products?search=test&status=published&limit=10", None)
-            .await,
-        200,
-    );
+    let search = api
+        .get("/api/products?search=test&status=published&limit=10", None)
+        .await
+        .answers(200);
     assert!(!search["data"].as_array().unwrap().is_empty());
-    let p = expect(
-        api.get("/api/products?page=1&limit=10", Some(CUSTOMER))
-            .await,
-        200,
-    );
+    let p = api
+        .get("/api/products?page=1&limit=10", Some(CUSTOMER))
+        .await
+        .answers(200);
     assert!(
         p["data"]
             .as_array()
@@ -1516,13 +1234,18 @@ async fn seed_data_covers_the_workflows() {
             .iter()
             .all(|p| p["status"] == "published")
     );
-    assert!(expect(api.get("/api/auctions/featured", None).await, 200).is_array());
+    assert!(
+        api.get("/api/auctions/featured", None)
+            .await
+            .answers(200)
+            .is_array()
+    );
     assert_eq!(
-        expect(api.get("/api/blog?limit=5", None).await, 200)["pagination"]["total"],
+        api.get("/api/blog?limit=5", None).await.answers(200)["pagination"]["total"],
         3
     );
     assert_eq!(
-        expect(api.get("/api/blog?limit=5", Some(ADMIN)).await, 200)["pagination"]["total"],
+        api.get("/api/blog?limit=5", Some(ADMIN)).await.answers(200)["pagination"]["total"],
         4
     );
 }

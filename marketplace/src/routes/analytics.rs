@@ -20,18 +20,14 @@ pub fn routes() -> Router<Shared> {
 /// The shops the request is about: `shopId` (which the caller must own), else every shop of
 /// a seller, else (admin) all of them (`None`).
 fn scope(s: &Store, u: &User, q: &Params) -> Result<Option<Vec<String>>, ApiError> {
-    if !matches!(u.role, Role::Seller | Role::Admin) {
-        return Err(forbidden("analytics are for sellers and admins"));
-    }
+    ensure(u.sells(), "analytics are for sellers and admins")?;
     match q.str("shopId") {
         Some(k) => {
-            let id = lookup(&s.shops, k, "shopId: shop")?.id.clone();
-            if !s.owns_shop(u, &id) {
-                return Err(forbidden("sellers can only see their own shop's analytics"));
-            }
+            let id = id_of(&s.shops, k, "shopId: shop")?;
+            s.ensure_owner(u, &id, "sellers can only see their own shop's analytics")?;
             Ok(Some(vec![id]))
         }
-        None if u.role == Role::Admin => Ok(None),
+        None if u.is_admin() => Ok(None),
         None => Ok(Some(s.shops_of(&u.id))),
     }
 }

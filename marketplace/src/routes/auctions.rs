@@ -36,7 +36,7 @@ async fn list(State(st): State<Shared>, q: Params) -> ApiResult {
     let desc = q.desc()?;
     let now = Ts::now();
     let s = fresh(&st);
-    let mut v: Vec<&Auction> = s
+    let v: Vec<&Auction> = s
         .auctions
         .iter()
         .filter(|a| status.is_none_or(|x| a.status == x))
@@ -51,15 +51,13 @@ async fn list(State(st): State<Shared>, q: Params) -> ApiResult {
                 .is_none_or(|t| contains(&a.name, t) || contains(&a.description, t))
         })
         .collect();
-    match q.str("sortBy").unwrap_or("createdAt") {
-        "createdAt" => sort(&mut v, desc, |a| a.created_at),
-        "endTime" => sort(&mut v, desc, |a| a.end_time),
-        "startTime" => sort(&mut v, desc, |a| a.start_time),
-        "currentBid" => sort(&mut v, desc, |a| a.current_bid),
-        "bidCount" => sort(&mut v, desc, |a| a.bid_count),
-        o => return Err(bad("sortBy", format!("unknown sort key '{o}'"))),
-    }
-    ok(page(v, pg, limit))
+    ok(Sorted::new(v, q.str("sortBy"), desc)
+        .by("createdAt", |a| a.created_at)
+        .by("endTime", |a| a.end_time)
+        .by("startTime", |a| a.start_time)
+        .by("currentBid", |a| a.current_bid)
+        .by("bidCount", |a| a.bid_count)
+        .page(pg, limit)?)
 }
 
 async fn featured(State(st): State<Shared>) -> ApiResult {
@@ -181,15 +179,10 @@ async fn create(
     Auth(u): Auth,
     JsonBody(mut b): JsonBody<AuctionBody>,
 ) -> ApiResult {
-    if !matches!(u.role, Role::Seller | Role::Admin) {
-        return Err(forbidden("only sellers and admins can create auctions"));
-    }
+    ensure(u.sells(), "only sellers and admins can create auctions")?;
     check(&mut b)?;
     let name = validate::required("name", b.name.as_ref(), 200)?;
-    let slug = match &b.slug {
-        Some(x) => validate::slug("slug", x)?,
-        None => validate::slugify(&name),
-    };
+    let slug = slug_or_name(b.slug.as_deref(), &name)?;
     let shop_key = validate::required("shopId", b.shop_id.as_ref(), 100)?;
     let starting = b
         .starting_bid
@@ -215,17 +208,13 @@ async fn create(
         ));
     }
     let mut s = st.lock();
-    let shop_id = lookup(&s.shops, &shop_key, "shopId: shop")?.id.clone();
-    if !s.owns_shop(&u, &shop_id) {
-        return Err(forbidden(
-            "sellers can only create auctions for their own shop",
-        ));
-    }
-    if find(&s.auctions, &slug).is_some() {
-        return Err(conflict(format!(
-            "slug: auction slug '{slug}' is already taken"
-        )));
-    }
+    let shop_id = id_of(&s.shops, &shop_key, "shopId: shop")?;
+    s.ensure_owner(
+        &u,
+        &shop_id,
+        "sellers can only create auctions for their own shop",
+    )?;
+    ensure_slug_free(&s.auctions, &slug, None, "auction")?;
     let a = Auction {
         id: s.next_id("auc"),
         shop_id,
@@ -271,18 +260,14 @@ async fn update(
     JsonBody(mut b): JsonBody<AuctionBody>,
 ) -> ApiResult {
     check(&mut b)?;
-    let name = b
-        .name
-        .as_deref()
-        .map(|n| validate::text("name", n, 200))
-        .transpose()?;
+    let name = present(b.name.as_deref(), |n| validate::text("name", n, 200))?;
     let mut s = fresh(&st);
-    let i = find(&s.auctions, &key).ok_or_else(|| not_found("auction", &key))?;
-    if !s.owns_shop(&u, &s.auctions[i].shop_id) {
-        return Err(forbidden(
-            "only the shop's owner or an admin can update this auction",
-        ));
-    }
+    let i = index(&s.auctions, &key, "auction")?;
+    s.ensure_owner(
+        &u,
+        &s.auctions[i].shop_id,
+        "only the shop's owner or an admin can update this auction",
+    )?;
     let winning = s
         .bids
         .iter()
@@ -292,11 +277,7 @@ async fn update(
     if let Some(to) = b.status
         && !status_allowed(a.status, to)
     {
-        let n = |x: AuctionStatus| json!(x).as_str().unwrap_or_default().to_string();
-        return Err(bad(
-            "status",
-            format!("cannot move an auction from {} to {}", n(a.status), n(to)),
-        ));
+        return Err(bad_transition("an auction", a.status, to));
     }
     if a.bid_count > 0 && b.starting_bid.is_some() {
         return Err(bad("startingBid", "cannot change once bids exist"));
@@ -306,15 +287,11 @@ async fn update(
         next.starting_bid = v;
         next.current_bid = v;
     }
-    if let Some(v) = name {
-        next.name = v;
-    }
-    if b.reserve_price.is_some() {
-        next.reserve_price = b.reserve_price;
-    }
-    macro_rules! set { ($($f:ident),*) => { $(if let Some(v) = b.$f { next.$f = v; })* } }
-    set!(
-        description,
+    set(&mut next.name, name);
+    patch_some!(next, b: reserve_price);
+    patch!(
+        next,
+        b: description,
         images,
         videos,
         start_time,
@@ -378,10 +355,7 @@ async fn place_bid(
         b.bid_amount
             .ok_or_else(|| bad("bidAmount", "is required"))?,
     )?;
-    let max_auto = b
-        .max_auto_bid
-        .map(|m| validate::money("maxAutoBid", m))
-        .transpose()?;
+    let max_auto = present(b.max_auto_bid, |m| validate::money("maxAutoBid", m))?;
     if let Some(m) = max_auto
         && m < amount
     {
@@ -389,15 +363,14 @@ async fn place_bid(
     }
     let now = Ts::now();
     let mut s = fresh(&st);
-    let i = find(&s.auctions, &key).ok_or_else(|| not_found("auction", &key))?;
+    let i = index(&s.auctions, &key, "auction")?;
     let a = &s.auctions[i];
     if a.status != AuctionStatus::Live {
-        let st = json!(a.status);
         return Err(bad(
             "auction",
             format!(
                 "bids are only accepted on live auctions (this one is {})",
-                st.as_str().unwrap_or("?")
+                wire_name(a.status)
             ),
         ));
     }
@@ -459,7 +432,7 @@ async fn watch(
     JsonBody(_): JsonBody<Empty>,
 ) -> ApiResult {
     let mut s = fresh(&st);
-    let id = lookup(&s.auctions, &key, "auction")?.id.clone();
+    let id = id_of(&s.auctions, &key, "auction")?;
     let pair = (u.id.clone(), id.clone());
     let watching = if s.watches.contains(&pair) {
         s.watches.retain(|w| w != &pair);

@@ -10,7 +10,7 @@ pub fn routes() -> Router<Shared> {
 }
 
 fn is_admin(u: &Option<User>) -> bool {
-    u.as_ref().is_some_and(|u| u.role == Role::Admin)
+    u.as_ref().is_some_and(User::is_admin)
 }
 
 async fn list(State(st): State<Shared>, MaybeAuth(u): MaybeAuth, q: Params) -> ApiResult {
@@ -21,7 +21,7 @@ async fn list(State(st): State<Shared>, MaybeAuth(u): MaybeAuth, q: Params) -> A
     let desc = q.desc()?;
     let admin = is_admin(&u);
     let s = st.lock();
-    let mut v: Vec<&BlogPost> = s
+    let v: Vec<&BlogPost> = s
         .blog
         .iter()
         .filter(|p| admin || p.status == BlogStatus::Published)
@@ -42,15 +42,13 @@ async fn list(State(st): State<Shared>, MaybeAuth(u): MaybeAuth, q: Params) -> A
                 .is_none_or(|t| contains(&p.title, t) || contains(&p.excerpt, t))
         })
         .collect();
-    match q.str("sortBy").unwrap_or("createdAt") {
-        "createdAt" => sort(&mut v, desc, |p| p.created_at),
-        "publishedAt" => sort(&mut v, desc, |p| p.published_at),
-        "views" => sort(&mut v, desc, |p| p.views),
-        "likes" => sort(&mut v, desc, |p| p.likes),
-        "title" => sort(&mut v, desc, |p| p.title.to_lowercase()),
-        o => return Err(bad("sortBy", format!("unknown sort key '{o}'"))),
-    }
-    ok(page(v, pg, limit))
+    ok(Sorted::new(v, q.str("sortBy"), desc)
+        .by("createdAt", |p| p.created_at)
+        .by("publishedAt", |p| p.published_at)
+        .by("views", |p| p.views)
+        .by("likes", |p| p.likes)
+        .by("title", |p| p.title.to_lowercase())
+        .page(pg, limit)?)
 }
 
 async fn show(
@@ -88,17 +86,10 @@ async fn create(State(st): State<Shared>, a: Auth, JsonBody(b): JsonBody<PostBod
     a.admin()?;
     let title = validate::required("title", b.title.as_ref(), 300)?;
     let content = validate::required("content", b.content.as_ref(), 200_000)?;
-    let slug = match &b.slug {
-        Some(x) => validate::slug("slug", x)?,
-        None => validate::slugify(&title),
-    };
+    let slug = slug_or_name(b.slug.as_deref(), &title)?;
     let tags = validate::strings("tags", b.tags.as_deref().unwrap_or(&[]), 50)?;
     let mut s = st.lock();
-    if find(&s.blog, &slug).is_some() {
-        return Err(conflict(format!(
-            "slug: blog slug '{slug}' is already taken"
-        )));
-    }
+    ensure_slug_free(&s.blog, &slug, None, "blog")?;
     let now = Ts::now();
     let status = b.status.unwrap_or(BlogStatus::Draft);
     let p = BlogPost {
@@ -141,32 +132,16 @@ async fn update(
     JsonBody(b): JsonBody<PostBody>,
 ) -> ApiResult {
     a.admin()?;
-    let title = b
-        .title
-        .as_deref()
-        .map(|x| validate::text("title", x, 300))
-        .transpose()?;
-    let content = b
-        .content
-        .as_deref()
-        .map(|x| validate::text("content", x, 200_000))
-        .transpose()?;
-    let slug = b
-        .slug
-        .as_deref()
-        .map(|x| validate::slug("slug", x))
-        .transpose()?;
-    let tags = b
-        .tags
-        .as_deref()
-        .map(|t| validate::strings("tags", t, 50))
-        .transpose()?;
+    let title = present(b.title.as_deref(), |x| validate::text("title", x, 300))?;
+    let content = present(b.content.as_deref(), |x| {
+        validate::text("content", x, 200_000)
+    })?;
+    let slug = present(b.slug.as_deref(), |x| validate::slug("slug", x))?;
+    let tags = present(b.tags.as_deref(), |t| validate::strings("tags", t, 50))?;
     let mut s = st.lock();
-    let id = lookup(&s.blog, &key, "blog post")?.id.clone();
-    if let Some(sl) = &slug
-        && s.blog.iter().any(|p| &p.slug == sl && p.id != id)
-    {
-        return Err(conflict(format!("slug: blog slug '{sl}' is already taken")));
+    let id = id_of(&s.blog, &key, "blog post")?;
+    if let Some(sl) = &slug {
+        ensure_slug_free(&s.blog, sl, Some(&id), "blog")?;
     }
     let p = lookup_mut(&mut s.blog, &id, "blog post")?;
     let now = Ts::now();
@@ -178,37 +153,20 @@ async fn update(
                 (Draft, Published | Archived) | (Published, Archived) | (Archived, Published)
             );
         if !allowed {
-            let n = |x: BlogStatus| json!(x).as_str().unwrap_or_default().to_string();
-            return Err(bad(
-                "status",
-                format!("cannot move a post from {} to {}", n(p.status), n(to)),
-            ));
+            return Err(bad_transition("a post", p.status, to));
         }
         if to == Published && p.published_at.is_none() {
             p.published_at = Some(b.published_at.unwrap_or(now));
         }
         p.status = to;
     }
-    if let Some(v) = b.published_at {
-        p.published_at = Some(v);
-    }
-    if let Some(v) = title {
-        p.title = v;
-    }
-    if let Some(v) = content {
-        p.content = v;
-    }
-    if let Some(v) = slug {
-        p.slug = v;
-    }
-    if let Some(v) = tags {
-        p.tags = v;
-    }
-    if b.featured_image.is_some() {
-        p.featured_image = b.featured_image;
-    }
-    macro_rules! set { ($($f:ident),*) => { $(if let Some(v) = b.$f { p.$f = v; })* } }
-    set!(excerpt, category, is_featured, show_on_homepage);
+    set_some(&mut p.published_at, b.published_at);
+    set(&mut p.title, title);
+    set(&mut p.content, content);
+    set(&mut p.slug, slug);
+    set(&mut p.tags, tags);
+    patch_some!(p, b: featured_image);
+    patch!(p, b: excerpt, category, is_featured, show_on_homepage);
     p.updated_at = now;
     ok(p.clone())
 }
@@ -216,7 +174,7 @@ async fn update(
 async fn remove(State(st): State<Shared>, a: Auth, Path(key): Path<String>) -> ApiResult {
     a.admin()?;
     let mut s = st.lock();
-    let id = lookup(&s.blog, &key, "blog post")?.id.clone();
+    let id = id_of(&s.blog, &key, "blog post")?;
     s.blog.retain(|p| p.id != id);
-    ok(json!({ "message": "blog post deleted", "id": id }))
+    deleted("blog post", &id)
 }

@@ -76,6 +76,18 @@ fn double_option<'de, D: serde::Deserializer<'de>>(
 }
 
 impl CategoryBody {
+    /// The checked `commissionRate` and `sortOrder`, when present.
+    fn numbers(&self) -> Result<(Option<f64>, Option<u32>), ApiError> {
+        Ok((
+            present(self.commission_rate, |r| {
+                validate::percent("commissionRate", r)
+            })?,
+            present(self.sort_order, |n| {
+                validate::at_most("sortOrder", n, 1_000_000)
+            })?,
+        ))
+    }
+
     /// The requested parent: `parentId`, else the first of `parentIds`; `Some(None)` = root.
     fn parent(&self) -> Option<Option<String>> {
         let p = self
@@ -86,6 +98,11 @@ impl CategoryBody {
     }
 }
 
+/// The id of the parent category `key` names, else 404 naming `parentId`.
+fn parent_id(s: &Store, key: &str) -> Result<String, ApiError> {
+    id_of(&s.categories, key, "parentId: category")
+}
+
 async fn create(
     State(st): State<Shared>,
     a: Auth,
@@ -93,49 +110,16 @@ async fn create(
 ) -> ApiResult {
     a.admin()?;
     let name = validate::required("name", b.name.as_ref(), 100)?;
-    let slug = match &b.slug {
-        Some(x) => validate::slug("slug", x)?,
-        None => validate::slugify(&name),
-    };
-    let rate = b
-        .commission_rate
-        .map(|r| validate::percent("commissionRate", r))
-        .transpose()?;
-    let sort_order = b
-        .sort_order
-        .map(|n| validate::at_most("sortOrder", n, 1_000_000))
-        .transpose()?;
+    let slug = slug_or_name(b.slug.as_deref(), &name)?;
+    let (rate, sort_order) = b.numbers()?;
     let mut s = st.lock();
-    if find(&s.categories, &slug).is_some() {
-        return Err(conflict(format!(
-            "slug: category slug '{slug}' is already taken"
-        )));
-    }
-    let parent = match b.parent().flatten() {
-        Some(p) => Some(
-            find(&s.categories, &p)
-                .map(|i| s.categories[i].id.clone())
-                .ok_or_else(|| not_found("parentId: category", &p))?,
-        ),
-        None => None,
-    };
+    ensure_slug_free(&s.categories, &slug, None, "category")?;
+    let parent = present(b.parent().flatten(), |p| parent_id(&s, &p))?;
     let now = Ts::now();
     let id = s.next_id("cat");
     s.categories.push(Category {
-        id: id.clone(),
-        name,
-        slug,
         description: b.description.unwrap_or_default(),
-        parent_id: parent,
-        parent_ids: vec![],
-        children_ids: vec![],
-        path: String::new(),
-        paths: vec![],
-        level: 0,
-        has_children: false,
-        child_count: 0,
         sort_order: sort_order.unwrap_or(0),
-        product_count: 0,
         is_featured: b.is_featured.unwrap_or(false),
         show_on_homepage: b.show_on_homepage.unwrap_or(false),
         is_active: b.is_active.unwrap_or(true),
@@ -145,8 +129,7 @@ async fn create(
         color: b.color,
         meta_title: b.meta_title,
         meta_description: b.meta_description,
-        created_at: now,
-        updated_at: now,
+        ..Category::new(id.clone(), name, slug, parent, now)
     });
     s.rebuild_categories();
     let c = lookup(&s.categories, &id, "category")?;
@@ -160,40 +143,19 @@ async fn update(
     JsonBody(b): JsonBody<CategoryBody>,
 ) -> ApiResult {
     a.admin()?;
-    let name = b
-        .name
-        .as_deref()
-        .map(|n| validate::text("name", n, 100))
-        .transpose()?;
-    let slug = b
-        .slug
-        .as_deref()
-        .map(|x| validate::slug("slug", x))
-        .transpose()?;
-    let rate = b
-        .commission_rate
-        .map(|r| validate::percent("commissionRate", r))
-        .transpose()?;
-    let sort_order = b
-        .sort_order
-        .map(|n| validate::at_most("sortOrder", n, 1_000_000))
-        .transpose()?;
+    let name = present(b.name.as_deref(), |n| validate::text("name", n, 100))?;
+    let slug = present(b.slug.as_deref(), |x| validate::slug("slug", x))?;
+    let (rate, sort_order) = b.numbers()?;
     let mut s = st.lock();
-    let id = lookup(&s.categories, &key, "category")?.id.clone();
-    if let Some(sl) = &slug
-        && s.categories.iter().any(|c| &c.slug == sl && c.id != id)
-    {
-        return Err(conflict(format!(
-            "slug: category slug '{sl}' is already taken"
-        )));
+    let id = id_of(&s.categories, &key, "category")?;
+    if let Some(sl) = &slug {
+        ensure_slug_free(&s.categories, sl, Some(&id), "category")?;
     }
     let parent = match b.parent() {
         None => None,
         Some(None) => Some(None),
         Some(Some(p)) => {
-            let pid = find(&s.categories, &p)
-                .map(|i| s.categories[i].id.clone())
-                .ok_or_else(|| not_found("parentId: category", &p))?;
+            let pid = parent_id(&s, &p)?;
             if s.category_subtree(&id).contains(&pid) {
                 return Err(bad(
                     "parentId",
@@ -204,28 +166,13 @@ async fn update(
         }
     };
     let c = lookup_mut(&mut s.categories, &id, "category")?;
-    if let Some(v) = name {
-        c.name = v;
-    }
-    if let Some(v) = slug {
-        c.slug = v;
-    }
-    if let Some(v) = parent {
-        c.parent_id = v;
-    }
-    if let Some(v) = rate {
-        c.commission_rate = v;
-    }
-    if let Some(v) = sort_order {
-        c.sort_order = v;
-    }
-    if let Some(v) = b.description {
-        c.description = v;
-    }
-    macro_rules! set { ($($f:ident),*) => { $(if let Some(v) = b.$f { c.$f = v; })* } }
-    set!(is_featured, show_on_homepage, is_active);
-    macro_rules! set_opt { ($($f:ident),*) => { $(if b.$f.is_some() { c.$f = b.$f; })* } }
-    set_opt!(icon, image, color, meta_title, meta_description);
+    set(&mut c.name, name);
+    set(&mut c.slug, slug);
+    set(&mut c.parent_id, parent);
+    set(&mut c.commission_rate, rate);
+    set(&mut c.sort_order, sort_order);
+    patch!(c, b: description, is_featured, show_on_homepage, is_active);
+    patch_some!(c, b: icon, image, color, meta_title, meta_description);
     c.updated_at = Ts::now();
     s.rebuild_categories();
     ok(wrap(lookup(&s.categories, &id, "category")?))

@@ -22,7 +22,7 @@ async fn list(State(st): State<Shared>, q: Params) -> ApiResult {
         false
     };
     let s = st.lock();
-    let mut v: Vec<&Coupon> = s
+    let v: Vec<&Coupon> = s
         .coupons
         .iter()
         .filter(|c| status.is_none_or(|x| c.status == x))
@@ -37,15 +37,13 @@ async fn list(State(st): State<Shared>, q: Params) -> ApiResult {
                 .is_none_or(|t| contains(&c.code, t) || contains(&c.name, t))
         })
         .collect();
-    match q.str("sortBy").unwrap_or("createdAt") {
-        "createdAt" => sort(&mut v, desc, |c| c.created_at),
-        "code" => sort(&mut v, desc, |c| c.code.clone()),
-        "endDate" => sort(&mut v, desc, |c| c.end_date),
-        "usageCount" => sort(&mut v, desc, |c| c.usage_count),
-        "discountValue" => sort(&mut v, desc, |c| c.discount_value),
-        o => return Err(bad("sortBy", format!("unknown sort key '{o}'"))),
-    }
-    ok(page(v, pg, limit))
+    ok(Sorted::new(v, q.str("sortBy"), desc)
+        .by("createdAt", |c| c.created_at)
+        .by("code", |c| c.code.clone())
+        .by("endDate", |c| c.end_date)
+        .by("usageCount", |c| c.usage_count)
+        .by("discountValue", |c| c.discount_value)
+        .page(pg, limit)?)
 }
 
 async fn show(State(st): State<Shared>, Path(key): Path<String>) -> ApiResult {
@@ -145,9 +143,7 @@ async fn create(
     Auth(u): Auth,
     JsonBody(mut b): JsonBody<CouponBody>,
 ) -> ApiResult {
-    if !matches!(u.role, Role::Seller | Role::Admin) {
-        return Err(forbidden("only sellers and admins can create coupons"));
-    }
+    ensure(u.sells(), "only sellers and admins can create coupons")?;
     check(&mut b)?;
     let code = code(&validate::required("code", b.code.as_ref(), 40)?)?;
     let kind = b.kind.ok_or_else(|| {
@@ -164,16 +160,12 @@ async fn create(
     let now = Ts::now();
     let mut s = st.lock();
     let shop_id = match &b.shop_id {
-        Some(k) => Some(lookup(&s.shops, k, "shopId: shop")?.id.clone()),
-        None if u.role == Role::Admin => None,
+        Some(k) => Some(id_of(&s.shops, k, "shopId: shop")?),
+        None if u.is_admin() => None,
         None => return Err(bad("shopId", "is required for sellers")),
     };
-    if let Some(sh) = &shop_id
-        && !s.owns_shop(&u, sh)
-    {
-        return Err(forbidden(
-            "sellers can only create coupons for their own shop",
-        ));
+    if let Some(sh) = &shop_id {
+        s.ensure_owner(&u, sh, "sellers can only create coupons for their own shop")?;
     }
     if s.coupons.iter().any(|c| c.code == code) {
         return Err(conflict(format!(
@@ -216,16 +208,15 @@ async fn create(
 }
 
 fn owned_index(s: &Store, u: &User, key: &str) -> Result<usize, ApiError> {
-    let i = find(&s.coupons, key).ok_or_else(|| not_found("coupon", key))?;
-    let ok = match &s.coupons[i].shop_id {
+    let i = index(&s.coupons, key, "coupon")?;
+    let allowed = match &s.coupons[i].shop_id {
         Some(sh) => s.owns_shop(u, sh),
-        None => u.role == Role::Admin,
+        None => u.is_admin(),
     };
-    if !ok {
-        return Err(forbidden(
-            "only the coupon's shop owner or an admin can change it",
-        ));
-    }
+    ensure(
+        allowed,
+        "only the coupon's shop owner or an admin can change it",
+    )?;
     Ok(i)
 }
 
@@ -236,7 +227,7 @@ async fn update(
     JsonBody(mut b): JsonBody<CouponBody>,
 ) -> ApiResult {
     check(&mut b)?;
-    let new_code = b.code.as_deref().map(code).transpose()?;
+    let new_code = present(b.code.as_deref(), code)?;
     let mut s = st.lock();
     let i = owned_index(&s, &u, &key)?;
     if let Some(nc) = &new_code
@@ -250,21 +241,11 @@ async fn update(
         )));
     }
     let mut c = s.coupons[i].clone();
-    if let Some(v) = new_code {
-        c.code = v;
-    }
-    if b.max_discount_amount.is_some() {
-        c.max_discount_amount = b.max_discount_amount;
-    }
-    if b.usage_limit.is_some() {
-        c.usage_limit = b.usage_limit;
-    }
-    if b.usage_limit_per_user.is_some() {
-        c.usage_limit_per_user = b.usage_limit_per_user;
-    }
-    macro_rules! set { ($($f:ident),*) => { $(if let Some(v) = b.$f { c.$f = v; })* } }
-    set!(
-        name,
+    set(&mut c.code, new_code);
+    patch_some!(c, b: max_discount_amount, usage_limit, usage_limit_per_user);
+    patch!(
+        c,
+        b: name,
         description,
         kind,
         discount_value,

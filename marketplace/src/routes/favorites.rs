@@ -37,7 +37,7 @@ struct AddBody {
 async fn add(State(st): State<Shared>, Auth(u): Auth, JsonBody(b): JsonBody<AddBody>) -> ApiResult {
     let key = validate::required("productId", b.product_id.as_ref(), 100)?;
     let mut s = st.lock();
-    let pid = lookup(&s.products, &key, "productId: product")?.id.clone();
+    let pid = id_of(&s.products, &key, "productId: product")?;
     if s.favorites
         .iter()
         .any(|f| f.user_id == u.id && f.product_id == pid)
@@ -63,7 +63,7 @@ async fn count(State(st): State<Shared>, Auth(u): Auth) -> ApiResult {
 
 async fn check(State(st): State<Shared>, Auth(u): Auth, Path(product): Path<String>) -> ApiResult {
     let s = st.lock();
-    let pid = lookup(&s.products, &product, "product")?.id.clone();
+    let pid = id_of(&s.products, &product, "product")?;
     let f = s
         .favorites
         .iter()

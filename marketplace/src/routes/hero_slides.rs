@@ -110,30 +110,17 @@ async fn update(
 ) -> ApiResult {
     a.admin()?;
     check(&b)?;
-    let title = b
-        .title
-        .as_deref()
-        .map(|x| validate::text("title", x, 200))
-        .transpose()?;
-    let image = b
-        .image
-        .as_deref()
-        .map(|x| validate::text("image", x, 2000))
-        .transpose()?;
+    let title = present(b.title.as_deref(), |x| validate::text("title", x, 200))?;
+    let image = present(b.image.as_deref(), |x| validate::text("image", x, 2000))?;
     let mut s = st.lock();
     let x = lookup_mut(&mut s.slides, &id, "hero slide")?;
     let mut n = x.clone();
-    if let Some(v) = title {
-        n.title = v;
-    }
-    if let Some(v) = image {
-        n.image = v;
-    }
-    macro_rules! set { ($($f:ident),*) => { $(if let Some(v) = b.$f { n.$f = v; })* } }
-    set!(cta_text, cta_link, cta_target, order, is_active);
-    macro_rules! set_opt { ($($f:ident),*) => { $(if b.$f.is_some() { n.$f = b.$f; })* } }
-    set_opt!(
-        subtitle,
+    set(&mut n.title, title);
+    set(&mut n.image, image);
+    patch!(n, b: cta_text, cta_link, cta_target, order, is_active);
+    patch_some!(
+        n,
+        b: subtitle,
         description,
         mobile_image,
         start_date,
@@ -150,9 +137,9 @@ async fn update(
 async fn remove(State(st): State<Shared>, a: Auth, Path(id): Path<String>) -> ApiResult {
     a.admin()?;
     let mut s = st.lock();
-    let id = lookup(&s.slides, &id, "hero slide")?.id.clone();
+    let id = id_of(&s.slides, &id, "hero slide")?;
     s.slides.retain(|x| x.id != id);
-    ok(json!({ "message": "hero slide deleted", "id": id }))
+    deleted("hero slide", &id)
 }
 
 #[derive(Deserialize)]

@@ -1,5 +1,20 @@
 //! The HTTP surface: one module per resource, merged under `/api`.
 
+/// `patch!(dst, body: a, b)`: `dst.a = body.a` for each named field the body carries
+/// ([`patch::set`]).
+macro_rules! patch {
+    ($dst:ident, $src:ident: $($f:ident),+ $(,)?) => {
+        $( crate::routes::patch::set(&mut $dst.$f, $src.$f); )+
+    };
+}
+
+/// `patch_some!(dst, body: a, b)`: the same for optional fields ([`patch::set_some`]).
+macro_rules! patch_some {
+    ($dst:ident, $src:ident: $($f:ident),+ $(,)?) => {
+        $( crate::routes::patch::set_some(&mut $dst.$f, $src.$f); )+
+    };
+}
+
 mod analytics;
 mod auctions;
 mod blog;
@@ -9,6 +24,7 @@ mod coupons;
 mod favorites;
 mod hero_slides;
 mod orders;
+mod patch;
 mod products;
 mod returns;
 mod reviews;
@@ -24,15 +40,21 @@ use axum::routing::get;
 /// What every route module needs.
 mod prelude {
     pub(crate) use crate::error::{
-        ApiError, ApiResult, bad, conflict, created, forbidden, not_found, ok,
+        ApiError, ApiResult, bad, bad_transition, conflict, created, deleted, ensure, forbidden,
+        not_found, ok,
     };
     pub(crate) use crate::extract::{Auth, Empty, JsonBody, MaybeAuth, Params, Path};
-    pub(crate) use crate::listing::{contains, page, sort};
+    pub(crate) use crate::listing::{Sorted, contains, page, sort};
     pub(crate) use crate::models::*;
+    pub(crate) use crate::routes::patch::{set, set_some};
     pub(crate) use crate::state::Shared;
-    pub(crate) use crate::store::{Store, find, get as lookup, get_mut as lookup_mut};
+    pub(crate) use crate::store::{
+        Store, ensure_slug_free, find, get as lookup, get_allowed, get_mut as lookup_mut, id_of,
+        index,
+    };
     pub(crate) use crate::time::Ts;
     pub(crate) use crate::validate;
+    pub(crate) use crate::validate::{present, slug_or_name};
     pub(crate) use axum::Router;
     pub(crate) use axum::extract::State;
     pub(crate) use axum::routing::{get, post};

@@ -14,7 +14,7 @@ pub fn routes() -> Router<Shared> {
 
 /// Whether `u` manages `o` as a seller of one of its shops (or as an admin).
 fn manages(s: &Store, u: &User, o: &Order) -> bool {
-    u.role == Role::Admin || o.items.iter().any(|i| s.owns_shop(u, &i.shop_id))
+    u.is_admin() || o.items.iter().any(|i| s.owns_shop(u, &i.shop_id))
 }
 
 fn visible(s: &Store, u: &User, o: &Order) -> bool {
@@ -26,7 +26,7 @@ async fn list(State(st): State<Shared>, Auth(u): Auth, q: Params) -> ApiResult {
     let status: Option<OrderStatus> = q.parse("status")?;
     let desc = q.desc()?;
     let s = st.lock();
-    let mut v: Vec<&Order> = s
+    let v: Vec<&Order> = s
         .orders
         .iter()
         .filter(|o| visible(&s, &u, o))
@@ -38,22 +38,17 @@ async fn list(State(st): State<Shared>, Auth(u): Auth, q: Params) -> ApiResult {
         .filter(|o| q.str("customerId").is_none_or(|x| o.customer_id == x))
         .filter(|o| q.str("paymentStatus").is_none_or(|x| o.payment_status == x))
         .collect();
-    match q.str("sortBy").unwrap_or("createdAt") {
-        "createdAt" => sort(&mut v, desc, |o| o.created_at),
-        "updatedAt" => sort(&mut v, desc, |o| o.updated_at),
-        "total" => sort(&mut v, desc, |o| o.total),
-        "status" => sort(&mut v, desc, |o| o.status as u8),
-        o => return Err(bad("sortBy", format!("unknown sort key '{o}'"))),
-    }
-    ok(page(v, pg, limit))
+    ok(Sorted::new(v, q.str("sortBy"), desc)
+        .by("createdAt", |o| o.created_at)
+        .by("updatedAt", |o| o.updated_at)
+        .by("total", |o| o.total)
+        .by("status", |o| o.status as u8)
+        .page(pg, limit)?)
 }
 
 fn get_visible<'a>(s: &'a Store, u: &User, id: &str) -> Result<&'a Order, ApiError> {
-    let o = lookup(&s.orders, id, "order")?;
-    if !visible(s, u, o) {
-        return Err(forbidden("this order belongs to another customer"));
-    }
-    Ok(o)
+    let refusal = "this order belongs to another customer";
+    get_allowed(&s.orders, id, "order", |o| visible(s, u, o), refusal)
 }
 
 async fn show(State(st): State<Shared>, Auth(u): Auth, Path(id): Path<String>) -> ApiResult {
@@ -247,13 +242,6 @@ fn allowed(from: OrderStatus, to: OrderStatus) -> bool {
     )
 }
 
-fn name(s: OrderStatus) -> String {
-    serde_json::to_value(s)
-        .ok()
-        .and_then(|v| v.as_str().map(String::from))
-        .unwrap_or_default()
-}
-
 /// Applies a transition and its side effects (timestamps, payment status, stock on cancel).
 fn transition(
     s: &mut Store,
@@ -270,14 +258,7 @@ fn transition(
         return Ok(o.clone());
     }
     if !allowed(o.status, to) {
-        return Err(bad(
-            "status",
-            format!(
-                "cannot move an order from {} to {}",
-                name(o.status),
-                name(to)
-            ),
-        ));
+        return Err(bad_transition("an order", o.status, to));
     }
     o.status = to;
     o.updated_at = now;
@@ -347,9 +328,10 @@ async fn update(
     let oid = o.id.clone();
     match b.status {
         Some(to) => {
-            if !seller && to != OrderStatus::Cancelled {
-                return Err(forbidden("customers can only cancel their orders"));
-            }
+            ensure(
+                seller || to == OrderStatus::Cancelled,
+                "customers can only cancel their orders",
+            )?;
             ok(transition(
                 &mut s,
                 &oid,
@@ -359,11 +341,10 @@ async fn update(
             )?)
         }
         None => {
-            if !seller {
-                return Err(forbidden(
-                    "only the shop's seller or an admin can edit an order",
-                ));
-            }
+            ensure(
+                seller,
+                "only the shop's seller or an admin can edit an order",
+            )?;
             let o = lookup_mut(&mut s.orders, &oid, "order")?;
             if notes.is_some() {
                 o.internal_notes = notes;
@@ -410,11 +391,10 @@ async fn ship(
     let tracking = validate::required("tracking_number", b.tracking_number.as_ref(), 100)?;
     let mut s = st.lock();
     let o = get_visible(&s, &u, &id)?;
-    if !manages(&s, &u, o) {
-        return Err(forbidden(
-            "only the shop's seller or an admin can ship an order",
-        ));
-    }
+    ensure(
+        manages(&s, &u, o),
+        "only the shop's seller or an admin can ship an order",
+    )?;
     let oid = o.id.clone();
     // The shipment call may skip `processing`: confirmed → shipped is allowed here.
     if o.status == OrderStatus::Confirmed {
@@ -426,7 +406,7 @@ async fn ship(
             "status",
             format!(
                 "only confirmed or processing orders can be shipped (order is {})",
-                name(status)
+                wire_name(status)
             ),
         ));
     }
@@ -446,7 +426,7 @@ async fn track(State(st): State<Shared>, Auth(u): Auth, Path(id): Path<String>) 
         (OrderStatus::Pending | OrderStatus::Confirmed | OrderStatus::Processing, None) => {
             "pending_shipment".to_string()
         }
-        (st, _) => name(st),
+        (st, _) => wire_name(st),
     };
     ok(json!({
         "orderId": o.id,

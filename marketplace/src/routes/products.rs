@@ -31,7 +31,7 @@ async fn list(State(st): State<Shared>, MaybeAuth(u): MaybeAuth, q: Params) -> A
         Some(i) => s.category_subtree(&s.categories[i].id),
         None => vec![],
     });
-    let mut v: Vec<&Product> = s
+    let v: Vec<&Product> = s
         .products
         .iter()
         .filter(|p| match status {
@@ -61,17 +61,15 @@ async fn list(State(st): State<Shared>, MaybeAuth(u): MaybeAuth, q: Params) -> A
             })
         })
         .collect();
-    match q.str("sortBy").unwrap_or("createdAt") {
-        "createdAt" => sort(&mut v, desc, |p| p.created_at),
-        "updatedAt" => sort(&mut v, desc, |p| p.updated_at),
-        "price" => sort(&mut v, desc, |p| p.price),
-        "rating" => sort(&mut v, desc, |p| p.rating),
-        "sales" | "salesCount" => sort(&mut v, desc, |p| p.sales_count),
-        "views" | "viewCount" => sort(&mut v, desc, |p| p.view_count),
-        "name" => sort(&mut v, desc, |p| p.name.to_lowercase()),
-        o => return Err(bad("sortBy", format!("unknown sort key '{o}'"))),
-    }
-    ok(page(v, pg, limit))
+    ok(Sorted::new(v, q.str("sortBy"), desc)
+        .by("createdAt", |p| p.created_at)
+        .by("updatedAt", |p| p.updated_at)
+        .by("price", |p| p.price)
+        .by("rating", |p| p.rating)
+        .by("sales|salesCount", |p| p.sales_count)
+        .by("views|viewCount", |p| p.view_count)
+        .by("name", |p| p.name.to_lowercase())
+        .page(pg, limit)?)
 }
 
 async fn show(
@@ -210,10 +208,20 @@ fn check(b: &mut ProductBody) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The id and shop of product `key`, else 404; 403 unless `u` may `act` on it (its shop's
+/// owner or an admin).
+fn owned(s: &Store, u: &User, key: &str, act: &str) -> Result<(String, String), ApiError> {
+    let p = lookup(&s.products, key, "product")?;
+    s.ensure_owner(
+        u,
+        &p.shop_id,
+        &format!("only the shop's owner or an admin can {act} this product"),
+    )?;
+    Ok((p.id.clone(), p.shop_id.clone()))
+}
+
 fn category_id(s: &Store, key: &str) -> Result<String, ApiError> {
-    find(&s.categories, key)
-        .map(|i| s.categories[i].id.clone())
-        .ok_or_else(|| not_found("categoryId: category", key))
+    id_of(&s.categories, key, "categoryId: category")
 }
 
 async fn create(
@@ -221,29 +229,22 @@ async fn create(
     Auth(u): Auth,
     JsonBody(mut b): JsonBody<ProductBody>,
 ) -> ApiResult {
-    if !matches!(u.role, Role::Seller | Role::Admin) {
-        return Err(forbidden("only sellers and admins can create products"));
-    }
+    ensure(u.sells(), "only sellers and admins can create products")?;
     check(&mut b)?;
     let name = validate::required("name", b.name.as_ref(), 200)?;
-    let slug = match &b.slug {
-        Some(x) => validate::slug("slug", x)?,
-        None => validate::slugify(&name),
-    };
+    let slug = slug_or_name(b.slug.as_deref(), &name)?;
     let shop_key = validate::required("shopId", b.shop_id.as_ref(), 100)?;
     let cat_key = validate::required("categoryId", b.category_id.as_ref(), 100)?;
     let price = b.price.ok_or_else(|| bad("price", "is required"))?;
     let mut s = st.lock();
-    let shop_id = lookup(&s.shops, &shop_key, "shopId: shop")?.id.clone();
-    if !s.owns_shop(&u, &shop_id) {
-        return Err(forbidden("sellers can only add products to their own shop"));
-    }
+    let shop_id = id_of(&s.shops, &shop_key, "shopId: shop")?;
+    s.ensure_owner(
+        &u,
+        &shop_id,
+        "sellers can only add products to their own shop",
+    )?;
     let category_id = category_id(&s, &cat_key)?;
-    if find(&s.products, &slug).is_some() {
-        return Err(conflict(format!(
-            "slug: product slug '{slug}' is already taken"
-        )));
-    }
+    ensure_slug_free(&s.products, &slug, None, "product")?;
     let now = Ts::now();
     let p = Product {
         id: s.next_id("prod"),
@@ -294,65 +295,28 @@ async fn update(
     JsonBody(mut b): JsonBody<ProductBody>,
 ) -> ApiResult {
     check(&mut b)?;
-    let name = b
-        .name
-        .as_deref()
-        .map(|n| validate::text("name", n, 200))
-        .transpose()?;
-    let slug = b
-        .slug
-        .as_deref()
-        .map(|x| validate::slug("slug", x))
-        .transpose()?;
+    let name = present(b.name.as_deref(), |n| validate::text("name", n, 200))?;
+    let slug = present(b.slug.as_deref(), |x| validate::slug("slug", x))?;
     let mut s = st.lock();
-    let (id, shop_id) = {
-        let p = lookup(&s.products, &key, "product")?;
-        (p.id.clone(), p.shop_id.clone())
-    };
-    if !s.owns_shop(&u, &shop_id) {
-        return Err(forbidden(
-            "only the shop's owner or an admin can update this product",
-        ));
-    }
+    let (id, shop_id) = owned(&s, &u, &key, "update")?;
     if let Some(x) = &b.shop_id
         && find(&s.shops, x).map(|i| &s.shops[i].id) != Some(&shop_id)
     {
         return Err(bad("shopId", "a product cannot move to another shop"));
     }
-    let category = b
-        .category_id
-        .as_deref()
-        .map(|c| category_id(&s, c))
-        .transpose()?;
-    if let Some(sl) = &slug
-        && s.products.iter().any(|p| &p.slug == sl && p.id != id)
-    {
-        return Err(conflict(format!(
-            "slug: product slug '{sl}' is already taken"
-        )));
+    let category = present(b.category_id.as_deref(), |c| category_id(&s, c))?;
+    if let Some(sl) = &slug {
+        ensure_slug_free(&s.products, sl, Some(&id), "product")?;
     }
     let p = lookup_mut(&mut s.products, &id, "product")?;
-    if let Some(v) = name {
-        p.name = v;
-    }
-    if let Some(v) = slug {
-        p.slug = v;
-    }
-    if let Some(v) = category {
-        p.category_id = v;
-    }
-    if let Some(v) = b.original_price {
-        p.original_price = Some(v);
-    }
-    if b.dimensions.is_some() {
-        p.dimensions = b.dimensions;
-    }
-    if let Some(w) = b.warranty.filter(|d| !d.is_null()) {
-        p.warranty = Some(w);
-    }
-    macro_rules! set { ($($f:ident),*) => { $(if let Some(v) = b.$f { p.$f = v; })* } }
-    set!(
-        description,
+    set(&mut p.name, name);
+    set(&mut p.slug, slug);
+    set(&mut p.category_id, category);
+    set_some(&mut p.warranty, b.warranty.filter(|d| !d.is_null()));
+    patch_some!(p, b: original_price, dimensions);
+    patch!(
+        p,
+        b: description,
         price,
         stock_count,
         low_stock_threshold,
@@ -367,9 +331,9 @@ async fn update(
         is_featured,
         show_on_homepage
     );
-    macro_rules! set_opt { ($($f:ident),*) => { $(if b.$f.is_some() { p.$f = b.$f; })* } }
-    set_opt!(
-        sku,
+    patch_some!(
+        p,
+        b: sku,
         brand,
         country_of_origin,
         shipping_class,
@@ -388,16 +352,10 @@ async fn update(
 
 async fn remove(State(st): State<Shared>, Auth(u): Auth, Path(key): Path<String>) -> ApiResult {
     let mut s = st.lock();
-    let p = lookup(&s.products, &key, "product")?;
-    let (id, shop) = (p.id.clone(), p.shop_id.clone());
-    if !s.owns_shop(&u, &shop) {
-        return Err(forbidden(
-            "only the shop's owner or an admin can delete this product",
-        ));
-    }
+    let (id, _) = owned(&s, &u, &key, "delete")?;
     s.products.retain(|p| p.id != id);
     s.favorites.retain(|f| f.product_id != id);
     s.rebuild_categories();
     s.recount_shops();
-    ok(json!({ "message": "product deleted", "id": id }))
+    deleted("product", &id)
 }

@@ -17,31 +17,29 @@ pub fn routes() -> Router<Shared> {
         .route("/api/returns/{id}/resolve", post(resolve))
 }
 
-fn name<T: serde::Serialize>(v: T) -> String {
-    json!(v).as_str().unwrap_or_default().to_string()
-}
-
 fn visible(s: &Store, u: &User, r: &ReturnRequest) -> bool {
     r.customer_id == u.id || s.owns_shop(u, &r.shop_id)
 }
 
 fn manageable<'a>(s: &'a Store, u: &User, id: &str) -> Result<&'a ReturnRequest, ApiError> {
-    let r = lookup(&s.returns, id, "return")?;
-    if !s.owns_shop(u, &r.shop_id) {
-        return Err(forbidden(
-            "only the shop's seller or an admin can manage this return",
-        ));
-    }
-    Ok(r)
+    let refusal = "only the shop's seller or an admin can manage this return";
+    get_allowed(
+        &s.returns,
+        id,
+        "return",
+        |r| s.owns_shop(u, &r.shop_id),
+        refusal,
+    )
 }
 
 fn scoped<'a>(s: &'a Store, u: &User, q: &Params) -> Result<Vec<&'a ReturnRequest>, ApiError> {
     let shop = match q.str("shopId") {
         Some(k) => {
-            let id = lookup(&s.shops, k, "shopId: shop")?.id.clone();
-            if u.role == Role::Seller && !s.owns_shop(u, &id) {
-                return Err(forbidden("sellers can only see their own shop's returns"));
-            }
+            let id = id_of(&s.shops, k, "shopId: shop")?;
+            ensure(
+                u.role != Role::Seller || s.owns_shop(u, &id),
+                "sellers can only see their own shop's returns",
+            )?;
             Some(id)
         }
         None => None,
@@ -60,20 +58,18 @@ async fn list(State(st): State<Shared>, Auth(u): Auth, q: Params) -> ApiResult {
     let admin = q.bool("requiresAdminIntervention")?;
     let desc = q.desc()?;
     let s = st.lock();
-    let mut v: Vec<&ReturnRequest> = scoped(&s, &u, &q)?
+    let v: Vec<&ReturnRequest> = scoped(&s, &u, &q)?
         .into_iter()
         .filter(|r| status.is_none_or(|x| r.status == x))
         .filter(|r| reason.is_none_or(|x| r.reason == x))
         .filter(|r| admin.is_none_or(|x| r.requires_admin_intervention == x))
         .filter(|r| q.str("orderId").is_none_or(|x| r.order_id == x))
         .collect();
-    match q.str("sortBy").unwrap_or("createdAt") {
-        "createdAt" => sort(&mut v, desc, |r| r.created_at),
-        "updatedAt" => sort(&mut v, desc, |r| r.updated_at),
-        "refundAmount" => sort(&mut v, desc, |r| r.refund_amount.unwrap_or(0.0)),
-        o => return Err(bad("sortBy", format!("unknown sort key '{o}'"))),
-    }
-    ok(page(v, pg, limit))
+    ok(Sorted::new(v, q.str("sortBy"), desc)
+        .by("createdAt", |r| r.created_at)
+        .by("updatedAt", |r| r.updated_at)
+        .by("refundAmount", |r| r.refund_amount.unwrap_or(0.0))
+        .page(pg, limit)?)
 }
 
 async fn stats(State(st): State<Shared>, Auth(u): Auth, q: Params) -> ApiResult {
@@ -99,11 +95,14 @@ async fn stats(State(st): State<Shared>, Auth(u): Auth, q: Params) -> ApiResult 
 
 async fn show(State(st): State<Shared>, Auth(u): Auth, Path(id): Path<String>) -> ApiResult {
     let s = st.lock();
-    let r = lookup(&s.returns, &id, "return")?;
-    if !visible(&s, &u, r) {
-        return Err(forbidden("this return belongs to another customer"));
-    }
-    ok(r)
+    let refusal = "this return belongs to another customer";
+    ok(get_allowed(
+        &s.returns,
+        &id,
+        "return",
+        |r| visible(&s, &u, r),
+        refusal,
+    )?)
 }
 
 #[derive(Deserialize)]
@@ -126,16 +125,18 @@ async fn create(
     let description = validate::required("description", b.description.as_ref(), 5000)?;
     let media = validate::strings("media", b.media.as_deref().unwrap_or(&[]), 20)?;
     let mut s = st.lock();
-    let o = lookup(&s.orders, &oid, "orderId: order")?;
-    if o.customer_id != u.id {
-        return Err(forbidden(
-            "orderId: returns can only be requested for your own orders",
-        ));
-    }
+    let refusal = "orderId: returns can only be requested for your own orders";
+    let o = get_allowed(
+        &s.orders,
+        &oid,
+        "orderId: order",
+        |o| o.customer_id == u.id,
+        refusal,
+    )?;
     if matches!(o.status, OrderStatus::Cancelled | OrderStatus::Refunded) {
         return Err(bad(
             "orderId",
-            format!("a {} order cannot be returned", name(o.status)),
+            format!("a {} order cannot be returned", wire_name(o.status)),
         ));
     }
     let item = match b.order_item_id.as_deref() {
@@ -205,8 +206,8 @@ fn transition(r: &mut ReturnRequest, to: ReturnStatus, admin: bool) -> Result<()
             "status",
             format!(
                 "cannot move a return from {} to {}{who}",
-                name(r.status),
-                name(to)
+                wire_name(r.status),
+                wire_name(to)
             ),
         ));
     }
@@ -267,12 +268,8 @@ async fn update(
             next.seller_notes = Some(n)
         }
     }
-    if seller_notes.is_some() {
-        next.seller_notes = seller_notes;
-    }
-    if let Some(f) = b.requires_admin_intervention {
-        next.requires_admin_intervention = f;
-    }
+    set_some(&mut next.seller_notes, seller_notes);
+    patch!(next, b: requires_admin_intervention);
     next.updated_at = Ts::now();
     *r = next.clone();
     ok(next)
@@ -369,7 +366,7 @@ async fn refund(
             "status",
             format!(
                 "only a return whose item was received can be refunded (this one is {})",
-                name(next.status)
+                wire_name(next.status)
             ),
         ));
     }
@@ -413,10 +410,9 @@ async fn resolve(
             "is required (full_refund, partial_refund, no_refund)",
         )
     })?;
-    let amount = b
-        .refund_amount
-        .map(|v| validate::positive_money("refundAmount", v))
-        .transpose()?;
+    let amount = present(b.refund_amount, |v| {
+        validate::positive_money("refundAmount", v)
+    })?;
     let notes = validate::optional("notes", b.notes.as_ref(), 5000)?;
     let mut s = st.lock();
     let r = lookup(&s.returns, &id, "return")?;
@@ -426,7 +422,7 @@ async fn resolve(
     ) {
         return Err(bad(
             "status",
-            format!("a {} return is already settled", name(r.status)),
+            format!("a {} return is already settled", wire_name(r.status)),
         ));
     }
     let max = order_total(&s, r);

@@ -21,7 +21,7 @@ async fn list(State(st): State<Shared>, q: Params) -> ApiResult {
     let rating = q.int("rating", 1, 5)?;
     let desc = q.desc()?;
     let s = st.lock();
-    let mut v: Vec<&Review> = s
+    let v: Vec<&Review> = s
         .reviews
         .iter()
         .filter(|r| approved.is_none_or(|x| r.is_approved == x))
@@ -30,13 +30,11 @@ async fn list(State(st): State<Shared>, q: Params) -> ApiResult {
         .filter(|r| q.str("shopId").is_none_or(|x| r.shop_id == x))
         .filter(|r| q.str("userId").is_none_or(|x| r.user_id == x))
         .collect();
-    match q.str("sortBy").unwrap_or("createdAt") {
-        "createdAt" => sort(&mut v, desc, |r| r.created_at),
-        "rating" => sort(&mut v, desc, |r| r.rating),
-        "helpfulCount" => sort(&mut v, desc, |r| r.helpful_count),
-        o => return Err(bad("sortBy", format!("unknown sort key '{o}'"))),
-    }
-    ok(page(v, pg, limit))
+    ok(Sorted::new(v, q.str("sortBy"), desc)
+        .by("createdAt", |r| r.created_at)
+        .by("rating", |r| r.rating)
+        .by("helpfulCount", |r| r.helpful_count)
+        .page(pg, limit)?)
 }
 
 async fn show(State(st): State<Shared>, Path(id): Path<String>) -> ApiResult {
@@ -63,7 +61,7 @@ fn refusal(s: &Store, user: &User, product: &Product) -> Option<String> {
     {
         return Some("you have already reviewed this product".into());
     }
-    if s.owns_shop(user, &product.shop_id) && user.role != Role::Admin {
+    if s.owns_shop(user, &product.shop_id) && !user.is_admin() {
         return Some("sellers cannot review their own products".into());
     }
     None
@@ -90,10 +88,14 @@ async fn create(
     let verified = match b.order_id.as_deref() {
         None => false,
         Some(k) => {
-            let o = lookup(&s.orders, k, "orderId: order")?;
-            if o.customer_id != u.id {
-                return Err(forbidden("orderId: this order belongs to another customer"));
-            }
+            let refusal = "orderId: this order belongs to another customer";
+            let o = get_allowed(
+                &s.orders,
+                k,
+                "orderId: order",
+                |o| o.customer_id == u.id,
+                refusal,
+            )?;
             o.items.iter().any(|i| i.product_id == p.id)
         }
     };
@@ -175,11 +177,11 @@ async fn moderate(
     let notes = validate::optional("moderationNotes", b.moderation_notes.as_ref(), 2000)?;
     let mut s = st.lock();
     let r = lookup(&s.reviews, &id, "review")?;
-    if !s.owns_shop(&u, &r.shop_id) {
-        return Err(forbidden(
-            "only an admin or the product's seller can moderate reviews",
-        ));
-    }
+    s.ensure_owner(
+        &u,
+        &r.shop_id,
+        "only an admin or the product's seller can moderate reviews",
+    )?;
     let pid = r.product_id.clone();
     let r = lookup_mut(&mut s.reviews, &id, "review")?;
     let now = Ts::now();
@@ -187,9 +189,7 @@ async fn moderate(
     r.moderation_notes = notes;
     r.moderated_at = Some(now);
     r.moderated_by = Some(u.id.clone());
-    if let Some(f) = b.is_featured {
-        r.is_featured = f;
-    }
+    patch!(r, b: is_featured);
     r.updated_at = now;
     let out = r.clone();
     rerate(&mut s, &pid);

@@ -15,7 +15,7 @@ async fn list(State(st): State<Shared>, q: Params) -> ApiResult {
     let home = q.bool("showOnHomepage")?;
     let desc = q.desc()?;
     let s = st.lock();
-    let mut v: Vec<&Shop> = s
+    let v: Vec<&Shop> = s
         .shops
         .iter()
         .filter(|x| !x.is_banned)
@@ -28,14 +28,12 @@ async fn list(State(st): State<Shared>, q: Params) -> ApiResult {
                 .is_none_or(|t| contains(&x.name, t) || contains(&x.description, t))
         })
         .collect();
-    match q.str("sortBy").unwrap_or("createdAt") {
-        "createdAt" => sort(&mut v, desc, |x| x.created_at),
-        "name" => sort(&mut v, desc, |x| x.name.to_lowercase()),
-        "rating" => sort(&mut v, desc, |x| x.rating),
-        "productCount" => sort(&mut v, desc, |x| x.product_count),
-        o => return Err(bad("sortBy", format!("unknown sort key '{o}'"))),
-    }
-    ok(page(v, pg, limit))
+    ok(Sorted::new(v, q.str("sortBy"), desc)
+        .by("createdAt", |x| x.created_at)
+        .by("name", |x| x.name.to_lowercase())
+        .by("rating", |x| x.rating)
+        .by("productCount", |x| x.product_count)
+        .page(pg, limit)?)
 }
 
 async fn show(State(st): State<Shared>, Path(key): Path<String>) -> ApiResult {
@@ -68,25 +66,22 @@ struct Checked {
 }
 
 fn check(b: &ShopBody) -> Result<Checked, ApiError> {
+    let address = b.address.as_ref().filter(|a| !a.is_null());
     Ok(Checked {
-        email: b
-            .email
-            .as_deref()
-            .map(|e| validate::email("email", e))
-            .transpose()?,
-        phone: b
-            .phone
-            .as_deref()
-            .map(|p| validate::phone("phone", p))
-            .transpose()?,
-        address: b
-            .address
-            .as_ref()
-            .filter(|a| !a.is_null())
-            .map(|a| validate::object("address", a))
-            .transpose()?,
+        email: present(b.email.as_deref(), |e| validate::email("email", e))?,
+        phone: present(b.phone.as_deref(), |p| validate::phone("phone", p))?,
+        address: present(address, |a| validate::object("address", a))?,
         description: b.description.as_deref().map(|d| d.trim().to_string()),
     })
+}
+
+/// 403 unless `u` is an admin or the body leaves the admin-only flags alone.
+fn check_flags(u: &User, b: &ShopBody) -> Result<(), ApiError> {
+    let flags = b.is_verified.is_some() || b.is_banned.is_some() || b.is_featured.is_some();
+    ensure(
+        u.is_admin() || !flags,
+        "isVerified, isFeatured and isBanned are set by admins",
+    )
 }
 
 async fn create(
@@ -94,28 +89,13 @@ async fn create(
     Auth(u): Auth,
     JsonBody(b): JsonBody<ShopBody>,
 ) -> ApiResult {
-    if !matches!(u.role, Role::Seller | Role::Admin) {
-        return Err(forbidden("only sellers and admins can create shops"));
-    }
-    if u.role != Role::Admin
-        && (b.is_verified.is_some() || b.is_banned.is_some() || b.is_featured.is_some())
-    {
-        return Err(forbidden(
-            "isVerified, isFeatured and isBanned are set by admins",
-        ));
-    }
+    ensure(u.sells(), "only sellers and admins can create shops")?;
+    check_flags(&u, &b)?;
     let name = validate::required("name", b.name.as_ref(), 100)?;
-    let slug = match &b.slug {
-        Some(x) => validate::slug("slug", x)?,
-        None => validate::slugify(&name),
-    };
+    let slug = slug_or_name(b.slug.as_deref(), &name)?;
     let c = check(&b)?;
     let mut s = st.lock();
-    if find(&s.shops, &slug).is_some() {
-        return Err(conflict(format!(
-            "slug: shop slug '{slug}' is already taken"
-        )));
-    }
+    ensure_slug_free(&s.shops, &slug, None, "shop")?;
     let now = Ts::now();
     let shop = Shop {
         id: s.next_id("shop"),
@@ -148,61 +128,23 @@ async fn update(
     Path(key): Path<String>,
     JsonBody(b): JsonBody<ShopBody>,
 ) -> ApiResult {
-    let name = b
-        .name
-        .as_deref()
-        .map(|n| validate::text("name", n, 100))
-        .transpose()?;
-    let slug = b
-        .slug
-        .as_deref()
-        .map(|x| validate::slug("slug", x))
-        .transpose()?;
+    let name = present(b.name.as_deref(), |n| validate::text("name", n, 100))?;
+    let slug = present(b.slug.as_deref(), |x| validate::slug("slug", x))?;
     let c = check(&b)?;
     let mut s = st.lock();
-    let id = lookup(&s.shops, &key, "shop")?.id.clone();
-    if !s.owns_shop(&u, &id) {
-        return Err(forbidden("only the shop's owner or an admin can update it"));
-    }
-    if u.role != Role::Admin
-        && (b.is_verified.is_some() || b.is_banned.is_some() || b.is_featured.is_some())
-    {
-        return Err(forbidden(
-            "isVerified, isFeatured and isBanned are set by admins",
-        ));
-    }
-    if let Some(sl) = &slug
-        && s.shops.iter().any(|x| &x.slug == sl && x.id != id)
-    {
-        return Err(conflict(format!("slug: shop slug '{sl}' is already taken")));
+    let id = id_of(&s.shops, &key, "shop")?;
+    s.ensure_owner(&u, &id, "only the shop's owner or an admin can update it")?;
+    check_flags(&u, &b)?;
+    if let Some(sl) = &slug {
+        ensure_slug_free(&s.shops, sl, Some(&id), "shop")?;
     }
     let shop = lookup_mut(&mut s.shops, &id, "shop")?;
-    if let Some(v) = name {
-        shop.name = v;
-    }
-    if let Some(v) = slug {
-        shop.slug = v;
-    }
-    if let Some(v) = c.description {
-        shop.description = v;
-    }
-    if c.email.is_some() {
-        shop.email = c.email;
-    }
-    if c.phone.is_some() {
-        shop.phone = c.phone;
-    }
-    if c.address.is_some() {
-        shop.address = c.address;
-    }
-    if b.logo.is_some() {
-        shop.logo = b.logo;
-    }
-    if b.banner.is_some() {
-        shop.banner = b.banner;
-    }
-    macro_rules! set { ($($f:ident),*) => { $(if let Some(v) = b.$f { shop.$f = v; })* } }
-    set!(show_on_homepage, is_verified, is_featured, is_banned);
+    set(&mut shop.name, name);
+    set(&mut shop.slug, slug);
+    patch!(shop, c: description);
+    patch_some!(shop, c: email, phone, address);
+    patch_some!(shop, b: logo, banner);
+    patch!(shop, b: show_on_homepage, is_verified, is_featured, is_banned);
     shop.updated_at = Ts::now();
     ok(shop.clone())
 }

@@ -20,21 +20,12 @@ pub fn routes() -> Router<Shared> {
 }
 
 fn visible(s: &Store, u: &User, t: &Ticket) -> bool {
-    u.role == Role::Admin
-        || t.user_id == u.id
-        || t.shop_id.as_deref().is_some_and(|sh| s.owns_shop(u, sh))
+    u.is_admin() || t.user_id == u.id || t.shop_id.as_deref().is_some_and(|sh| s.owns_shop(u, sh))
 }
 
 fn get_visible<'a>(s: &'a Store, u: &User, id: &str) -> Result<&'a Ticket, ApiError> {
-    let t = lookup(&s.tickets, id, "ticket")?;
-    if !visible(s, u, t) {
-        return Err(forbidden("this ticket belongs to another user"));
-    }
-    Ok(t)
-}
-
-fn name<T: serde::Serialize>(v: T) -> String {
-    json!(v).as_str().unwrap_or_default().to_string()
+    let refusal = "this ticket belongs to another user";
+    get_allowed(&s.tickets, id, "ticket", |t| visible(s, u, t), refusal)
 }
 
 async fn list(State(st): State<Shared>, Auth(u): Auth, q: Params) -> ApiResult {
@@ -44,7 +35,7 @@ async fn list(State(st): State<Shared>, Auth(u): Auth, q: Params) -> ApiResult {
     let priority: Option<Priority> = q.parse("priority")?;
     let desc = q.desc()?;
     let s = st.lock();
-    let mut v: Vec<&Ticket> = s
+    let v: Vec<&Ticket> = s
         .tickets
         .iter()
         .filter(|t| visible(&s, &u, t))
@@ -56,13 +47,11 @@ async fn list(State(st): State<Shared>, Auth(u): Auth, q: Params) -> ApiResult {
                 .is_none_or(|x| t.assigned_to.as_deref() == Some(x))
         })
         .collect();
-    match q.str("sortBy").unwrap_or("createdAt") {
-        "createdAt" => sort(&mut v, desc, |t| t.created_at),
-        "updatedAt" => sort(&mut v, desc, |t| t.updated_at),
-        "priority" => sort(&mut v, desc, |t| t.priority as u8),
-        o => return Err(bad("sortBy", format!("unknown sort key '{o}'"))),
-    }
-    ok(page(v, pg, limit))
+    ok(Sorted::new(v, q.str("sortBy"), desc)
+        .by("createdAt", |t| t.created_at)
+        .by("updatedAt", |t| t.updated_at)
+        .by("priority", |t| t.priority as u8)
+        .page(pg, limit)?)
 }
 
 #[derive(Deserialize)]
@@ -94,17 +83,14 @@ async fn create(
     let attachments =
         validate::strings("attachments", b.attachments.as_deref().unwrap_or(&[]), 20)?;
     let mut s = st.lock();
-    let shop_id = b
-        .shop_id
-        .as_deref()
-        .map(|k| lookup(&s.shops, k, "shopId: shop").map(|x| x.id.clone()))
-        .transpose()?;
+    let shop_id = present(b.shop_id.as_deref(), |k| id_of(&s.shops, k, "shopId: shop"))?;
     let order_id = match b.order_id.as_deref() {
         Some(k) => {
             let o = lookup(&s.orders, k, "orderId: order")?;
-            if o.customer_id != u.id && u.role != Role::Admin {
-                return Err(forbidden("orderId: this order belongs to another customer"));
-            }
+            ensure(
+                o.customer_id == u.id || u.is_admin(),
+                "orderId: this order belongs to another customer",
+            )?;
             Some(o.id.clone())
         }
         None => None,
@@ -149,14 +135,7 @@ fn allowed(from: TicketStatus, to: TicketStatus) -> bool {
 
 fn set_status(t: &mut Ticket, to: TicketStatus) -> Result<(), ApiError> {
     if !allowed(t.status, to) {
-        return Err(bad(
-            "status",
-            format!(
-                "cannot move a ticket from {} to {}",
-                name(t.status),
-                name(to)
-            ),
-        ));
+        return Err(bad_transition("a ticket", t.status, to));
     }
     let now = Ts::now();
     t.status = to;
@@ -182,45 +161,32 @@ async fn update(
     Path(id): Path<String>,
     JsonBody(b): JsonBody<PatchBody>,
 ) -> ApiResult {
-    let subject = b
-        .subject
-        .as_deref()
-        .map(|x| validate::text("subject", x, 200))
-        .transpose()?;
-    let assignee = b
-        .assigned_to
-        .as_deref()
-        .map(|x| validate::text("assignedTo", x, 100))
-        .transpose()?;
+    let subject = present(b.subject.as_deref(), |x| validate::text("subject", x, 200))?;
+    let assignee = present(b.assigned_to.as_deref(), |x| {
+        validate::text("assignedTo", x, 100)
+    })?;
     let mut s = st.lock();
     let tid = get_visible(&s, &a.0, &id)?.id.clone();
     // The owner may resolve or close their own ticket and edit its subject; staff do the rest.
     if !a.is_admin() {
-        if b.priority.is_some() || assignee.is_some() {
-            return Err(forbidden("only admins can change priority or assignee"));
-        }
-        if b.status
-            .is_some_and(|x| !matches!(x, TicketStatus::Resolved | TicketStatus::Closed))
-        {
-            return Err(forbidden(
-                "customers can only mark their tickets resolved or closed",
-            ));
-        }
+        ensure(
+            b.priority.is_none() && assignee.is_none(),
+            "only admins can change priority or assignee",
+        )?;
+        ensure(
+            b.status
+                .is_none_or(|x| matches!(x, TicketStatus::Resolved | TicketStatus::Closed)),
+            "customers can only mark their tickets resolved or closed",
+        )?;
     }
     let t = lookup_mut(&mut s.tickets, &tid, "ticket")?;
     let mut next = t.clone();
     if let Some(to) = b.status {
         set_status(&mut next, to)?;
     }
-    if let Some(p) = b.priority {
-        next.priority = p;
-    }
-    if let Some(x) = subject {
-        next.subject = x;
-    }
-    if assignee.is_some() {
-        next.assigned_to = assignee;
-    }
+    patch!(next, b: priority);
+    set(&mut next.subject, subject);
+    set_some(&mut next.assigned_to, assignee);
     next.updated_at = Ts::now();
     *t = next.clone();
     ok(next)
@@ -274,7 +240,7 @@ async fn messages(
     let (pg, limit) = q.page()?;
     let s = st.lock();
     let t = get_visible(&s, &u, &id)?;
-    let staff = u.role == Role::Admin;
+    let staff = u.is_admin();
     let v: Vec<&Message> = s
         .messages
         .iter()
@@ -312,7 +278,7 @@ async fn reply(
         message: text,
         attachments,
         // Only staff can write notes the customer does not see.
-        is_internal: b.is_internal && u.role == Role::Admin,
+        is_internal: b.is_internal && u.is_admin(),
         created_at: now,
     };
     s.messages.push(m.clone());

@@ -33,16 +33,8 @@ struct RegisterBody {
 async fn register(State(st): State<Shared>, JsonBody(b): JsonBody<RegisterBody>) -> ApiResult {
     let role = b.role.unwrap_or(Role::Customer);
     let name = validate::optional("name", b.name.as_ref(), 100)?;
-    let email = b
-        .email
-        .as_deref()
-        .map(|e| validate::email("email", e))
-        .transpose()?;
-    let phone = b
-        .phone
-        .as_deref()
-        .map(|p| validate::phone("phone", p))
-        .transpose()?;
+    let email = present(b.email.as_deref(), |e| validate::email("email", e))?;
+    let phone = present(b.phone.as_deref(), |p| validate::phone("phone", p))?;
     let mut s = st.lock();
     let id = s.next_id("user");
     let email = email.unwrap_or_else(|| format!("{id}@example.test"));
@@ -50,16 +42,10 @@ async fn register(State(st): State<Shared>, JsonBody(b): JsonBody<RegisterBody>)
         return Err(conflict(format!("email: '{email}' is already registered")));
     }
     let token = format!("tok-{id}-{:016x}", s.rng.next_u64());
-    let role_name = serde_json::to_value(role).ok();
     let user = User {
         id: id.clone(),
         email,
-        name: name.unwrap_or_else(|| {
-            format!(
-                "{} {id}",
-                role_name.as_ref().and_then(Value::as_str).unwrap_or("user")
-            )
-        }),
+        name: name.unwrap_or_else(|| format!("{} {id}", wire_name(role))),
         role,
         phone,
         avatar: None,
@@ -89,35 +75,19 @@ async fn update_profile(
     Auth(u): Auth,
     JsonBody(b): JsonBody<ProfileBody>,
 ) -> ApiResult {
-    let name = b
-        .name
-        .as_deref()
-        .map(|n| validate::text("name", n, 100))
-        .transpose()?;
-    let phone = b
-        .phone
-        .as_deref()
-        .map(|p| validate::phone("phone", p))
-        .transpose()?;
-    let avatar = b
-        .avatar
-        .as_deref()
-        .map(|a| validate::text("avatar", a, 2000))
-        .transpose()?;
+    let name = present(b.name.as_deref(), |n| validate::text("name", n, 100))?;
+    let phone = present(b.phone.as_deref(), |p| validate::phone("phone", p))?;
+    let avatar = present(b.avatar.as_deref(), |a| validate::text("avatar", a, 2000))?;
     let mut s = st.lock();
     let user = lookup_mut(&mut s.users, &u.id, "user")?;
-    if let Some(n) = name {
-        user.name = n;
-    }
+    set(&mut user.name, name);
     if let Some(p) = phone {
         if user.phone.as_deref() != Some(p.as_str()) {
             user.phone_verified = false;
         }
         user.phone = Some(p);
     }
-    if avatar.is_some() {
-        user.avatar = avatar;
-    }
+    set_some(&mut user.avatar, avatar);
     ok(json!({ "user": user, "message": "profile updated" }))
 }
 
@@ -231,35 +201,30 @@ async fn update_address(
     Path(id): Path<String>,
     JsonBody(b): JsonBody<AddressBody>,
 ) -> ApiResult {
-    let t = |f: &str, v: &Option<String>, max| {
-        v.as_deref().map(|x| validate::text(f, x, max)).transpose()
-    };
+    let t = |f: &str, v: &Option<String>, max| present(v.as_deref(), |x| validate::text(f, x, max));
     let name = t("name", &b.name, 100)?;
     let line1 = t("line1", &b.line1, 200)?;
     let line2 = b.line2.as_deref().map(|x| x.trim().to_string());
     let city = t("city", &b.city, 100)?;
     let state = t("state", &b.state, 100)?;
     let country = t("country", &b.country, 100)?;
-    let pin = b.pincode.as_deref().map(pincode).transpose()?;
-    let phone = b
-        .phone
-        .as_deref()
-        .map(|p| validate::phone("phone", p))
-        .transpose()?;
+    let pin = present(b.pincode.as_deref(), pincode)?;
+    let phone = present(b.phone.as_deref(), |p| validate::phone("phone", p))?;
     let mut s = st.lock();
     own_address(&mut s, &u, &id)?;
     if b.is_default == Some(true) {
         clear_default(&mut s, &u.id);
     }
     let a = own_address(&mut s, &u, &id)?;
-    macro_rules! set { ($($f:ident),*) => { $(if let Some(v) = $f { a.$f = v; })* } }
-    set!(name, line1, line2, city, state, country, phone);
-    if let Some(p) = pin {
-        a.pincode = p;
-    }
-    if let Some(d) = b.is_default {
-        a.is_default = d;
-    }
+    set(&mut a.name, name);
+    set(&mut a.line1, line1);
+    set(&mut a.line2, line2);
+    set(&mut a.city, city);
+    set(&mut a.state, state);
+    set(&mut a.country, country);
+    set(&mut a.phone, phone);
+    set(&mut a.pincode, pin);
+    patch!(a, b: is_default);
     a.updated_at = Ts::now();
     ok(a.clone())
 }
@@ -272,5 +237,5 @@ async fn delete_address(
     let mut s = st.lock();
     own_address(&mut s, &u, &id)?;
     s.addresses.retain(|a| a.id != id);
-    ok(json!({ "message": "address deleted", "id": id }))
+    deleted("address", &id)
 }

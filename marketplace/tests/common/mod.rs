@@ -84,6 +84,16 @@ impl Api {
         self.call("PATCH", path, Some(token), Some(body)).await
     }
 
+    pub async fn delete(&self, path: &str, token: &str) -> (u16, Value) {
+        self.call("DELETE", path, Some(token), None).await
+    }
+
+    /// Puts `quantity` of `product` in the cart of `token`; asserts 201 and returns the item.
+    pub async fn add_to_cart(&self, token: &str, product: &str, quantity: u32) -> Value {
+        let body = serde_json::json!({ "productId": product, "quantity": quantity });
+        self.post("/api/cart", token, body).await.answers(201)
+    }
+
     /// Registers a fresh user and returns its token.
     pub async fn register(&self, role: &str) -> String {
         let (st, v) = self
@@ -117,4 +127,25 @@ pub fn assert_err(got: &(u16, Value), status: u16, needle: &str) {
 pub fn expect(got: (u16, Value), status: u16) -> Value {
     assert_eq!(got.0, status, "unexpected status, body {}", got.1);
     got.1
+}
+
+/// Assertions on a reply `(status, body)`, chained after the request:
+/// `api.get(path, None).await.answers(200)`, `api.post(path, token, body).await.refused(403, "admin")`.
+pub trait Reply {
+    /// Asserts `status` and returns the body (see [`expect`]).
+    fn answers(self, status: u16) -> Value;
+    /// Asserts a JSON error with `status` whose message contains `needle` (see [`assert_err`]).
+    fn refused(&self, status: u16, needle: &str);
+}
+
+impl Reply for (u16, Value) {
+    #[track_caller]
+    fn answers(self, status: u16) -> Value {
+        expect(self, status)
+    }
+
+    #[track_caller]
+    fn refused(&self, status: u16, needle: &str) {
+        assert_err(self, status, needle)
+    }
 }
