@@ -46,7 +46,7 @@ async fn advanced_auction(cx: &mut Ctx) -> StepResult {
             let ends: Vec<&str> = list
                 .iter()
                 .map(|a| a.str_at("endTime"))
-                .collect::<StepResult<_>>()?;
+                .collect::<Result<_, _>>()?;
             ensure!(
                 ends.windows(2).all(|w| w[0] <= w[1]),
                 "live auctions are not sorted by endTime ascending: {ends:?}"

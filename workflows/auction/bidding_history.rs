@@ -39,7 +39,7 @@ async fn my_bids(cx: &Ctx) -> StepResult<Vec<Value>> {
 
 /// The ids of `bids` (objects with an `id`).
 fn ids(bids: &[Value]) -> StepResult<BTreeSet<String>> {
-    bids.iter().map(JsonExt::id).collect()
+    Ok(bids.iter().map(JsonExt::id).collect::<Result<_, _>>()?)
 }
 
 async fn bidding_history(cx: &mut Ctx) -> StepResult {
@@ -52,7 +52,7 @@ async fn bidding_history(cx: &mut Ctx) -> StepResult {
                 .iter()
                 .take(5)
                 .map(JsonExt::id)
-                .collect::<StepResult<_>>()?;
+                .collect::<Result<_, _>>()?;
             ensure!(
                 ids.len() >= 3,
                 "need at least 3 live auctions, found {ids:?}"
@@ -92,10 +92,8 @@ async fn bidding_history(cx: &mut Ctx) -> StepResult {
             Ok(placed)
         })
         .await?;
-    let placed_ids: BTreeSet<String> = placed
-        .iter()
-        .map(PlacedBid::id)
-        .collect::<StepResult<_>>()?;
+    let placed_ids: BTreeSet<String> =
+        placed.iter().map(PlacedBid::id).collect::<Result<_, _>>()?;
 
     cx.step("View Bid History", async |cx| {
         let bids = my_bids(cx).await?;

@@ -12,7 +12,6 @@ mod advanced_auction;
 mod auction_bidding;
 mod bidding_history;
 
-use crate::common::*;
 use workflow_harness::prelude::*;
 
 /// How often a bid is retried after being overtaken by a concurrent bidder.
@@ -30,7 +29,7 @@ pub(crate) fn current_price(auction: &Value) -> StepResult<f64> {
     if current > 0.0 {
         Ok(current)
     } else {
-        auction.f64_at("startingBid")
+        Ok(auction.f64_at("startingBid")?)
     }
 }
 
@@ -43,7 +42,7 @@ pub(crate) struct PlacedBid {
 
 impl PlacedBid {
     pub(crate) fn id(&self) -> StepResult<String> {
-        self.bid.id()
+        Ok(self.bid.id()?)
     }
 }
 

@@ -52,7 +52,7 @@ async fn advanced_browsing(cx: &mut Ctx) -> StepResult {
             let created: Vec<&str> = products
                 .iter()
                 .map(|p| p.str_at("createdAt"))
-                .collect::<StepResult<_>>()?;
+                .collect::<Result<_, _>>()?;
             ensure!(
                 created.windows(2).all(|w| w[0] >= w[1]),
                 "not sorted by createdAt descending: {created:?}"
@@ -195,7 +195,7 @@ async fn advanced_browsing(cx: &mut Ctx) -> StepResult {
         let prices: Vec<f64> = products
             .iter()
             .map(|p| p.f64_at("price"))
-            .collect::<StepResult<_>>()?;
+            .collect::<Result<_, _>>()?;
         ensure!(
             prices.windows(2).all(|w| w[0] <= w[1]),
             "not sorted by price ascending: {prices:?}"

@@ -47,7 +47,7 @@ async fn post_message(
         "the message was not recorded as sent: {}",
         short(&message)
     );
-    message.id()
+    Ok(message.id()?)
 }
 
 /// Sends a request as `who` (an agent step), then acts as `back` again.

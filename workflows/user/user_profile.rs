@@ -45,7 +45,7 @@ async fn create_address(cx: &Ctx, body: Value) -> StepResult<String> {
             body[key]
         );
     }
-    created.id()
+    Ok(created.id()?)
 }
 
 fn address(name: &str, line1: &str, city: &str, pincode: &str, is_default: bool) -> Value {

@@ -31,7 +31,7 @@ async fn favorites(cx: &Ctx) -> StepResult<Vec<Value>> {
 
 /// The favorite ids in `list`.
 fn ids(list: &[Value]) -> StepResult<BTreeSet<String>> {
-    list.iter().map(JsonExt::id).collect()
+    Ok(list.iter().map(JsonExt::id).collect::<Result<_, _>>()?)
 }
 
 /// Adds `product_id` to the favorites; `None` when the product no longer exists.
@@ -62,7 +62,7 @@ async fn wishlist_favorites(cx: &mut Ctx) -> StepResult {
                 .iter()
                 .take(5)
                 .map(JsonExt::id)
-                .collect::<StepResult<_>>()?;
+                .collect::<Result<_, _>>()?;
             ensure!(!ids.is_empty(), "no products");
             Ok(ids)
         })
@@ -92,7 +92,7 @@ async fn wishlist_favorites(cx: &mut Ctx) -> StepResult {
                 "not our favorite of {first_product}: {}",
                 short(&item)
             );
-            item.id()
+            Ok(item.id()?)
         })
         .await?;
 
