@@ -360,32 +360,25 @@ pub fn expect_subset(actual: &Value, expected: &Value) -> Result<(), SubsetError
     }
 }
 
-/// Checks that `actual` is an array each of whose items contains `expected` (as
-/// [`expect_subset`] matches it), listing every mismatch by path (`/3/shopId: expected "s1",
-/// got "s2"`; paths are relative to `actual`). An empty array passes.
+/// Checks that each of `items` contains `expected` (as [`expect_subset`] matches it), listing
+/// every mismatch by path: `/3/shopId: expected "s1", got "s2"` (the index in `items`). No
+/// items pass.
 ///
 /// ```
 /// use workflow_harness::prelude::*;
 ///
-/// let orders = json!([{ "status": "pending" }, { "status": "shipped" }]);
-/// let error = expect_each(&orders, &json!({ "status": "pending" })).unwrap_err();
+/// let page = json!({ "data": [{ "status": "pending" }, { "status": "shipped" }] });
+/// let error = expect_each(page.data()?, &json!({ "status": "pending" })).unwrap_err();
 /// assert_eq!(error.to_string(), r#"/1/status: expected "pending", got "shipped""#);
+/// # Ok::<(), JsonError>(())
 /// ```
-pub fn expect_each(actual: &Value, expected: &Value) -> Result<(), SubsetError> {
+pub fn expect_each(items: &[Value], expected: &Value) -> Result<(), SubsetError> {
     let mut mismatches = Vec::new();
-    match actual {
-        Value::Array(items) => {
-            let mut pointer = String::new();
-            for (i, item) in items.iter().enumerate() {
-                push_token(&mut pointer, &i.to_string());
-                compare(item, expected, &mut pointer, &mut mismatches);
-                pointer.clear();
-            }
-        }
-        other => mismatches.push(Mismatch {
-            path: shown(""),
-            problem: format!("expected an array, got {}", short(other)),
-        }),
+    let mut pointer = String::new();
+    for (i, item) in items.iter().enumerate() {
+        push_token(&mut pointer, &i.to_string());
+        compare(item, expected, &mut pointer, &mut mismatches);
+        pointer.clear();
     }
     if mismatches.is_empty() {
         Ok(())
@@ -394,40 +387,35 @@ pub fn expect_each(actual: &Value, expected: &Value) -> Result<(), SubsetError> 
     }
 }
 
-/// The first item of the array `actual` that contains `expected` (as [`expect_subset`] matches
-/// it); an error when none does, showing the array.
+/// The first of `items` that contains `expected` (as [`expect_subset`] matches it); an error
+/// showing the items when none does.
 ///
 /// ```
 /// use workflow_harness::prelude::*;
 ///
 /// let cart = json!({ "items": [{ "productId": "p1", "quantity": 2 }] });
-/// let line = find_subset(cart.at("items")?, &json!({ "productId": "p1" }))?;
+/// let line = find_subset(cart.array_at("items")?, &json!({ "productId": "p1" }))?;
 /// assert_eq!(line.i64_at("quantity")?, 2);
-/// let error = find_subset(cart.at("items")?, &json!({ "productId": "p2" })).unwrap_err();
+/// let error = find_subset(cart.array_at("items")?, &json!({ "productId": "p2" })).unwrap_err();
 /// assert_eq!(
 ///     error.to_string(),
-///     r#"(root): no item contains {"productId":"p2"}; items: [{"productId":"p1","quantity":2}]"#
+///     r#"(root): none of 1 items contains {"productId":"p2"}: [{"productId":"p1","quantity":2}]"#
 /// );
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn find_subset<'v>(actual: &'v Value, expected: &Value) -> Result<&'v Value, SubsetError> {
-    let problem = match actual {
-        Value::Array(items) => {
-            if let Some(found) = items.iter().find(|i| expect_subset(i, expected).is_ok()) {
-                return Ok(found);
-            }
-            format!(
-                "no item contains {}; items: {}",
-                short(expected),
-                short(actual)
-            )
-        }
-        other => format!("expected an array, got {}", short(other)),
-    };
+pub fn find_subset<'v>(items: &'v [Value], expected: &Value) -> Result<&'v Value, SubsetError> {
+    if let Some(found) = items.iter().find(|i| expect_subset(i, expected).is_ok()) {
+        return Ok(found);
+    }
+    let shown_items = short(&Value::Array(items.to_vec()));
     Err(SubsetError {
         mismatches: vec![Mismatch {
             path: shown(""),
-            problem,
+            problem: format!(
+                "none of {} items contains {}: {shown_items}",
+                items.len(),
+                short(expected)
+            ),
         }],
     })
 }
@@ -751,38 +739,37 @@ mod tests {
     #[test]
     fn expect_each_checks_every_item_and_names_its_index() {
         let list = json!([{ "s": "a", "n": 1 }, { "s": "b" }, { "s": "a" }]);
-        assert_eq!(expect_each(&list, &json!({})), Ok(()));
-        assert_eq!(expect_each(&json!([]), &json!({ "s": "a" })), Ok(()));
-        let e = expect_each(&list, &json!({ "s": "a" })).unwrap_err();
+        let list = list.array_at("").unwrap();
+        assert_eq!(expect_each(list, &json!({})), Ok(()));
+        assert_eq!(expect_each(&[], &json!({ "s": "a" })), Ok(()));
+        let e = expect_each(list, &json!({ "s": "a" })).unwrap_err();
         assert_eq!(e.to_string(), r#"/1/s: expected "a", got "b""#);
-        let e = expect_each(&list, &json!({ "n": 1 })).unwrap_err();
+        let e = expect_each(list, &json!({ "n": 1 })).unwrap_err();
         assert_eq!(
             e.to_string(),
             "2 mismatches: /1/n: missing, expected 1; /2/n: missing, expected 1"
         );
-        let e = expect_each(&json!({ "s": "a" }), &json!({ "s": "a" })).unwrap_err();
-        assert_eq!(e.to_string(), r#"(root): expected an array, got {"s":"a"}"#);
+        let e = expect_each(&[json!("x")], &json!({ "s": "a" })).unwrap_err();
+        assert_eq!(e.to_string(), r#"/0: expected an object, got "x""#);
     }
 
     #[test]
     fn find_subset_returns_the_first_match() {
-        let list = json!([{ "id": 1, "k": "x" }, { "id": 2, "k": "y" }, { "id": 3, "k": "y" }]);
-        assert_eq!(
-            find_subset(&list, &json!({ "k": "y" })),
-            Ok(&json!({ "id": 2, "k": "y" }))
-        );
-        assert_eq!(
-            find_subset(&list, &json!({ "id": 1.0 })).map(|v| &v["k"]),
-            Ok(&json!("x"))
-        );
+        let list = [
+            json!({ "id": 1, "k": "x" }),
+            json!({ "id": 2, "k": "y" }),
+            json!({ "id": 3, "k": "y" }),
+        ];
+        assert_eq!(find_subset(&list, &json!({ "k": "y" })), Ok(&list[1]));
+        assert_eq!(find_subset(&list, &json!({ "id": 1.0 })), Ok(&list[0]));
         let e = find_subset(&list, &json!({ "k": "z" })).unwrap_err();
         assert!(
             e.to_string()
-                .starts_with(r#"(root): no item contains {"k":"z"}; items: [{"id":1"#),
+                .starts_with(r#"(root): none of 3 items contains {"k":"z"}: [{"id":1"#),
             "{e}"
         );
-        let e = find_subset(&json!(null), &json!({})).unwrap_err();
-        assert_eq!(e.to_string(), "(root): expected an array, got null");
+        let e = find_subset(&[], &json!({})).unwrap_err();
+        assert_eq!(e.to_string(), "(root): none of 0 items contains {}: []");
     }
 
     #[test]

@@ -101,12 +101,8 @@ async fn product_purchase(cx: &mut Ctx) -> StepResult {
     .await?;
 
     cx.step("Add to Cart", async |cx| {
-        let item = cx
-            .post_value(
-                "/api/cart",
-                &json!({ "productId": product_id, "quantity": 1 }),
-            )
-            .await?;
+        let body = json!({ "productId": product_id, "quantity": 1 });
+        let item = cx.post_value("/api/cart", &body).await?;
         expect_json!(item, { "productId": product_id })?;
         item.id()?;
         item.f64_at("price")?;
@@ -118,7 +114,7 @@ async fn product_purchase(cx: &mut Ctx) -> StepResult {
         .step("View Cart", async |cx| {
             let cart = cx.get_value("/api/cart").await?;
             ensure!(!cart.array_at("items")?.is_empty(), "the cart is empty");
-            find_subset(cart.at("items")?, &json!({ "productId": product_id }))?;
+            find_subset(cart.array_at("items")?, &json!({ "productId": product_id }))?;
             check_cart_total(&cart)?;
             Ok(cart)
         })
@@ -213,7 +209,10 @@ async fn product_purchase(cx: &mut Ctx) -> StepResult {
             "the new order is {status}"
         );
         expect_json!(fetched.at("/statusHistory/0")?, { "status": "pending", "by": me })?;
-        find_subset(fetched.at("items")?, &json!({ "productId": product_id }))?;
+        find_subset(
+            fetched.array_at("items")?,
+            &json!({ "productId": product_id }),
+        )?;
         Ok(())
     })
     .await?;
