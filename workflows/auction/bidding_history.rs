@@ -47,7 +47,7 @@ async fn toggle_watch(cx: &Ctx, id: &str, watching: bool) -> StepResult {
     let answer = cx
         .post_value(&format!("/api/auctions/{id}/watch"), &json!({}))
         .await?;
-    Ok(expect_json!(answer, { "watching": watching }).with_context(|| format!("auction {id}"))?)
+    expect_json!(answer, { "watching": watching }).with_context(|| format!("auction {id}"))
 }
 
 async fn bidding_history(cx: &mut Ctx) -> StepResult {
