@@ -248,7 +248,9 @@ impl Http {
             reason,
         };
         let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| bad(e.to_string()))?;
-        let value = HeaderValue::from_str(value).map_err(|e| bad(e.to_string()))?;
+        let mut value = HeaderValue::from_str(value).map_err(|e| bad(e.to_string()))?;
+        // Kept out of `Debug` output (tokens).
+        value.set_sensitive(name == AUTHORIZATION);
         self.headers.insert(name, value);
         Ok(())
     }
@@ -575,6 +577,11 @@ mod tests {
         assert_eq!(who(&as_seller).await, "Bearer t-seller", "reusable");
         assert_eq!(who(&http).await, "Bearer t-default");
         assert_eq!(who(&as_seller.as_user("t-2")).await, "Bearer t-2");
+        let shown = format!("{as_seller:?}");
+        assert!(
+            !shown.contains("t-seller"),
+            "the token is not in Debug: {shown}"
+        );
     }
 
     #[tokio::test]
