@@ -4,15 +4,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use reqwest::Method;
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use url::Url;
 
 use crate::event::{EventKind, EventSink};
-use crate::http::{self, HttpError, Response};
+use crate::http::Http;
 use crate::step::{Recorder, StepStatus};
 use crate::workflow::StepResult;
 
@@ -68,11 +66,13 @@ pub(crate) struct Shared {
 /// One workflow's view of the run: its steps, its HTTP client and its default headers.
 ///
 /// The client is shared by every workflow of the process (one connection pool); the headers
-/// (e.g. the bearer token of the user this workflow acts as) are this workflow's own.
+/// (e.g. the bearer token of the user this workflow acts as) are this workflow's own. The
+/// HTTP helpers (`cx.get`, `cx.post_value`, `cx.as_user(&user)`, `cx.set_user`, …) are those
+/// of [`Http`], which `Ctx` dereferences to.
 pub struct Ctx {
     workflow_id: String,
     shared: Shared,
-    headers: HeaderMap,
+    http: Http,
     recorder: Recorder,
     planned_steps: Option<usize>,
     step_timeout: Option<Duration>,
@@ -86,10 +86,11 @@ impl Ctx {
         planned_steps: Option<usize>,
         step_timeout: Option<Duration>,
     ) -> Self {
+        let http = Http::new(shared.client.clone(), shared.base_url.clone());
         Ctx {
             workflow_id,
             shared,
-            headers: HeaderMap::new(),
+            http,
             recorder,
             planned_steps,
             step_timeout,
@@ -268,130 +269,20 @@ impl Ctx {
             });
         });
     }
+}
 
-    /// Sends `Authorization: Bearer <token>` with every later request of this workflow.
-    pub fn set_bearer(&mut self, token: &str) -> Result<(), HttpError> {
-        self.set_header(AUTHORIZATION.as_str(), &format!("Bearer {token}"))
+impl std::ops::Deref for Ctx {
+    type Target = Http;
+
+    /// The workflow's HTTP defaults: `cx.get(…)`, `cx.post_value(…)`, `cx.as_user(…)`, ….
+    fn deref(&self) -> &Http {
+        &self.http
     }
+}
 
-    /// Sends `name: value` with every later request of this workflow.
-    pub fn set_header(&mut self, name: &str, value: &str) -> Result<(), HttpError> {
-        let bad = |reason: String| HttpError::Url {
-            method: Method::GET,
-            path: format!("(header {name})"),
-            reason,
-        };
-        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| bad(e.to_string()))?;
-        let value = HeaderValue::from_str(value).map_err(|e| bad(e.to_string()))?;
-        self.headers.insert(name, value);
-        Ok(())
-    }
-
-    /// Forgets a default header set with [`Ctx::set_header`] or [`Ctx::set_bearer`].
-    pub fn remove_header(&mut self, name: &str) {
-        self.headers.remove(name);
-    }
-
-    /// A request builder for `path` with this workflow's default headers, for anything the
-    /// helpers below do not cover (query structs, other bodies); send it with [`Ctx::send`].
-    pub fn request(
-        &self,
-        method: Method,
-        path: &str,
-    ) -> Result<reqwest::RequestBuilder, HttpError> {
-        let url = http::join(self.shared.base_url.as_ref(), &method, path)?;
-        Ok(self
-            .shared
-            .client
-            .request(method, url)
-            .headers(self.headers.clone()))
-    }
-
-    /// Sends a builder from [`Ctx::request`] and reads the whole response.
-    pub async fn send(&self, builder: reqwest::RequestBuilder) -> Result<Response, HttpError> {
-        let request = builder.build().map_err(|e| HttpError::Url {
-            method: Method::GET,
-            path: e.url().map(Url::to_string).unwrap_or_default(),
-            reason: e.to_string(),
-        })?;
-        http::execute(&self.shared.client, request).await
-    }
-
-    async fn call<B: Serialize + ?Sized>(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&B>,
-    ) -> Result<Response, HttpError> {
-        let mut builder = self.request(method, path)?;
-        if let Some(body) = body {
-            builder = builder.json(body);
-        }
-        self.send(builder).await
-    }
-
-    /// `GET path`. Any status is returned; check it with [`Response::expect`].
-    pub async fn get(&self, path: &str) -> Result<Response, HttpError> {
-        self.call::<()>(Method::GET, path, None).await
-    }
-
-    /// `DELETE path`.
-    pub async fn delete(&self, path: &str) -> Result<Response, HttpError> {
-        self.call::<()>(Method::DELETE, path, None).await
-    }
-
-    /// `POST path` with a JSON body.
-    pub async fn post<B: Serialize + ?Sized>(
-        &self,
-        path: &str,
-        body: &B,
-    ) -> Result<Response, HttpError> {
-        self.call(Method::POST, path, Some(body)).await
-    }
-
-    /// `PATCH path` with a JSON body.
-    pub async fn patch<B: Serialize + ?Sized>(
-        &self,
-        path: &str,
-        body: &B,
-    ) -> Result<Response, HttpError> {
-        self.call(Method::PATCH, path, Some(body)).await
-    }
-
-    /// `PUT path` with a JSON body.
-    pub async fn put<B: Serialize + ?Sized>(
-        &self,
-        path: &str,
-        body: &B,
-    ) -> Result<Response, HttpError> {
-        self.call(Method::PUT, path, Some(body)).await
-    }
-
-    /// `GET path`, requiring a 2xx status, decoded as JSON.
-    pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, HttpError> {
-        self.get(path).await?.expect_success()?.json()
-    }
-
-    /// `POST path` with a JSON body, requiring a 2xx status, decoded as JSON.
-    pub async fn post_json<T: DeserializeOwned, B: Serialize + ?Sized>(
-        &self,
-        path: &str,
-        body: &B,
-    ) -> Result<T, HttpError> {
-        self.post(path, body).await?.expect_success()?.json()
-    }
-
-    /// `PATCH path` with a JSON body, requiring a 2xx status, decoded as JSON.
-    pub async fn patch_json<T: DeserializeOwned, B: Serialize + ?Sized>(
-        &self,
-        path: &str,
-        body: &B,
-    ) -> Result<T, HttpError> {
-        self.patch(path, body).await?.expect_success()?.json()
-    }
-
-    /// `DELETE path`, requiring a 2xx status, decoded as JSON.
-    pub async fn delete_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, HttpError> {
-        self.delete(path).await?.expect_success()?.json()
+impl std::ops::DerefMut for Ctx {
+    /// The workflow's HTTP defaults, to change them: `cx.set_user(…)`, `cx.set_header(…)`.
+    fn deref_mut(&mut self) -> &mut Http {
+        &mut self.http
     }
 }

@@ -1,11 +1,14 @@
-//! HTTP on the workflow context: requests joined to the base URL, buffered responses, and errors
-//! that say which request failed and what the server answered.
+//! HTTP on the workflow context: requests joined to the base URL, sent as a user
+//! ([`Identity`]), buffered responses, and errors that say which request failed and what the
+//! server answered.
 
 use std::borrow::Cow;
 
-use reqwest::header::HeaderMap;
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use url::Url;
 
 /// How much of a response body an error message quotes.
@@ -38,6 +41,14 @@ pub enum HttpError {
         /// The client's error (without its copy of the URL), the cause as its own source.
         #[source]
         source: reqwest::Error,
+    },
+    /// A header name or value (e.g. a bearer token) is not valid in HTTP.
+    #[error("invalid header {name}: {reason}")]
+    Header {
+        /// The header's name.
+        name: String,
+        /// Why it is not valid.
+        reason: String,
     },
     /// The server answered with another status than expected.
     #[error("{method} {url}: expected {expected}, got {status}; body: {body}")]
@@ -111,7 +122,7 @@ impl Response {
 
     /// Passes the response through when its status is `status`, else an error naming the
     /// request, both statuses and the body.
-    pub fn expect(self, status: u16) -> Result<Self, HttpError> {
+    pub fn expect_status(self, status: u16) -> Result<Self, HttpError> {
         if self.status.as_u16() == status {
             Ok(self)
         } else {
@@ -140,6 +151,11 @@ impl Response {
         })
     }
 
+    /// Decodes the body as a JSON [`Value`] (read it with [`JsonExt`](crate::json::JsonExt)).
+    pub fn json_value(&self) -> Result<Value, HttpError> {
+        self.json()
+    }
+
     fn status_error(&self, expected: String) -> HttpError {
         HttpError::Status {
             method: self.method.clone(),
@@ -148,6 +164,260 @@ impl Response {
             expected,
             body: excerpt(&self.text()),
         }
+    }
+}
+
+/// A user requests can be sent as: anything with a bearer token.
+///
+/// Implement it for a workflow's own user type (an id, a token, a role, …) to pass it to
+/// [`Http::as_user`] and [`Http::set_user`]; a bare token (`&str`, `String`) is one too.
+pub trait Identity {
+    /// The token sent as `Authorization: Bearer <token>`.
+    fn bearer_token(&self) -> &str;
+}
+
+impl Identity for str {
+    fn bearer_token(&self) -> &str {
+        self
+    }
+}
+
+impl Identity for String {
+    fn bearer_token(&self) -> &str {
+        self
+    }
+}
+
+impl<T: Identity + ?Sized> Identity for &T {
+    fn bearer_token(&self) -> &str {
+        (**self).bearer_token()
+    }
+}
+
+/// HTTP as a workflow sends it: the run's shared client (one connection pool), the base URL
+/// paths are joined to, and default headers.
+///
+/// A [`Ctx`](crate::Ctx) dereferences to its own `Http`, so `cx.get(…)` sends with the
+/// workflow's defaults; [`Http::as_user`] gives a copy that sends as another user, for one
+/// request or a few, without changing them: `cx.as_user(&seller).post(path, &body)`.
+#[derive(Debug, Clone)]
+pub struct Http {
+    client: reqwest::Client,
+    base_url: Option<Url>,
+    headers: HeaderMap,
+    /// A header that could not be set; every request fails with it.
+    invalid: Option<(String, String)>,
+}
+
+impl Http {
+    pub(crate) fn new(client: reqwest::Client, base_url: Option<Url>) -> Self {
+        Http {
+            client,
+            base_url,
+            headers: HeaderMap::new(),
+            invalid: None,
+        }
+    }
+
+    /// A copy of these defaults that sends `user`'s bearer token instead: the same client,
+    /// base URL and other headers. Cheap (the client is shared), and borrowed from nothing,
+    /// so it can be kept for several requests. A token that is not a valid header value
+    /// makes each request of the copy fail with [`HttpError::Header`].
+    pub fn as_user(&self, user: &(impl Identity + ?Sized)) -> Http {
+        let mut http = self.clone();
+        if let Err(HttpError::Header { name, reason }) = http.set_user(user) {
+            http.invalid = Some((name, reason));
+        }
+        http
+    }
+
+    /// Sends `user`'s bearer token with every later request of these defaults.
+    pub fn set_user(&mut self, user: &(impl Identity + ?Sized)) -> Result<(), HttpError> {
+        self.set_bearer(user.bearer_token())
+    }
+
+    /// Sends `Authorization: Bearer <token>` with every later request.
+    pub fn set_bearer(&mut self, token: &str) -> Result<(), HttpError> {
+        self.set_header(AUTHORIZATION.as_str(), &format!("Bearer {token}"))
+    }
+
+    /// Sends `name: value` with every later request.
+    pub fn set_header(&mut self, name: &str, value: &str) -> Result<(), HttpError> {
+        let bad = |reason: String| HttpError::Header {
+            name: name.to_owned(),
+            reason,
+        };
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| bad(e.to_string()))?;
+        let mut value = HeaderValue::from_str(value).map_err(|e| bad(e.to_string()))?;
+        // Kept out of `Debug` output (tokens).
+        value.set_sensitive(name == AUTHORIZATION);
+        self.headers.insert(name, value);
+        Ok(())
+    }
+
+    /// Forgets a default header set with [`Http::set_header`], [`Http::set_bearer`] or
+    /// [`Http::set_user`].
+    pub fn remove_header(&mut self, name: &str) {
+        self.headers.remove(name);
+    }
+
+    /// The default headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// A request builder for `path` with the default headers, for anything the helpers below
+    /// do not cover (query structs, other bodies); send it with [`Http::send`].
+    pub fn request(
+        &self,
+        method: Method,
+        path: &str,
+    ) -> Result<reqwest::RequestBuilder, HttpError> {
+        if let Some((name, reason)) = &self.invalid {
+            return Err(HttpError::Header {
+                name: name.clone(),
+                reason: reason.clone(),
+            });
+        }
+        let url = join(self.base_url.as_ref(), &method, path)?;
+        Ok(self
+            .client
+            .request(method, url)
+            .headers(self.headers.clone()))
+    }
+
+    /// Sends a builder from [`Http::request`] and reads the whole response.
+    pub async fn send(&self, builder: reqwest::RequestBuilder) -> Result<Response, HttpError> {
+        let request = builder.build().map_err(|e| HttpError::Url {
+            method: Method::GET,
+            path: e.url().map(Url::to_string).unwrap_or_default(),
+            reason: e.to_string(),
+        })?;
+        execute(&self.client, request).await
+    }
+
+    async fn call<B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<Response, HttpError> {
+        let mut builder = self.request(method, path)?;
+        if let Some(body) = body {
+            builder = builder.json(body);
+        }
+        self.send(builder).await
+    }
+
+    /// `GET path`. Any status is returned; check it with [`Response::expect_status`].
+    pub async fn get(&self, path: &str) -> Result<Response, HttpError> {
+        self.call::<()>(Method::GET, path, None).await
+    }
+
+    /// `DELETE path`.
+    pub async fn delete(&self, path: &str) -> Result<Response, HttpError> {
+        self.call::<()>(Method::DELETE, path, None).await
+    }
+
+    /// `POST path` with a JSON body.
+    pub async fn post<B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<Response, HttpError> {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    /// `PATCH path` with a JSON body.
+    pub async fn patch<B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<Response, HttpError> {
+        self.call(Method::PATCH, path, Some(body)).await
+    }
+
+    /// `PUT path` with a JSON body.
+    pub async fn put<B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<Response, HttpError> {
+        self.call(Method::PUT, path, Some(body)).await
+    }
+
+    /// `GET path`, requiring a 2xx status, decoded as JSON.
+    pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, HttpError> {
+        self.get(path).await?.expect_success()?.json()
+    }
+
+    /// `POST path` with a JSON body, requiring a 2xx status, decoded as JSON.
+    pub async fn post_json<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, HttpError> {
+        self.post(path, body).await?.expect_success()?.json()
+    }
+
+    /// `PATCH path` with a JSON body, requiring a 2xx status, decoded as JSON.
+    pub async fn patch_json<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, HttpError> {
+        self.patch(path, body).await?.expect_success()?.json()
+    }
+
+    /// `PUT path` with a JSON body, requiring a 2xx status, decoded as JSON.
+    pub async fn put_json<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, HttpError> {
+        self.put(path, body).await?.expect_success()?.json()
+    }
+
+    /// `DELETE path`, requiring a 2xx status, decoded as JSON.
+    pub async fn delete_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, HttpError> {
+        self.delete(path).await?.expect_success()?.json()
+    }
+
+    /// [`Http::get_json`] as a [`Value`], so no type needs naming.
+    pub async fn get_value(&self, path: &str) -> Result<Value, HttpError> {
+        self.get_json(path).await
+    }
+
+    /// [`Http::post_json`] as a [`Value`].
+    pub async fn post_value<B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<Value, HttpError> {
+        self.post_json(path, body).await
+    }
+
+    /// [`Http::patch_json`] as a [`Value`].
+    pub async fn patch_value<B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<Value, HttpError> {
+        self.patch_json(path, body).await
+    }
+
+    /// [`Http::put_json`] as a [`Value`].
+    pub async fn put_value<B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<Value, HttpError> {
+        self.put_json(path, body).await
+    }
+
+    /// [`Http::delete_json`] as a [`Value`].
+    pub async fn delete_value(&self, path: &str) -> Result<Value, HttpError> {
+        self.delete_json(path).await
     }
 }
 
@@ -252,6 +522,107 @@ mod tests {
         assert!(
             text.to_lowercase().contains("connection refused"),
             "names the cause: {text}"
+        );
+    }
+
+    /// A server answering `GET /who` with the request's `Authorization` header (or `none`).
+    async fn who_server() -> Http {
+        use axum::routing::get;
+        let app = axum::Router::new().route(
+            "/who",
+            get(|headers: HeaderMap| async move {
+                headers
+                    .get(AUTHORIZATION)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("none")
+                    .to_owned()
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a free port");
+        let base = format!("http://{}", listener.local_addr().expect("an address"));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Http::new(reqwest::Client::new(), Url::parse(&base).ok())
+    }
+
+    async fn who(http: &Http) -> String {
+        let response = http.get("/who").await.expect("an answer");
+        response.text().into_owned()
+    }
+
+    struct Seller {
+        token: String,
+    }
+
+    impl Identity for Seller {
+        fn bearer_token(&self) -> &str {
+            &self.token
+        }
+    }
+
+    #[tokio::test]
+    async fn as_user_sends_that_users_token_and_leaves_the_defaults() {
+        let mut http = who_server().await;
+        assert_eq!(who(&http).await, "none");
+        assert_eq!(who(&http.as_user("t-1")).await, "Bearer t-1");
+        assert_eq!(who(&http).await, "none", "the defaults are unchanged");
+
+        http.set_user("t-default").expect("a valid token");
+        let seller = Seller {
+            token: "t-seller".into(),
+        };
+        let as_seller = http.as_user(&seller);
+        assert_eq!(who(&as_seller).await, "Bearer t-seller");
+        assert_eq!(who(&as_seller).await, "Bearer t-seller", "reusable");
+        assert_eq!(who(&http).await, "Bearer t-default");
+        assert_eq!(who(&as_seller.as_user("t-2")).await, "Bearer t-2");
+        let shown = format!("{as_seller:?}");
+        assert!(
+            !shown.contains("t-seller"),
+            "the token is not in Debug: {shown}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_invalid_token_fails_each_request_of_the_view() {
+        let http = who_server().await;
+        let bad = http.as_user("line\nbreak");
+        let error = bad.get("/who").await.expect_err("not a header value");
+        assert!(
+            matches!(&error, HttpError::Header { name, .. } if name == "authorization"),
+            "{error:?}"
+        );
+        assert!(
+            error
+                .to_string()
+                .starts_with("invalid header authorization: "),
+            "{error}"
+        );
+        assert_eq!(who(&http).await, "none");
+        let mut defaults = http.clone();
+        assert!(defaults.set_user("line\nbreak").is_err());
+    }
+
+    #[tokio::test]
+    async fn value_helpers_decode_and_expect_status_names_both_statuses() {
+        let http = who_server().await;
+        let response = http.get("/who").await.expect("an answer");
+        let error = response.clone().expect_status(201).unwrap_err().to_string();
+        assert!(
+            error.contains("/who: expected status 201, got 200 OK; body: none"),
+            "{error}"
+        );
+        assert!(response.clone().expect_status(200).is_ok());
+        let error = response.json_value().unwrap_err().to_string();
+        assert!(
+            error.contains("cannot decode body as serde_json::value::Value"),
+            "{error}"
+        );
+        let missing = http.get_value("/nothing").await.unwrap_err().to_string();
+        assert!(
+            missing.contains("expected a 2xx status, got 404 Not Found"),
+            "{missing}"
         );
     }
 

@@ -18,6 +18,7 @@ pub mod event;
 pub mod executor;
 pub mod harness;
 pub mod http;
+pub mod json;
 pub mod outcome;
 mod panics;
 pub mod plan;
@@ -46,8 +47,12 @@ pub use inventory;
 
 /// What a workflow file needs: `use workflow_harness::prelude::*;`.
 pub mod prelude {
+    pub use crate::http::{Http, Identity};
+    pub use crate::json::{
+        JsonError, JsonExt, SubsetError, expect_each, expect_subset, find_subset, short,
+    };
     pub use crate::workflow;
-    pub use crate::{Ctx, HttpError, Response, StepResult};
+    pub use crate::{Ctx, HttpError, Response, StepResult, expect_json};
     pub use anyhow::{Context as _, anyhow, bail, ensure};
     pub use serde_json::{Value, json};
     pub use std::time::Duration;

@@ -120,7 +120,7 @@ pub fn registered() -> Vec<WorkflowSpec> {
 ///
 /// async fn health_check(cx: &mut Ctx) -> StepResult {
 ///     cx.step("Ping", async |cx| {
-///         cx.get("/health").await?.expect(200)?;
+///         cx.get("/health").await?.expect_status(200)?;
 ///         Ok(())
 ///     })
 ///     .await

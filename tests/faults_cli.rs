@@ -101,7 +101,7 @@ workflow! { id: "many-quick", name: "Quick beside the blockers", run: many_quick
 async fn many_quick(cx: &mut Ctx) -> StepResult {
     cx.step("Quick", async |cx| {
         tokio::time::sleep(Duration::from_millis(20)).await;
-        cx.get("/ok").await?.expect(200)?;
+        cx.get("/ok").await?.expect_status(200)?;
         Ok(())
     })
     .await

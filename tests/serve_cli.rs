@@ -25,12 +25,12 @@ async fn user_profile(cx: &mut Ctx) -> StepResult {
         .await?;
     let first = items.first().cloned().context("no items")?;
     cx.step("Echo", async move |cx| {
-        cx.post("/echo", &first).await?.expect(200)?;
+        cx.post("/echo", &first).await?.expect_status(200)?;
         Ok(())
     })
     .await?;
     cx.step("Ping", async |cx| {
-        cx.get("/ok").await?.expect(200)?;
+        cx.get("/ok").await?.expect_status(200)?;
         Ok(())
     })
     .await
@@ -40,12 +40,12 @@ workflow! { id: "wishlist-favorites", name: "Wishlist (fixture)", tags: ["user"]
 
 async fn wishlist(cx: &mut Ctx) -> StepResult {
     cx.step("Ping", async |cx| {
-        cx.get("/ok").await?.expect(200)?;
+        cx.get("/ok").await?.expect_status(200)?;
         Ok(())
     })
     .await?;
     cx.optional_step("Optional outage", async |cx| {
-        cx.get("/status/503").await?.expect(200)?;
+        cx.get("/status/503").await?.expect_status(200)?;
         Ok(())
     })
     .await;
@@ -70,7 +70,7 @@ workflow! {
 async fn seller_coupons(cx: &mut Ctx) -> StepResult {
     cx.step("Create coupon", async |_| Ok(())).await?;
     cx.step("Missing coupon", async |cx| {
-        cx.get("/status/404").await?.expect(200)?;
+        cx.get("/status/404").await?.expect_status(200)?;
         Ok(())
     })
     .await?;

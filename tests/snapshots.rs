@@ -73,7 +73,7 @@ workflow! {
 async fn http_error(cx: &mut Ctx) -> StepResult {
     ping(cx, "Ping").await?;
     cx.step("Missing item", async |cx| {
-        cx.get("/status/404").await?.expect(200)?;
+        cx.get("/status/404").await?.expect_status(200)?;
         Ok(())
     })
     .await?;
@@ -93,7 +93,7 @@ workflow! { id: "optional-skip", name: "Optional step skipped", tags: ["pass"], 
 async fn optional_skip(cx: &mut Ctx) -> StepResult {
     ping(cx, "Ping").await?;
     cx.optional_step("Outage", async |cx| {
-        cx.get("/status/503").await?.expect(200)?;
+        cx.get("/status/503").await?.expect_status(200)?;
         Ok(())
     })
     .await;
@@ -121,7 +121,7 @@ async fn flaky_retry(cx: &mut Ctx) -> StepResult {
     cx.step("Unstable endpoint", async move |cx| {
         // The first attempt meets a server error, the retry an answer.
         let path = if attempt == 1 { "/status/500" } else { "/ok" };
-        cx.get(path).await?.expect(200)?;
+        cx.get(path).await?.expect_status(200)?;
         Ok(())
     })
     .await
@@ -129,7 +129,7 @@ async fn flaky_retry(cx: &mut Ctx) -> StepResult {
 
 async fn ping(cx: &mut Ctx, name: &str) -> StepResult {
     cx.step(name, async |cx| {
-        cx.get("/ok").await?.expect(200)?;
+        cx.get("/ok").await?.expect_status(200)?;
         Ok(())
     })
     .await

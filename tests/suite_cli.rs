@@ -49,19 +49,19 @@ workflow! {
 
 async fn pass_optional(cx: &mut Ctx) -> StepResult {
     cx.step("Ping", async |cx| {
-        cx.get("/ok").await?.expect(200)?;
+        cx.get("/ok").await?.expect_status(200)?;
         Ok(())
     })
     .await?;
     let skipped = cx
         .optional_step("Flaky endpoint", async |cx| {
-            cx.get("/status/503").await?.expect(200)?;
+            cx.get("/status/503").await?.expect_status(200)?;
             Ok(())
         })
         .await;
     ensure!(skipped.is_none(), "the optional step should have failed");
     cx.step("Ping again", async |cx| {
-        cx.get("/ok").await?.expect(200)?;
+        cx.get("/ok").await?.expect_status(200)?;
         Ok(())
     })
     .await
@@ -89,13 +89,13 @@ workflow! {
 async fn fail_at_step(cx: &mut Ctx) -> StepResult {
     for name in ["One", "Two"] {
         cx.step(name, async |cx| {
-            cx.get("/ok").await?.expect(200)?;
+            cx.get("/ok").await?.expect_status(200)?;
             Ok(())
         })
         .await?;
     }
     cx.step("Three", async |cx| {
-        cx.get("/status/404").await?.expect(200)?;
+        cx.get("/status/404").await?.expect_status(200)?;
         Ok(())
     })
     .await?;

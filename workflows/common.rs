@@ -1,4 +1,6 @@
-//! Helpers shared by the seed workflows: acting as a user, unique names, reading JSON.
+//! Helpers shared by the seed workflows: users, unique names, test data. Reading and checking
+//! JSON is the library's (`JsonExt`, `expect_json!`); assertions shared by several areas are in
+//! [`crate::checks`].
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -16,7 +18,8 @@ pub const ELECTRONICS_ID: &str = "cat-electronics";
 /// The seed's `MINIMUM_BID_INCREMENT`.
 pub const MIN_BID_INCREMENT: f64 = 100.0;
 
-/// A user the workflow can act as.
+/// A user the workflow can act as: for the rest of the workflow (`cx.set_user(&session)`) or
+/// for some requests (`cx.as_user(&session).get(…)`).
 #[derive(Debug, Clone)]
 pub struct Session {
     /// The user's id.
@@ -25,23 +28,28 @@ pub struct Session {
     pub token: String,
 }
 
+impl Identity for Session {
+    fn bearer_token(&self) -> &str {
+        &self.token
+    }
+}
+
 /// Registers a fresh user of `role` (`customer`, `bidder`, `seller` or `admin`) without acting
-/// as it yet; switch with [`act_as`].
+/// as it yet: send as it with `cx.as_user(&session)`, or switch with `cx.set_user(&session)`.
 pub async fn register(cx: &Ctx, role: &str) -> StepResult<Session> {
     let name = format!("{role} of {}", cx.workflow_id());
-    let answer: Value = cx
-        .post_json("/api/auth/register", &json!({ "role": role, "name": name }))
+    let answer = cx
+        .post_value("/api/auth/register", &json!({ "role": role, "name": name }))
         .await?;
     Ok(Session {
-        user_id: answer.at("user")?.id()?,
+        user_id: answer.str_at("/user/id")?.to_owned(),
         token: answer.str_at("token")?.to_owned(),
     })
 }
 
 /// Sends `session`'s token with every later request.
 pub fn act_as(cx: &mut Ctx, session: &Session) -> StepResult {
-    cx.set_bearer(&session.token)?;
-    Ok(())
+    Ok(cx.set_user(session)?)
 }
 
 /// Acts as a freshly registered user of `role` for the rest of the workflow, so parallel
@@ -104,73 +112,4 @@ pub fn shipping_address() -> Value {
         "pincode": "400001",
         "country": "India"
     })
-}
-
-/// Reading JSON answers with errors that name the missing key and show the value.
-pub trait JsonExt {
-    /// The value at `key` (dotted paths like `pagination.total` allowed); an error when absent
-    /// or null.
-    fn at(&self, key: &str) -> StepResult<&Value>;
-    /// The string at `key`.
-    fn str_at(&self, key: &str) -> StepResult<&str>;
-    /// The number at `key`.
-    fn f64_at(&self, key: &str) -> StepResult<f64>;
-    /// The boolean at `key`.
-    fn bool_at(&self, key: &str) -> StepResult<bool>;
-    /// The array at `key`.
-    fn array_at(&self, key: &str) -> StepResult<&Vec<Value>>;
-    /// The `data` array of a paginated list.
-    fn data(&self) -> StepResult<&Vec<Value>> {
-        self.array_at("data")
-    }
-    /// The `id` of an object, as a string.
-    fn id(&self) -> StepResult<String> {
-        self.str_at("id").map(str::to_owned)
-    }
-}
-
-impl JsonExt for Value {
-    fn at(&self, key: &str) -> StepResult<&Value> {
-        let mut value = self;
-        for part in key.split('.') {
-            value = match value.get(part) {
-                Some(v) if !v.is_null() => v,
-                _ => bail!("expected a `{key}` field in {}", short(self)),
-            };
-        }
-        Ok(value)
-    }
-
-    fn str_at(&self, key: &str) -> StepResult<&str> {
-        self.at(key)?
-            .as_str()
-            .with_context(|| format!("`{key}` is not a string in {}", short(self)))
-    }
-
-    fn f64_at(&self, key: &str) -> StepResult<f64> {
-        self.at(key)?
-            .as_f64()
-            .with_context(|| format!("`{key}` is not a number in {}", short(self)))
-    }
-
-    fn bool_at(&self, key: &str) -> StepResult<bool> {
-        self.at(key)?
-            .as_bool()
-            .with_context(|| format!("`{key}` is not a boolean in {}", short(self)))
-    }
-
-    fn array_at(&self, key: &str) -> StepResult<&Vec<Value>> {
-        self.at(key)?
-            .as_array()
-            .with_context(|| format!("`{key}` is not an array in {}", short(self)))
-    }
-}
-
-/// A JSON value cut to a readable length for error messages.
-pub fn short(value: &Value) -> String {
-    let text = value.to_string();
-    match text.char_indices().nth(300) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text,
-    }
 }

@@ -5,6 +5,7 @@
 
 mod admin;
 mod auction;
+mod checks;
 mod common;
 mod seller;
 mod shop;

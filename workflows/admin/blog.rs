@@ -12,8 +12,8 @@
 
 use workflow_harness::prelude::*;
 
+use crate::checks::{expect_bool, expect_str, ids};
 use crate::common::*;
-use crate::seller::fixtures::{expect_bool, expect_str, ids};
 
 workflow! {
     id: "admin-blog",
@@ -216,7 +216,7 @@ async fn blog_steps(cx: &mut Ctx, created: &mut Option<String>) -> StepResult {
     cx.step("Cleanup Test Posts", async |cx| {
         cx.delete(&path).await?.expect_success()?;
         *created = None;
-        cx.get(&path).await?.expect(404)?;
+        cx.get(&path).await?.expect_status(404)?;
         Ok(())
     })
     .await

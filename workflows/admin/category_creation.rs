@@ -13,8 +13,8 @@
 
 use workflow_harness::prelude::*;
 
+use crate::checks::{expect_bool, expect_num, expect_str};
 use crate::common::*;
-use crate::seller::fixtures::{expect_bool, expect_num, expect_str};
 
 workflow! {
     id: "admin-category-creation",
@@ -99,7 +99,7 @@ async fn admin_category_creation(cx: &mut Ctx) -> StepResult {
                 "a root category has a parent: {}",
                 short(&category)
             );
-            category.id()
+            Ok(category.id()?)
         })
         .await?;
 
@@ -159,7 +159,7 @@ async fn admin_category_creation(cx: &mut Ctx) -> StepResult {
         .step("Step 5: Create First Child Category", async |cx| {
             let category = child(cx, "Child One", &parent, 1, 12.0).await?;
             expect_num(&category, "level", 1.0)?;
-            category.id()
+            Ok(category.id()?)
         })
         .await?;
 
@@ -174,7 +174,7 @@ async fn admin_category_creation(cx: &mut Ctx) -> StepResult {
         .step("Step 7: Create Second Child Category", async |cx| {
             let category = child(cx, "Child Two", &parent, 2, 10.0).await?;
             expect_num(&category, "level", 1.0)?;
-            category.id()
+            Ok(category.id()?)
         })
         .await?;
 
@@ -183,7 +183,7 @@ async fn admin_category_creation(cx: &mut Ctx) -> StepResult {
             let category = child(cx, "Grandchild", &child1, 1, 15.0).await?;
             expect_num(&category, "level", 2.0)?;
             expect_num(&category, "commissionRate", 15.0)?;
-            category.id()
+            Ok(category.id()?)
         })
         .await?;
 

@@ -13,8 +13,8 @@
 
 use workflow_harness::prelude::*;
 
+use crate::checks::{expect_bool, expect_num, expect_str};
 use crate::common::*;
-use crate::seller::fixtures::{expect_bool, expect_num, expect_str};
 
 workflow! {
     id: "admin-hero-slides",
@@ -41,11 +41,15 @@ async fn admin_hero_slides(cx: &mut Ctx) -> StepResult {
 
 /// The `slide` of a `{slide}` answer.
 fn slide(answer: &Value) -> StepResult<&Value> {
-    answer.at("slide")
+    Ok(answer.at("slide")?)
 }
 
 fn slide_ids(list: &Value) -> StepResult<Vec<String>> {
-    list.array_at("slides")?.iter().map(JsonExt::id).collect()
+    Ok(list
+        .array_at("slides")?
+        .iter()
+        .map(JsonExt::id)
+        .collect::<Result<_, _>>()?)
 }
 
 async fn slide_steps(cx: &mut Ctx, created: &mut Vec<String>) -> StepResult {
@@ -183,7 +187,7 @@ async fn slide_steps(cx: &mut Ctx, created: &mut Vec<String>) -> StepResult {
     cx.step("Cleanup Test Slides", async |cx| {
         for path in [&first_path, &second_path] {
             cx.delete(path).await?.expect_success()?;
-            cx.get(path).await?.expect(404)?;
+            cx.get(path).await?.expect_status(404)?;
         }
         created.clear();
         let all: Value = cx.get_json(BASE).await?;

@@ -108,14 +108,22 @@ async fn admin_inline_edits(cx: &mut Ctx) -> StepResult {
     let approved: Vec<String> = cx
         .step("Step 6: Approve Reviews (Bulk Inline)", async |_| {
             // Simulated: approves ceil(70 %) of the queue.
-            reviews.iter().take(to_approve).map(JsonExt::id).collect()
+            Ok(reviews
+                .iter()
+                .take(to_approve)
+                .map(JsonExt::id)
+                .collect::<Result<_, _>>()?)
         })
         .await?;
 
     let rejected: Vec<String> = cx
         .step("Step 7: Reject Spam Reviews (Bulk Inline)", async |_| {
             // Simulated: rejects the rest.
-            reviews.iter().skip(to_approve).map(JsonExt::id).collect()
+            Ok(reviews
+                .iter()
+                .skip(to_approve)
+                .map(JsonExt::id)
+                .collect::<Result<_, _>>()?)
         })
         .await?;
 

@@ -20,10 +20,9 @@
 
 use workflow_harness::prelude::*;
 
+use crate::checks::{expect_bool, expect_num, expect_str, ids};
 use crate::common::*;
-use crate::seller::fixtures::{
-    ReturnSpec, expect_bool, expect_num, expect_str, ids, return_stats, returned_order,
-};
+use crate::seller::fixtures::{ReturnSpec, return_stats, returned_order};
 
 workflow! {
     id: "admin-returns",
@@ -71,7 +70,7 @@ async fn admin_returns(cx: &mut Ctx) -> StepResult {
                 .returns
                 .iter()
                 .map(JsonExt::id)
-                .collect::<StepResult<_>>()?;
+                .collect::<Result<_, _>>()?;
             let disputes = async |cx: &mut Ctx| {
                 // The seller turns down returns 0 and 2 …
                 act_as(cx, &seller)?;

@@ -20,7 +20,7 @@
 //!   holds that shop's auctions, and our bid appears in the bid history.
 
 use super::{
-    PlacedBid, bid_in_history, bid_over_current, current_price, established_first, get_auction,
+    at_or_above, bid_in_history, bid_over_current, current_price, established_first, get_auction,
     live_at_or_above,
 };
 use crate::common::*;
@@ -37,43 +37,39 @@ workflow! {
 async fn advanced_auction(cx: &mut Ctx) -> StepResult {
     let bidder = as_new_user(cx, "bidder").await?;
 
-    let listed: Value = cx
+    let auction_id = cx
         .step("Browse Live Auctions", async |cx| {
-            let page: Value = cx
-                .get_json("/api/auctions?status=live&limit=20&sortBy=endTime&sortOrder=asc")
-                .await?;
-            let list = page.data()?;
-            let ends: Vec<&str> = list
+            let path = "/api/auctions?status=live&limit=20&sortBy=endTime&sortOrder=asc";
+            let page = cx.get_value(path).await?;
+            let ends: Vec<&str> = page
+                .data()?
                 .iter()
                 .map(|a| a.str_at("endTime"))
-                .collect::<StepResult<_>>()?;
+                .collect::<Result<_, _>>()?;
             ensure!(
                 ends.windows(2).all(|w| w[0] <= w[1]),
                 "live auctions are not sorted by endTime ascending: {ends:?}"
             );
-            established_first(list)
-                .into_iter()
-                .next()
-                .context("no live auctions")
+            let live = established_first(page.data()?);
+            Ok(live.first().context("no live auctions")?.id()?)
         })
         .await?;
-    let auction_id = listed.id()?;
     let auction_id = auction_id.as_str();
 
     cx.step("Browse Ending Soon Auctions", async |cx| {
-        let page: Value = cx
-            .get_json("/api/auctions?status=live&endingSoon=true&limit=10")
+        let page = cx
+            .get_value("/api/auctions?status=live&endingSoon=true&limit=10")
             .await?;
+        expect_each(page.data()?, &json!({ "status": "live" }))?;
         let limit = iso_in_days(1);
         for a in page.data()? {
-            let end = a.str_at("endTime")?;
             // Both are `YYYY-MM-DDTHH:MM:SS.mmmZ`, so they compare as strings.
+            let end = a.str_at("endTime")?;
             ensure!(
                 end <= limit.as_str(),
                 "auction {} ends after 24 h ({end})",
                 a["id"]
             );
-            ensure!(a["status"] == "live", "a non-live auction: {}", short(a));
         }
         Ok(())
     })
@@ -81,88 +77,52 @@ async fn advanced_auction(cx: &mut Ctx) -> StepResult {
 
     cx.optional_step("View Featured Auctions", async |cx| {
         let list: Vec<Value> = cx.get_json("/api/auctions/featured").await?;
-        for a in &list {
-            ensure!(
-                a["isFeatured"] == true,
-                "a non-featured auction: {}",
-                short(a)
-            );
-        }
+        expect_each(&list, &json!({ "isFeatured": true }))?;
         Ok(list.len())
     })
     .await;
 
-    let auction: Value = cx
+    let auction = cx
         .step("View Auction Details", async |cx| {
             let auction = get_auction(cx, auction_id).await?;
-            ensure!(
-                auction["status"] == "live",
-                "the auction is not live: {}",
-                short(&auction)
-            );
+            expect_json!(auction, { "status": "live" })?;
             Ok(auction)
         })
         .await?;
     let shop_id = auction.str_at("shopId")?;
 
     cx.step("View Seller's Other Auctions", async |cx| {
-        let page: Value = cx
-            .get_json(&format!(
-                "/api/auctions?shopId={shop_id}&status=live&limit=5"
-            ))
-            .await?;
-        for a in page.data()? {
-            ensure!(
-                a["shopId"] == shop_id,
-                "an auction of another shop: {}",
-                short(a)
-            );
-        }
-        Ok(())
+        let path = format!("/api/auctions?shopId={shop_id}&status=live&limit=5");
+        let page = cx.get_value(&path).await?;
+        Ok(expect_each(page.data()?, &json!({ "shopId": shop_id }))?)
     })
     .await?;
 
     cx.step("Review Auction Rules", async |_| {
         let price = current_price(&auction)?;
-        let min_bid = price + MIN_BID_INCREMENT;
-        let reserve_met = auction
-            .get("reservePrice")
-            .and_then(Value::as_f64)
-            .is_none_or(|r| price >= r);
-        Ok(json!({ "minimumBid": min_bid, "reserveMet": reserve_met }))
+        let reserve = auction.f64_at("reservePrice").ok();
+        let reserve_met = reserve.is_none_or(|r| price >= r);
+        Ok(json!({ "minimumBid": price + MIN_BID_INCREMENT, "reserveMet": reserve_met }))
     })
     .await?;
 
-    let first_bid: PlacedBid = cx
+    let first_bid = cx
         .step("Place Initial Bid", async |cx| {
             let bid = bid_over_current(cx, auction_id, MIN_BID_INCREMENT, None).await?;
             bid.id()?;
-            ensure!(
-                bid.bid["isAutoBid"] == false,
-                "recorded as an auto-bid: {}",
-                short(&bid.bid)
-            );
+            bid.expect_auto(false)?;
             Ok(bid)
         })
         .await?;
 
     cx.step("Verify Bid Placed", async |cx| {
-        let now = get_auction(cx, auction_id).await?;
-        let current = now.f64_at("currentBid")?;
-        ensure!(
-            current >= first_bid.amount,
-            "currentBid {current} is below our bid {}",
-            first_bid.amount
-        );
-        Ok(())
+        at_or_above(cx, auction_id, first_bid.amount).await
     })
     .await?;
 
     cx.step("View Bid History", async |cx| {
-        let page: Value = cx
-            .get_json(&format!("/api/auctions/{auction_id}/bid?page=1&limit=10"))
-            .await?;
-        page.data()?;
+        let path = format!("/api/auctions/{auction_id}/bid?page=1&limit=10");
+        cx.get_value(&path).await?.data()?;
         let id = first_bid.id()?;
         ensure!(
             bid_in_history(cx, auction_id, &id).await?,
@@ -172,21 +132,17 @@ async fn advanced_auction(cx: &mut Ctx) -> StepResult {
     })
     .await?;
 
-    let auto_bid: Option<PlacedBid> = cx
+    let auto_bid = cx
         .optional_step("Place Automatic Bid", async |cx| {
             // The seed: bidAmount minBid + 100, maxAutoBid minBid + 500.
             let bid = bid_over_current(cx, auction_id, MIN_BID_INCREMENT, Some(400.0)).await?;
-            ensure!(
-                bid.bid["isAutoBid"] == true,
-                "not recorded as an auto-bid: {}",
-                short(&bid.bid)
-            );
+            bid.expect_auto(true)?;
             Ok(bid)
         })
         .await;
 
     let ours = auto_bid.as_ref().unwrap_or(&first_bid);
-    let final_state: Value = cx
+    let final_state = cx
         .step("Monitor Auction Status", async |cx| {
             live_at_or_above(cx, auction_id, ours.amount).await
         })

@@ -20,8 +20,8 @@
 //!   `bidAmount`.
 
 use super::{
-    PlacedBid, bid_in_history, bid_over_current, current_price, established_first, get_auction,
-    in_future, live_at_or_above,
+    PlacedBid, at_or_above, bid_in_history, bid_over_current, current_price, established_first,
+    get_auction, in_future, live_at_or_above,
 };
 use crate::common::*;
 use workflow_harness::prelude::*;
@@ -37,39 +37,23 @@ workflow! {
 async fn auction_bidding(cx: &mut Ctx) -> StepResult {
     as_new_user(cx, "bidder").await?;
 
-    let listed: Value = cx
+    let auction_id = cx
         .step("Browse Live Auctions", async |cx| {
-            let page: Value = cx
-                .get_json("/api/auctions?status=live&limit=10&page=1")
+            let page = cx
+                .get_value("/api/auctions?status=live&limit=10&page=1")
                 .await?;
-            let first = established_first(page.data()?)
-                .into_iter()
-                .next()
-                .context("no live auctions")?;
-            ensure!(
-                first["status"] == "live",
-                "listed a non-live auction: {}",
-                short(&first)
-            );
-            Ok(first)
+            let live = established_first(page.data()?);
+            let first = live.first().context("no live auctions")?;
+            expect_json!(first, { "status": "live" })?;
+            Ok(first.id()?)
         })
         .await?;
-    let auction_id = listed.id()?;
     let auction_id = auction_id.as_str();
 
-    let auction: Value = cx
+    let auction = cx
         .step("View Auction Details", async |cx| {
             let auction = get_auction(cx, auction_id).await?;
-            ensure!(
-                auction["id"] == auction_id,
-                "fetched another auction: {}",
-                short(&auction)
-            );
-            ensure!(
-                auction["status"] == "live",
-                "the auction is not live: {}",
-                short(&auction)
-            );
+            expect_json!(auction, { "id": auction_id, "status": "live" })?;
             // The seed's minimum next bid: (currentBid || startingBid) + 100.
             current_price(&auction)?;
             Ok(auction)
@@ -83,29 +67,23 @@ async fn auction_bidding(cx: &mut Ctx) -> StepResult {
     })
     .await?;
 
-    let first_bid: PlacedBid = cx
+    let first_bid = cx
         .step("Place Initial Bid", async |cx| {
             bid_over_current(cx, auction_id, MIN_BID_INCREMENT, None).await
         })
         .await?;
+    let first_id = first_bid.id()?;
 
     cx.step("Verify Bid Recorded", async |cx| {
-        let now = get_auction(cx, auction_id).await?;
-        let current = now.f64_at("currentBid")?;
-        ensure!(
-            current >= first_bid.amount,
-            "currentBid {current} is below our bid {}",
-            first_bid.amount
-        );
+        let now = at_or_above(cx, auction_id, first_bid.amount).await?;
         ensure!(
             now.f64_at("bidCount")? >= 1.0,
             "bidCount is 0: {}",
             short(&now)
         );
         ensure!(
-            bid_in_history(cx, auction_id, &first_bid.id()?).await?,
-            "our bid {} is not in the auction's history",
-            first_bid.id()?
+            bid_in_history(cx, auction_id, &first_id).await?,
+            "our bid {first_id} is not in the auction's history"
         );
         Ok(())
     })
@@ -113,8 +91,7 @@ async fn auction_bidding(cx: &mut Ctx) -> StepResult {
 
     cx.step("Outbid Notification (Simulated)", async |cx| {
         // Whether someone outbid us since is up to the concurrent bidders; only report it.
-        let now = get_auction(cx, auction_id).await?;
-        let outbid = now.f64_at("currentBid")? > first_bid.amount;
+        let outbid = get_auction(cx, auction_id).await?.f64_at("currentBid")? > first_bid.amount;
         Ok(json!({ "outbid": outbid, "yourBid": first_bid.amount }))
     })
     .await?;
@@ -122,21 +99,19 @@ async fn auction_bidding(cx: &mut Ctx) -> StepResult {
     let higher: Option<PlacedBid> = cx
         .optional_step("Place Higher Bid", async |cx| {
             let bid = bid_over_current(cx, auction_id, 2.0 * MIN_BID_INCREMENT, None).await?;
+            let (amount, first) = (bid.amount, first_bid.amount);
             ensure!(
-                bid.amount > first_bid.amount,
-                "the higher bid {} is not above the first {}",
-                bid.amount,
-                first_bid.amount
+                amount > first,
+                "the higher bid {amount} is not above the first {first}"
             );
             Ok(bid)
         })
         .await;
 
     cx.optional_step("View Bid History", async |cx| {
-        let history: Value = cx
-            .get_json(&format!("/api/auctions/{auction_id}/bid"))
-            .await?;
-        history.data()?;
+        cx.get_value(&format!("/api/auctions/{auction_id}/bid"))
+            .await?
+            .data()?;
         for bid in std::iter::once(&first_bid).chain(higher.as_ref()) {
             let id = bid.id()?;
             ensure!(
@@ -149,21 +124,20 @@ async fn auction_bidding(cx: &mut Ctx) -> StepResult {
     .await;
 
     let ours = higher.as_ref().unwrap_or(&first_bid);
-    let final_state: Value = cx
+    let final_state = cx
         .step("Monitor Auction Status", async |cx| {
             live_at_or_above(cx, auction_id, ours.amount).await
         })
         .await?;
+    let amount = ours.bid.f64_at("bidAmount")?;
 
     cx.step("Winning Notification (Simulated)", async |_| {
-        let amount = ours.bid.f64_at("bidAmount")?;
         let leading = final_state.f64_at("currentBid")? <= amount;
         Ok(json!({ "bidAmount": amount, "leading": leading }))
     })
     .await?;
 
     cx.step("Process Payment (Simulated)", async |_| {
-        let amount = ours.bid.f64_at("bidAmount")?;
         ensure!(amount > 0.0, "nothing to pay");
         Ok(())
     })
@@ -171,7 +145,6 @@ async fn auction_bidding(cx: &mut Ctx) -> StepResult {
 
     cx.step("Confirmation Email (Simulated)", async |_| {
         let name = final_state.str_at("name")?;
-        let amount = ours.bid.f64_at("bidAmount")?;
         Ok(format!("Your bid of {amount} on {name} is confirmed"))
     })
     .await?;

@@ -37,22 +37,32 @@ async fn my_bids(cx: &Ctx) -> StepResult<Vec<Value>> {
     Ok(cx.get_json("/api/auctions/my-bids").await?)
 }
 
-/// The ids of `bids` (objects with an `id`).
-fn ids(bids: &[Value]) -> StepResult<BTreeSet<String>> {
-    bids.iter().map(JsonExt::id).collect()
+/// The ids of `items` (objects with an `id`).
+fn ids(items: &[Value]) -> StepResult<BTreeSet<String>> {
+    Ok(items.iter().map(JsonExt::id).collect::<Result<_, _>>()?)
+}
+
+/// Toggles watching auction `id` and checks it is now `watching` (or not).
+async fn toggle_watch(cx: &Ctx, id: &str, watching: bool) -> StepResult {
+    let answer = cx
+        .post_value(&format!("/api/auctions/{id}/watch"), &json!({}))
+        .await?;
+    expect_json!(answer, { "watching": watching }).with_context(|| format!("auction {id}"))
 }
 
 async fn bidding_history(cx: &mut Ctx) -> StepResult {
     let bidder = as_new_user(cx, "bidder").await?;
+    let me = bidder.user_id.as_str();
 
-    let auction_ids: Vec<String> = cx
+    let auction_ids = cx
         .step("View Active Auctions", async |cx| {
-            let page: Value = cx.get_json("/api/auctions?status=live&limit=10").await?;
-            let ids: Vec<String> = established_first(page.data()?)
+            let page = cx.get_value("/api/auctions?status=live&limit=10").await?;
+            let live = established_first(page.data()?);
+            let ids: Vec<String> = live
                 .iter()
                 .take(5)
                 .map(JsonExt::id)
-                .collect::<StepResult<_>>()?;
+                .collect::<Result<_, _>>()?;
             ensure!(
                 ids.len() >= 3,
                 "need at least 3 live auctions, found {ids:?}"
@@ -61,51 +71,32 @@ async fn bidding_history(cx: &mut Ctx) -> StepResult {
         })
         .await?;
 
-    let watched: Vec<String> = cx
+    let watched = cx
         .step("Add Auctions to Watchlist", async |cx| {
-            let mut watched = Vec::new();
             for id in &auction_ids[..3] {
-                let answer: Value = cx
-                    .post_json(&format!("/api/auctions/{id}/watch"), &json!({}))
-                    .await?;
-                ensure!(
-                    answer.bool_at("watching")?,
-                    "watching auction {id} toggled it off: {}",
-                    short(&answer)
-                );
-                watched.push(id.clone());
+                toggle_watch(cx, id, true).await?;
             }
-            Ok(watched)
+            Ok(auction_ids[..3].to_vec())
         })
         .await?;
 
-    let placed: Vec<PlacedBid> = cx
+    let placed = cx
         .step("Place Bids on Watchlist Items", async |cx| {
             let mut placed = Vec::new();
             for id in watched.iter().take(2) {
-                let bid = bid_over_current(cx, id, MIN_BID_INCREMENT, None)
-                    .await
-                    .with_context(|| format!("bidding on auction {id}"))?;
-                placed.push(bid);
+                let bid = bid_over_current(cx, id, MIN_BID_INCREMENT, None).await;
+                placed.push(bid.with_context(|| format!("bidding on auction {id}"))?);
             }
             ensure!(!placed.is_empty(), "no watched auction to bid on");
             Ok(placed)
         })
         .await?;
-    let placed_ids: BTreeSet<String> = placed
-        .iter()
-        .map(PlacedBid::id)
-        .collect::<StepResult<_>>()?;
+    let placed_ids: BTreeSet<String> =
+        placed.iter().map(PlacedBid::id).collect::<Result<_, _>>()?;
 
     cx.step("View Bid History", async |cx| {
         let bids = my_bids(cx).await?;
-        for b in &bids {
-            ensure!(
-                b["userId"] == bidder.user_id.as_str(),
-                "a bid of another user: {}",
-                short(b)
-            );
-        }
+        expect_each(&bids, &json!({ "userId": me }))?;
         let have = ids(&bids)?;
         ensure!(
             placed_ids.is_subset(&have),
@@ -116,47 +107,40 @@ async fn bidding_history(cx: &mut Ctx) -> StepResult {
     .await?;
 
     cx.optional_step("Check Outbid Notifications", async |cx| {
-        let bids = my_bids(cx).await?;
-        let outbid = bids.iter().filter(|b| b["isWinning"] == false).count();
-        Ok(outbid)
+        Ok(my_bids(cx)
+            .await?
+            .iter()
+            .filter(|b| b["isWinning"] == false)
+            .count())
     })
     .await;
 
     cx.optional_step("Place Auto-Bid on Auction", async |cx| {
         // The seed: bidAmount = current + 500, maxAutoBid = the same amount.
         let bid = bid_over_current(cx, &auction_ids[0], 5.0 * MIN_BID_INCREMENT, Some(0.0)).await?;
-        ensure!(
-            bid.bid["isAutoBid"] == true,
-            "not recorded as an auto-bid: {}",
-            short(&bid.bid)
-        );
+        bid.expect_auto(true)?;
         Ok(bid)
     })
     .await;
 
     cx.step("View Won Auctions", async |cx| {
         let won: Vec<Value> = cx.get_json("/api/auctions/won").await?;
-        for a in &won {
-            ensure!(
-                a["winnerId"] == bidder.user_id.as_str() && a["status"] == "ended",
-                "a won auction that is not ours or not ended: {}",
-                short(a)
-            );
-        }
+        expect_each(&won, &json!({ "winnerId": me, "status": "ended" }))?;
         Ok(won.len())
     })
     .await?;
 
     cx.step("View Active Bids", async |cx| {
-        let bids = my_bids(cx).await?;
-        let winning = bids.iter().filter(|b| b["isWinning"] == true).count();
-        Ok(winning)
+        Ok(my_bids(cx)
+            .await?
+            .iter()
+            .filter(|b| b["isWinning"] == true)
+            .count())
     })
     .await?;
 
     cx.step("Check Watchlist Items", async |cx| {
-        let list: Vec<Value> = cx.get_json("/api/auctions/watchlist").await?;
-        let have = ids(&list)?;
+        let have = ids(&cx.get_json::<Vec<Value>>("/api/auctions/watchlist").await?)?;
         let want: BTreeSet<String> = watched.iter().cloned().collect();
         ensure!(have == want, "watchlist {have:?}, expected {want:?}");
         Ok(())
@@ -165,14 +149,7 @@ async fn bidding_history(cx: &mut Ctx) -> StepResult {
 
     cx.step("Remove Items from Watchlist", async |cx| {
         for id in &watched {
-            let answer: Value = cx
-                .post_json(&format!("/api/auctions/{id}/watch"), &json!({}))
-                .await?;
-            ensure!(
-                !answer.bool_at("watching")?,
-                "unwatching auction {id} toggled it on: {}",
-                short(&answer)
-            );
+            toggle_watch(cx, id, false).await?;
         }
         let list: Vec<Value> = cx.get_json("/api/auctions/watchlist").await?;
         ensure!(list.is_empty(), "the watchlist still holds {}", list.len());

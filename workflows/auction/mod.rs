@@ -12,7 +12,6 @@ mod advanced_auction;
 mod auction_bidding;
 mod bidding_history;
 
-use crate::common::*;
 use workflow_harness::prelude::*;
 
 /// How often a bid is retried after being overtaken by a concurrent bidder.
@@ -20,7 +19,7 @@ const BID_ATTEMPTS: usize = 6;
 
 /// `GET /api/auctions/{id}`.
 pub(crate) async fn get_auction(cx: &Ctx, auction_id: &str) -> StepResult<Value> {
-    Ok(cx.get_json(&format!("/api/auctions/{auction_id}")).await?)
+    Ok(cx.get_value(&format!("/api/auctions/{auction_id}")).await?)
 }
 
 /// The price the next bid is measured against: the current bid, or the starting bid when the
@@ -30,7 +29,7 @@ pub(crate) fn current_price(auction: &Value) -> StepResult<f64> {
     if current > 0.0 {
         Ok(current)
     } else {
-        auction.f64_at("startingBid")
+        Ok(auction.f64_at("startingBid")?)
     }
 }
 
@@ -43,7 +42,12 @@ pub(crate) struct PlacedBid {
 
 impl PlacedBid {
     pub(crate) fn id(&self) -> StepResult<String> {
-        self.bid.id()
+        Ok(self.bid.id()?)
+    }
+
+    /// Fails unless the bid was recorded as an auto-bid (`true`) or a manual one (`false`).
+    pub(crate) fn expect_auto(&self, auto: bool) -> StepResult {
+        Ok(expect_json!(self.bid, { "isAutoBid": auto })?)
     }
 }
 
@@ -74,17 +78,13 @@ pub(crate) async fn bid_over_current(
         };
         let response = cx.post(&path, &body).await?;
         if response.status().is_success() {
-            let bid: Value = response.json()?;
+            let bid = response.json_value()?;
+            let recorded = bid.f64_at("bidAmount")?;
             ensure!(
-                (bid.f64_at("bidAmount")? - amount).abs() < 0.01,
-                "the bid was recorded with another amount than {amount}: {}",
-                short(&bid)
+                (recorded - amount).abs() < 0.01,
+                "the bid is of {recorded}, not {amount}"
             );
-            ensure!(
-                bid.str_at("auctionId")? == auction.str_at("id")?,
-                "the bid names another auction: {}",
-                short(&bid)
-            );
+            expect_json!(bid, { "auctionId": auction.str_at("id")? })?;
             return Ok(PlacedBid { bid, amount });
         }
         let status = response.status().as_u16();
@@ -109,11 +109,8 @@ pub(crate) async fn bid_over_current(
 /// first), looking through every page.
 pub(crate) async fn bid_in_history(cx: &Ctx, auction_id: &str, bid_id: &str) -> StepResult<bool> {
     for page in 1.. {
-        let list: Value = cx
-            .get_json(&format!(
-                "/api/auctions/{auction_id}/bid?page={page}&limit=100"
-            ))
-            .await?;
+        let path = format!("/api/auctions/{auction_id}/bid?page={page}&limit=100");
+        let list = cx.get_value(&path).await?;
         if list.data()?.iter().any(|b| b["id"] == bid_id) {
             return Ok(true);
         }
@@ -150,16 +147,18 @@ pub(crate) fn in_future(at: &str) -> StepResult<bool> {
 /// The auction `auction_id` now, checked still live and at or above our highest bid `ours`
 /// (others may have bid since; being outbid is fine, losing our bid is not).
 pub(crate) async fn live_at_or_above(cx: &Ctx, auction_id: &str, ours: f64) -> StepResult<Value> {
+    let now = at_or_above(cx, auction_id, ours).await?;
+    expect_json!(now, { "status": "live" })?;
+    Ok(now)
+}
+
+/// The auction `auction_id` now, checked at or above our highest bid `ours`.
+pub(crate) async fn at_or_above(cx: &Ctx, auction_id: &str, ours: f64) -> StepResult<Value> {
     let now = get_auction(cx, auction_id).await?;
-    ensure!(
-        now["status"] == "live",
-        "the auction is no longer live: {}",
-        short(&now)
-    );
     let current = now.f64_at("currentBid")?;
     ensure!(
         current >= ours,
-        "currentBid {current} is below our highest bid {ours}"
+        "currentBid {current} is below our bid {ours}"
     );
     Ok(now)
 }

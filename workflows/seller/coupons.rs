@@ -16,7 +16,7 @@
 
 use workflow_harness::prelude::*;
 
-use super::fixtures::{expect_bool, expect_num, expect_str};
+use crate::checks::{expect_bool, expect_num, expect_str};
 use crate::common::*;
 
 workflow! {
@@ -43,7 +43,7 @@ async fn delete_coupons(cx: &Ctx, codes: &[String]) -> StepResult {
         let path = format!("/api/coupons/{code}");
         let outcome = async {
             cx.delete(&path).await?.expect_success()?;
-            cx.get(&path).await?.expect(404)?;
+            cx.get(&path).await?.expect_status(404)?;
             StepResult::Ok(())
         }
         .await;
@@ -137,7 +137,7 @@ async fn coupon_steps(cx: &mut Ctx, suffix: &str, created: &mut Vec<String>) -> 
                 .iter()
                 .take(2)
                 .map(JsonExt::id)
-                .collect::<StepResult<_>>()?;
+                .collect::<Result<_, _>>()?;
             let applicability = if categories.len() == 2 {
                 "category"
             } else {

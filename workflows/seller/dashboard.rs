@@ -12,7 +12,7 @@
 
 use workflow_harness::prelude::*;
 
-use super::fixtures::expect_str;
+use crate::checks::expect_str;
 use crate::common::*;
 
 workflow! {
@@ -244,7 +244,7 @@ fn check_top_products(top: &[Value], limit: usize) -> StepResult {
     let revenues: Vec<f64> = top
         .iter()
         .map(|r| r.f64_at("revenue"))
-        .collect::<StepResult<_>>()?;
+        .collect::<Result<_, _>>()?;
     ensure!(
         revenues.windows(2).all(|w| w[0] >= w[1]),
         "top products are not sorted by revenue: {revenues:?}"

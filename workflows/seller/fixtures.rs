@@ -234,44 +234,6 @@ pub(crate) async fn returned_order(
     })
 }
 
-/// The ids of `list`'s `data` items.
-pub(crate) fn ids(list: &Value) -> StepResult<Vec<String>> {
-    list.data()?.iter().map(JsonExt::id).collect()
-}
-
-/// Fails unless `value[key]` is the string `expected`.
-pub(crate) fn expect_str(value: &Value, key: &str, expected: &str) -> StepResult {
-    let got = value.str_at(key)?;
-    ensure!(
-        got == expected,
-        "expected `{key}` = {expected:?}, got {got:?} in {}",
-        short(value)
-    );
-    Ok(())
-}
-
-/// Fails unless `value[key]` is the number `expected` (to the cent).
-pub(crate) fn expect_num(value: &Value, key: &str, expected: f64) -> StepResult {
-    let got = value.f64_at(key)?;
-    ensure!(
-        (got - expected).abs() < 0.005,
-        "expected `{key}` = {expected}, got {got} in {}",
-        short(value)
-    );
-    Ok(())
-}
-
-/// Fails unless `value[key]` is the boolean `expected`.
-pub(crate) fn expect_bool(value: &Value, key: &str, expected: bool) -> StepResult {
-    let got = value.bool_at(key)?;
-    ensure!(
-        got == expected,
-        "expected `{key}` = {expected}, got {got} in {}",
-        short(value)
-    );
-    Ok(())
-}
-
 /// `GET path` (the returns statistics), checked to hold every field of `fields` as a number and
 /// to count at least `own` returns (the ones this run filed).
 pub(crate) async fn return_stats(

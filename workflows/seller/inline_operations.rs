@@ -22,7 +22,7 @@
 
 use workflow_harness::prelude::*;
 
-use super::fixtures::{expect_num, expect_str};
+use crate::checks::{expect_num, expect_str};
 use crate::common::*;
 
 workflow! {
@@ -124,7 +124,7 @@ async fn inline_operations(
                         .is_some_and(|n| n.to_lowercase().contains("electronics"))
                 });
                 if let Some(category) = found {
-                    return category.id();
+                    return Ok(category.id()?);
                 }
                 // Creating a category needs an admin.
                 as_seeded(cx, ADMIN_ID)?;
@@ -142,7 +142,7 @@ async fn inline_operations(
                     )
                     .await;
                 act_as(cx, seller)?;
-                created?.at("data")?.id()
+                Ok(created?.at("data")?.id()?)
             },
         )
         .await?;
@@ -170,7 +170,7 @@ async fn inline_operations(
                 .await?;
             expect_num(&product, "price", PRODUCT_PRICE)?;
             expect_str(&product, "status", "draft")?;
-            product.id()
+            Ok(product.id()?)
         })
         .await?;
     let product_path = format!("/api/products/{product_id}");
@@ -251,7 +251,7 @@ async fn inline_operations(
                 "the coupon is not limited to the product: {}",
                 short(&coupon)
             );
-            coupon.id()
+            Ok(coupon.id()?)
         })
         .await?;
     let coupon_path = format!("/api/coupons/{coupon_id}");

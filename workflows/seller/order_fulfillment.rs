@@ -20,7 +20,8 @@
 
 use workflow_harness::prelude::*;
 
-use super::fixtures::{customer_order, expect_str};
+use super::fixtures::customer_order;
+use crate::checks::expect_str;
 use crate::common::*;
 
 workflow! {

@@ -16,7 +16,7 @@
 
 use workflow_harness::prelude::*;
 
-use super::fixtures::{expect_bool, expect_num, expect_str, ids};
+use crate::checks::{expect_bool, expect_num, expect_str, ids};
 use crate::common::*;
 
 workflow! {
@@ -37,14 +37,14 @@ async fn seller_product_creation(cx: &mut Ctx) -> StepResult {
             if seeded.status().is_success() {
                 let shop: Value = seeded.json()?;
                 if shop.str_at("ownerId")? == SELLER_ID {
-                    return shop.id();
+                    return Ok(shop.id()?);
                 }
             }
             let mine: Value = cx
                 .get_json(&format!("/api/shops?ownerId={SELLER_ID}&limit=1"))
                 .await?;
             if let Some(shop) = mine.data()?.first() {
-                return shop.id();
+                return Ok(shop.id()?);
             }
             let shop: Value = cx
                 .post_json(
@@ -58,7 +58,7 @@ async fn seller_product_creation(cx: &mut Ctx) -> StepResult {
                     }),
                 )
                 .await?;
-            shop.id()
+            Ok(shop.id()?)
         })
         .await?;
 
@@ -113,7 +113,7 @@ async fn seller_product_creation(cx: &mut Ctx) -> StepResult {
             expect_str(&product, "status", "draft")?;
             expect_str(&product, "shopId", &shop_id)?;
             expect_num(&product, "price", 999.0)?;
-            product.id()
+            Ok(product.id()?)
         })
         .await?;
     let path = format!("/api/products/{product_id}");

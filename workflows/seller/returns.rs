@@ -19,9 +19,8 @@
 
 use workflow_harness::prelude::*;
 
-use super::fixtures::{
-    ReturnSpec, expect_bool, expect_num, expect_str, ids, return_stats, returned_order,
-};
+use super::fixtures::{ReturnSpec, return_stats, returned_order};
+use crate::checks::{expect_bool, expect_num, expect_str, ids};
 use crate::common::*;
 
 workflow! {
@@ -62,7 +61,7 @@ async fn seller_returns(cx: &mut Ctx) -> StepResult {
                 .returns
                 .iter()
                 .map(JsonExt::id)
-                .collect::<StepResult<_>>()?;
+                .collect::<Result<_, _>>()?;
             Ok((fixture.order.id()?, filed))
         })
         .await?;

@@ -28,8 +28,22 @@ workflow! {
 
 /// The `data` of `GET path`, a paginated list.
 async fn list(cx: &Ctx, path: &str) -> StepResult<Vec<Value>> {
-    let page: Value = cx.get_json(path).await?;
-    Ok(page.data()?.clone())
+    Ok(cx.get_value(path).await?.data()?.clone())
+}
+
+/// `GET /api/products/{id}`, checked to be that product.
+async fn fetch_product(cx: &Ctx, id: &str) -> StepResult<Value> {
+    let product = cx.get_value(&format!("/api/products/{id}")).await?;
+    expect_json!(product, { "id": id })?;
+    Ok(product)
+}
+
+/// The `field` of each of `items`, e.g. each product's `price`.
+fn each_f64(items: &[Value], field: &str) -> StepResult<Vec<f64>> {
+    Ok(items
+        .iter()
+        .map(|p| p.f64_at(field))
+        .collect::<Result<_, _>>()?)
 }
 
 /// Whether `text` contains `term`, ignoring case.
@@ -38,21 +52,28 @@ fn mentions(text: &Value, term: &str) -> bool {
         .is_some_and(|t| t.to_lowercase().contains(&term.to_lowercase()))
 }
 
+/// The names of a product's variants.
+fn variant_names(product: &Value) -> Vec<&str> {
+    let variants = product["variants"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    variants.iter().filter_map(|v| v["name"].as_str()).collect()
+}
+
 async fn advanced_browsing(cx: &mut Ctx) -> StepResult {
     as_new_user(cx, "customer").await?;
 
-    let products: Vec<Value> = cx
+    let products = cx
         .step("Browse All Products", async |cx| {
-            let products = list(
-                cx,
-                "/api/products?status=published&limit=20&page=1&sortBy=createdAt&sortOrder=desc",
-            )
-            .await?;
+            let path =
+                "/api/products?status=published&limit=20&page=1&sortBy=createdAt&sortOrder=desc";
+            let products = list(cx, path).await?;
             ensure!(!products.is_empty(), "no published products");
             let created: Vec<&str> = products
                 .iter()
                 .map(|p| p.str_at("createdAt"))
-                .collect::<StepResult<_>>()?;
+                .collect::<Result<_, _>>()?;
             ensure!(
                 created.windows(2).all(|w| w[0] >= w[1]),
                 "not sorted by createdAt descending: {created:?}"
@@ -61,33 +82,19 @@ async fn advanced_browsing(cx: &mut Ctx) -> StepResult {
         })
         .await?;
 
-    let product: Value = cx
+    let product = cx
         .step("View Product with Variants", async |cx| {
-            let chosen = products
-                .iter()
-                .find(|p| p["variants"].as_array().is_some_and(|v| !v.is_empty()))
-                .unwrap_or(&products[0]);
-            let id = chosen.id()?;
-            let product: Value = cx.get_json(&format!("/api/products/{id}")).await?;
-            ensure!(
-                product["id"] == id.as_str(),
-                "fetched another product: {}",
-                short(&product)
-            );
-            Ok(product)
+            let with_variants = products.iter().find(|p| !variant_names(p).is_empty());
+            fetch_product(cx, &with_variants.unwrap_or(&products[0]).id()?).await
         })
         .await?;
     let product_id = product.id()?;
     let product_id = product_id.as_str();
-    let selected_variant: Option<String> = product["variants"]
-        .as_array()
-        .and_then(|v| v.first())
-        .and_then(|v| v["name"].as_str())
-        .map(str::to_owned);
+    let selected_variant = variant_names(&product).first().map(|v| v.to_string());
 
     cx.optional_step("View Similar Products", async |cx| {
-        let answer: Value = cx
-            .get_json(&format!("/api/products/{product_id}/similar?limit=5"))
+        let answer = cx
+            .get_value(&format!("/api/products/{product_id}/similar?limit=5"))
             .await?;
         let similar = answer.data()?;
         ensure!(
@@ -95,64 +102,42 @@ async fn advanced_browsing(cx: &mut Ctx) -> StepResult {
             "{} similar products for limit 5",
             similar.len()
         );
-        for p in similar {
-            ensure!(
-                p["id"] != product_id,
-                "the product is listed as similar to itself"
-            );
-            ensure!(
-                p["categoryId"] == product["categoryId"],
-                "a similar product of another category: {}",
-                short(p)
-            );
-        }
-        Ok(())
+        ensure!(
+            similar.iter().all(|p| p["id"] != product_id),
+            "the product is listed as similar to itself"
+        );
+        Ok(expect_each(
+            similar,
+            &json!({ "categoryId": product["categoryId"] }),
+        )?)
     })
     .await;
 
     let shop_id = cx
         .step("View Seller's Shop", async |cx| {
             let shop_id = product.str_at("shopId")?;
-            let shop: Value = cx.get_json(&format!("/api/shops/{shop_id}")).await?;
-            ensure!(
-                shop["id"] == shop_id,
-                "fetched another shop: {}",
-                short(&shop)
-            );
+            let shop = cx.get_value(&format!("/api/shops/{shop_id}")).await?;
+            expect_json!(shop, { "id": shop_id })?;
             Ok(shop_id.to_owned())
         })
         .await?;
 
     cx.step("View Seller's Other Products", async |cx| {
-        let products = list(
-            cx,
-            &format!("/api/products?shopId={shop_id}&status=published&limit=10"),
-        )
-        .await?;
-        for p in &products {
-            ensure!(
-                p["shopId"] == shop_id.as_str(),
-                "a product of another shop: {}",
-                short(p)
-            );
-        }
-        Ok(())
+        let path = format!("/api/products?shopId={shop_id}&status=published&limit=10");
+        Ok(expect_each(
+            &list(cx, &path).await?,
+            &json!({ "shopId": shop_id }),
+        )?)
     })
     .await?;
 
     cx.step("Browse All Shops", async |cx| {
-        for shop in list(cx, "/api/shops?verified=true&limit=10").await? {
-            ensure!(
-                shop["isVerified"] == true,
-                "an unverified shop: {}",
-                short(&shop)
-            );
-        }
-        Ok(())
+        let shops = list(cx, "/api/shops?verified=true&limit=10").await?;
+        Ok(expect_each(&shops, &json!({ "isVerified": true }))?)
     })
     .await?;
 
-    let category_products: Vec<Value> = cx
+    let category_products = cx
         .step("Browse Products by Category", async |cx| {
             list(
                 cx,
@@ -174,14 +159,12 @@ async fn advanced_browsing(cx: &mut Ctx) -> StepResult {
             "/api/products?status=published&minPrice=100&maxPrice=5000&limit=10",
         )
         .await?;
-        for p in &products {
-            let price = p.f64_at("price")?;
-            ensure!(
-                (100.0..=5000.0).contains(&price),
-                "price {price} is outside 100–5000: {}",
-                short(p)
-            );
-        }
+        let prices = each_f64(&products, "price")?;
+        let outside: Vec<_> = prices
+            .iter()
+            .filter(|p| !(100.0..=5000.0).contains(*p))
+            .collect();
+        ensure!(outside.is_empty(), "prices outside 100–5000: {outside:?}");
         Ok(())
     })
     .await?;
@@ -192,10 +175,7 @@ async fn advanced_browsing(cx: &mut Ctx) -> StepResult {
             "/api/products?status=published&limit=10&sortBy=price&sortOrder=asc",
         )
         .await?;
-        let prices: Vec<f64> = products
-            .iter()
-            .map(|p| p.f64_at("price"))
-            .collect::<StepResult<_>>()?;
+        let prices = each_f64(&products, "price")?;
         ensure!(
             prices.windows(2).all(|w| w[0] <= w[1]),
             "not sorted by price ascending: {prices:?}"
@@ -206,18 +186,14 @@ async fn advanced_browsing(cx: &mut Ctx) -> StepResult {
 
     cx.step("Search Products", async |cx| {
         let term = "test";
-        let products = list(
-            cx,
-            &format!("/api/products?search={term}&status=published&limit=10"),
-        )
-        .await?;
-        for p in &products {
+        let path = format!("/api/products?search={term}&status=published&limit=10");
+        for p in &list(cx, &path).await? {
             p.str_at("name")?;
             let tags = p["tags"].as_array().map(Vec::as_slice).unwrap_or(&[]);
             ensure!(
-                mentions(&p["name"], term)
-                    || mentions(&p["description"], term)
-                    || mentions(&p["brand"], term)
+                ["name", "description", "brand"]
+                    .iter()
+                    .any(|k| mentions(&p[k], term))
                     || tags.iter().any(|t| mentions(t, term)),
                 "search result does not mention {term:?}: {}",
                 short(p)
@@ -227,57 +203,33 @@ async fn advanced_browsing(cx: &mut Ctx) -> StepResult {
     })
     .await?;
 
-    let picked: Value = cx
+    let picked = cx
         .step("Select Product from Category", async |cx| {
             let first = category_products
                 .first()
                 .context("the category listing was empty")?;
-            let id = first.id()?;
-            let product: Value = cx.get_json(&format!("/api/products/{id}")).await?;
-            ensure!(
-                product["id"] == id.as_str(),
-                "fetched another product: {}",
-                short(&product)
-            );
-            Ok(product)
+            fetch_product(cx, &first.id()?).await
         })
         .await?;
     let picked_id = picked.id()?;
     let picked_id = picked_id.as_str();
 
     cx.step("Add to Cart from Category Page", async |cx| {
-        let variants: Vec<&str> = picked["variants"]
-            .as_array()
-            .map(|v| v.iter().filter_map(|x| x["name"].as_str()).collect())
-            .unwrap_or_default();
+        let variants = variant_names(&picked);
         let variant = match &selected_variant {
             Some(v) if variants.contains(&v.as_str()) => Some(v.as_str()),
             _ => variants.first().copied(),
         };
-        let item: Value = cx
-            .post_json(
-                "/api/cart",
-                &json!({ "productId": picked_id, "quantity": 1, "variant": variant }),
-            )
-            .await?;
+        let body = json!({ "productId": picked_id, "quantity": 1, "variant": variant });
+        let item = cx.post_value("/api/cart", &body).await?;
         item.id()?;
-        ensure!(
-            item["productId"] == picked_id,
-            "added another product: {}",
-            short(&item)
-        );
-        Ok(())
+        Ok(expect_json!(item, { "productId": picked_id })?)
     })
     .await?;
 
     cx.step("View Shopping Cart", async |cx| {
-        let cart: Value = cx.get_json("/api/cart").await?;
-        let items = cart.array_at("items")?;
-        ensure!(
-            items.iter().any(|i| i["productId"] == picked_id),
-            "product {picked_id} is not in the cart: {}",
-            short(&cart)
-        );
+        let cart = cx.get_value("/api/cart").await?;
+        find_subset(cart.array_at("items")?, &json!({ "productId": picked_id }))?;
         Ok(())
     })
     .await?;
@@ -288,13 +240,7 @@ async fn advanced_browsing(cx: &mut Ctx) -> StepResult {
             "/api/products?isFeatured=true&status=published&limit=100",
         )
         .await?;
-        for p in &products {
-            ensure!(
-                p["isFeatured"] == true,
-                "a non-featured product: {}",
-                short(p)
-            );
-        }
+        expect_each(&products, &json!({ "isFeatured": true }))?;
         Ok(products.len())
     })
     .await;

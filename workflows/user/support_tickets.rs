@@ -25,42 +25,13 @@ workflow! {
     run: support_tickets,
 }
 
-/// Posts a public message on the ticket as `who` and returns its id; acts as `back` after.
-async fn post_message(
-    cx: &mut Ctx,
-    ticket_id: &str,
-    who: &Session,
-    back: &Session,
-    text: &str,
-) -> StepResult<String> {
-    act_as(cx, who)?;
-    let result = cx
-        .post_json::<Value, _>(
-            &format!("/api/support/tickets/{ticket_id}/messages"),
-            &json!({ "message": text, "isInternal": false }),
-        )
-        .await;
-    act_as(cx, back)?;
-    let message = result?;
-    ensure!(
-        message["senderId"] == who.user_id.as_str() && message["message"] == text,
-        "the message was not recorded as sent: {}",
-        short(&message)
-    );
-    message.id()
-}
-
-/// Sends a request as `who` (an agent step), then acts as `back` again.
-async fn as_agent(
-    cx: &mut Ctx,
-    who: &Session,
-    back: &Session,
-    call: impl AsyncFnOnce(&mut Ctx) -> StepResult<Value>,
-) -> StepResult<Value> {
-    act_as(cx, who)?;
-    let result = call(cx).await;
-    act_as(cx, back)?;
-    result
+/// Posts a public message on the ticket as `who` and returns its id.
+async fn post_message(cx: &Ctx, ticket_id: &str, who: &Session, text: &str) -> StepResult<String> {
+    let path = format!("/api/support/tickets/{ticket_id}/messages");
+    let body = json!({ "message": text, "isInternal": false });
+    let message = cx.as_user(who).post_value(&path, &body).await?;
+    expect_json!(message, { "senderId": who.user_id, "message": text })?;
+    Ok(message.id()?)
 }
 
 async fn support_tickets(cx: &mut Ctx) -> StepResult {
@@ -68,153 +39,100 @@ async fn support_tickets(cx: &mut Ctx) -> StepResult {
     let agent = register(cx, "admin").await?;
     let subject = format!("Order not delivered ({})", unique("case-"));
 
-    let ticket: Value = cx
+    let ticket_id = cx
         .step("Create Support Ticket", async |cx| {
-            let ticket: Value = cx
-                .post_json(
-                    "/api/support/tickets",
-                    &json!({
-                        "category": "order-issue",
-                        "priority": "medium",
-                        "subject": subject,
-                        "description": "My order has not arrived yet although the estimated \
-                                        delivery date has passed.",
-                        "attachments": [],
-                    }),
-                )
-                .await?;
-            ticket.id()?;
-            ensure!(
-                ticket["status"] == "open",
-                "a new ticket is not open: {}",
-                short(&ticket)
-            );
-            Ok(ticket)
+            let body = json!({
+                "category": "order-issue",
+                "priority": "medium",
+                "subject": subject,
+                "description": "My order has not arrived yet although the estimated delivery \
+                                date has passed.",
+                "attachments": [],
+            });
+            let ticket = cx.post_value("/api/support/tickets", &body).await?;
+            expect_json!(ticket, { "status": "open" })?;
+            Ok(ticket.id()?)
         })
         .await?;
-    let ticket_id = ticket.id()?;
     let ticket_id = ticket_id.as_str();
     let ticket_path = format!("/api/support/tickets/{ticket_id}");
     let ticket_path = ticket_path.as_str();
 
     cx.step("View Ticket Details", async |cx| {
-        let fetched: Value = cx.get_json(ticket_path).await?;
-        ensure!(
-            fetched["id"] == ticket_id
-                && fetched["subject"] == subject.as_str()
-                && fetched["userId"] == customer.user_id.as_str(),
-            "not our ticket: {}",
-            short(&fetched)
-        );
-        Ok(())
+        let fetched = cx.get_value(ticket_path).await?;
+        let me = &customer.user_id;
+        Ok(expect_json!(fetched, { "id": ticket_id, "subject": subject, "userId": me })?)
     })
     .await?;
 
     cx.optional_step("Assign Ticket to Agent", async |cx| {
-        let assigned = as_agent(cx, &agent, &customer, async |cx| {
-            Ok(cx
-                .post_json(
-                    &format!("{ticket_path}/assign"),
-                    &json!({ "assignedTo": agent.user_id, "notes": "Taking this one" }),
-                )
-                .await?)
-        })
-        .await?;
-        ensure!(
-            assigned["assignedTo"] == agent.user_id.as_str(),
-            "not assigned to the agent: {}",
-            short(&assigned)
-        );
-        Ok(())
+        let body = json!({ "assignedTo": agent.user_id, "notes": "Taking this one" });
+        let path = format!("{ticket_path}/assign");
+        let assigned = cx.as_user(&agent).post_value(&path, &body).await?;
+        Ok(expect_json!(assigned, { "assignedTo": agent.user_id })?)
     })
     .await;
 
     let agent_reply = "Sorry for the delay. Your parcel is with the courier and should arrive \
                        within two days.";
-    let first: String = cx
+    let first = cx
         .step("Agent Responds to Ticket", async |cx| {
-            post_message(cx, ticket_id, &agent, &customer, agent_reply).await
+            post_message(cx, ticket_id, &agent, agent_reply).await
         })
         .await?;
 
     cx.step("Customer Views Response", async |cx| {
-        let list: Value = cx.get_json(&format!("{ticket_path}/messages")).await?;
-        ensure!(
-            list.data()?
-                .iter()
-                .any(|m| m["id"] == first.as_str() && m["message"] == agent_reply),
-            "the customer does not see the agent's reply: {}",
-            short(&list)
-        );
+        let list = cx.get_value(&format!("{ticket_path}/messages")).await?;
+        let reply = json!({ "id": first, "message": agent_reply });
+        find_subset(list.data()?, &reply).context("the customer does not see the agent's reply")?;
         Ok(())
     })
     .await?;
 
-    let second: String = cx
+    let second = cx
         .step("Customer Replies", async |cx| {
             let text = "Thanks. Can you share the tracking number?";
-            post_message(cx, ticket_id, &customer, &customer, text).await
+            post_message(cx, ticket_id, &customer, text).await
         })
         .await?;
 
-    let third: String = cx
+    let third = cx
         .step("Agent Provides Additional Info", async |cx| {
             let text = "The tracking number is TRK123456789 (BlueDart).";
-            post_message(cx, ticket_id, &agent, &customer, text).await
+            post_message(cx, ticket_id, &agent, text).await
         })
         .await?;
 
-    let fourth: String = cx
+    let fourth = cx
         .step("Customer Confirms Resolution", async |cx| {
             let text = "Got it, the parcel arrived today. Thank you!";
-            post_message(cx, ticket_id, &customer, &customer, text).await
+            post_message(cx, ticket_id, &customer, text).await
         })
         .await?;
 
     cx.optional_step("Mark Ticket as Resolved", async |cx| {
-        let resolved = as_agent(cx, &agent, &customer, async |cx| {
-            Ok(cx
-                .patch_json(ticket_path, &json!({ "status": "resolved" }))
-                .await?)
-        })
-        .await?;
-        ensure!(
-            resolved["status"] == "resolved",
-            "not resolved: {}",
-            short(&resolved)
-        );
-        ensure!(
-            !resolved["resolvedAt"].is_null(),
-            "no resolvedAt: {}",
-            short(&resolved)
-        );
+        let body = json!({ "status": "resolved" });
+        let resolved = cx.as_user(&agent).patch_value(ticket_path, &body).await?;
+        expect_json!(resolved, { "status": "resolved" })?;
+        resolved.at("resolvedAt")?;
         Ok(())
     })
     .await;
 
     cx.optional_step("Close Ticket", async |cx| {
-        let closed = as_agent(cx, &agent, &customer, async |cx| {
-            Ok(cx
-                .post_json(&format!("{ticket_path}/close"), &json!({}))
-                .await?)
-        })
-        .await?;
-        ensure!(
-            closed["status"] == "closed",
-            "not closed: {}",
-            short(&closed)
-        );
-        Ok(())
+        let path = format!("{ticket_path}/close");
+        let closed = cx.as_user(&agent).post_value(&path, &json!({})).await?;
+        Ok(expect_json!(closed, { "status": "closed" })?)
     })
     .await;
 
     cx.step("View Full Conversation History", async |cx| {
-        let list: Value = cx.get_json(&format!("{ticket_path}/messages")).await?;
+        let list = cx.get_value(&format!("{ticket_path}/messages")).await?;
         let messages = list.data()?;
         for m in messages {
             m.str_at("message")?;
         }
-        let got: Vec<&str> = messages.iter().filter_map(|m| m["id"].as_str()).collect();
+        let got = list.ids_at("data")?;
         let want = [&first, &second, &third, &fourth].map(String::as_str);
         ensure!(got == want, "conversation {got:?}, expected {want:?}");
         let senders: Vec<&str> = messages

@@ -30,22 +30,19 @@ const NAME_PREFIX: &str = "TEST_Profile_User_";
 
 /// `GET /api/user/addresses` → `{addresses}`.
 async fn addresses(cx: &Ctx) -> StepResult<Vec<Value>> {
-    let answer: Value = cx.get_json("/api/user/addresses").await?;
-    Ok(answer.array_at("addresses")?.clone())
+    Ok(cx
+        .get_value("/api/user/addresses")
+        .await?
+        .array_at("addresses")?
+        .clone())
 }
 
 /// Creates an address and returns its id, checking the server kept what was sent.
 async fn create_address(cx: &Ctx, body: Value) -> StepResult<String> {
-    let created: Value = cx.post_json("/api/user/addresses", &body).await?;
-    for key in ["name", "city", "pincode"] {
-        ensure!(
-            created[key] == body[key],
-            "address {key} is {}, sent {}",
-            created[key],
-            body[key]
-        );
-    }
-    created.id()
+    let created = cx.post_value("/api/user/addresses", &body).await?;
+    let kept = json!({ "name": body["name"], "city": body["city"], "pincode": body["pincode"] });
+    expect_subset(&created, &kept)?;
+    Ok(created.id()?)
 }
 
 fn address(name: &str, line1: &str, city: &str, pincode: &str, is_default: bool) -> Value {
@@ -62,57 +59,47 @@ fn address(name: &str, line1: &str, city: &str, pincode: &str, is_default: bool)
     })
 }
 
+/// `PATCH /api/user/addresses/{id}` → the address.
+async fn patch_address(cx: &Ctx, id: &str, body: Value) -> StepResult<Value> {
+    Ok(cx
+        .patch_value(&format!("/api/user/addresses/{id}"), &body)
+        .await?)
+}
+
 async fn user_profile(cx: &mut Ctx) -> StepResult {
     let me = as_new_user(cx, "customer").await?;
 
-    let original: Value = cx
+    let original_name = cx
         .step("Navigate to Profile Page", async |cx| {
-            let answer: Value = cx.get_json("/api/user/profile").await?;
-            let user = answer.at("user")?.clone();
-            ensure!(
-                user["id"] == me.user_id.as_str(),
-                "another user's profile: {}",
-                short(&user)
-            );
-            Ok(user)
+            let answer = cx.get_value("/api/user/profile").await?;
+            expect_json!(answer, { "user": { "id": me.user_id } })?;
+            Ok(answer.str_at("/user/name")?.to_owned())
         })
         .await?;
-    let original_name = original.str_at("name")?.to_owned();
 
     let new_name = unique(NAME_PREFIX);
     cx.step("Update Basic Profile Information", async |cx| {
-        let answer: Value = cx
-            .patch_json(
-                "/api/user/profile",
-                &json!({ "name": new_name, "phone": PHONE }),
-            )
-            .await?;
-        let user = answer.at("user")?;
-        ensure!(
-            user["name"] == new_name.as_str(),
-            "name not updated: {}",
-            short(user)
-        );
-        ensure!(user["phone"] == PHONE, "phone not updated: {}", short(user));
-        Ok(())
+        let body = json!({ "name": new_name, "phone": PHONE });
+        let answer = cx.patch_value("/api/user/profile", &body).await?;
+        Ok(expect_json!(answer, { "user": { "name": new_name, "phone": PHONE } })?)
     })
     .await?;
 
     cx.optional_step("Send Email Verification OTP", async |cx| {
-        let answer: Value = cx.post_json("/api/user/verify-email", &json!({})).await?;
+        let answer = cx.post_value("/api/user/verify-email", &json!({})).await?;
         answer.str_at("message")?;
         Ok(())
     })
     .await;
 
     cx.optional_step("Send Mobile Verification OTP", async |cx| {
-        let answer: Value = cx.post_json("/api/user/verify-mobile", &json!({})).await?;
+        let answer = cx.post_value("/api/user/verify-mobile", &json!({})).await?;
         answer.str_at("message")?;
         Ok(())
     })
     .await;
 
-    let home: String = cx
+    let home = cx
         .step("Create Primary Address", async |cx| {
             let body = address(
                 "TEST_Home_Address",
@@ -125,7 +112,7 @@ async fn user_profile(cx: &mut Ctx) -> StepResult {
         })
         .await?;
 
-    let work: String = cx
+    let work = cx
         .step("Create Work Address", async |cx| {
             let body = address(
                 "TEST_Work_Address",
@@ -138,7 +125,7 @@ async fn user_profile(cx: &mut Ctx) -> StepResult {
         })
         .await?;
 
-    let alternate: String = cx
+    let alternate = cx
         .step("Create Alternate Address", async |cx| {
             let body = address(
                 "TEST_Alternate_Address",
@@ -154,39 +141,16 @@ async fn user_profile(cx: &mut Ctx) -> StepResult {
 
     cx.step("Update Existing Address", async |cx| {
         let line2 = "Floor 5, Tower B";
-        let updated: Value = cx
-            .patch_json(
-                &format!("/api/user/addresses/{work}"),
-                &json!({ "line2": line2, "pincode": "400052" }),
-            )
-            .await?;
-        ensure!(
-            updated["line2"] == line2 && updated["pincode"] == "400052",
-            "the edit was not applied: {}",
-            short(&updated)
-        );
-        ensure!(
-            updated["city"] == "Mumbai",
-            "an untouched field changed: {}",
-            short(&updated)
-        );
-        Ok(())
+        let body = json!({ "line2": line2, "pincode": "400052" });
+        let updated = patch_address(cx, &work, body).await?;
+        // The edit applied, an untouched field kept.
+        Ok(expect_json!(updated, { "line2": line2, "pincode": "400052", "city": "Mumbai" })?)
     })
     .await?;
 
     cx.step("Change Default Address", async |cx| {
-        let updated: Value = cx
-            .patch_json(
-                &format!("/api/user/addresses/{work}"),
-                &json!({ "isDefault": true }),
-            )
-            .await?;
-        ensure!(
-            updated.bool_at("isDefault")?,
-            "not the default: {}",
-            short(&updated)
-        );
-        Ok(())
+        let updated = patch_address(cx, &work, json!({ "isDefault": true })).await?;
+        Ok(expect_json!(updated, { "isDefault": true })?)
     })
     .await?;
 
@@ -210,26 +174,16 @@ async fn user_profile(cx: &mut Ctx) -> StepResult {
             defaults == [work.as_str()],
             "default addresses {defaults:?}, expected [{work}]"
         );
-        let edited = list
-            .iter()
-            .find(|a| a["id"] == work.as_str())
-            .context("work address")?;
-        ensure!(
-            edited["pincode"] == "400052",
-            "the edit did not persist: {}",
-            short(edited)
-        );
-        Ok(())
+        let edited = find_subset(&list, &json!({ "id": work })).context("work address")?;
+        expect_json!(edited, { "pincode": "400052" }).context("the edit did not persist")
     })
     .await?;
 
     cx.step("Verify Profile Changes Persist", async |cx| {
-        let answer: Value = cx.get_json("/api/user/profile").await?;
-        let user = answer.at("user")?;
-        let name = user.str_at("name")?;
+        let answer = cx.get_value("/api/user/profile").await?;
+        let name = answer.str_at("/user/name")?;
         ensure!(name.starts_with(NAME_PREFIX), "name is {name:?}");
-        ensure!(user["phone"] == PHONE, "phone is {}", user["phone"]);
-        Ok(())
+        Ok(expect_json!(answer, { "user": { "phone": PHONE } })?)
     })
     .await?;
 
@@ -245,15 +199,9 @@ async fn user_profile(cx: &mut Ctx) -> StepResult {
             "{} addresses left after cleanup",
             left.len()
         );
-        let answer: Value = cx
-            .patch_json("/api/user/profile", &json!({ "name": original_name }))
-            .await?;
-        ensure!(
-            answer["user"]["name"] == original_name.as_str(),
-            "the name was not restored: {}",
-            short(&answer)
-        );
-        Ok(())
+        let body = json!({ "name": original_name });
+        let answer = cx.patch_value("/api/user/profile", &body).await?;
+        Ok(expect_json!(answer, { "user": { "name": original_name } })?)
     })
     .await?;
     Ok(())

@@ -31,7 +31,15 @@ async fn favorites(cx: &Ctx) -> StepResult<Vec<Value>> {
 
 /// The favorite ids in `list`.
 fn ids(list: &[Value]) -> StepResult<BTreeSet<String>> {
-    list.iter().map(JsonExt::id).collect()
+    Ok(list.iter().map(JsonExt::id).collect::<Result<_, _>>()?)
+}
+
+/// `GET /api/favorites/count` → its `count`.
+async fn count(cx: &Ctx) -> StepResult<f64> {
+    Ok(cx
+        .get_value("/api/favorites/count")
+        .await?
+        .f64_at("count")?)
 }
 
 /// Adds `product_id` to the favorites; `None` when the product no longer exists.
@@ -42,27 +50,23 @@ async fn add_favorite(cx: &Ctx, product_id: &str) -> StepResult<Option<String>> 
     if response.status().as_u16() == 404 {
         return Ok(None);
     }
-    let item: Value = response.expect_success()?.json()?;
-    ensure!(
-        item["productId"] == product_id,
-        "favorited another product: {}",
-        short(&item)
-    );
+    let item = response.expect_success()?.json_value()?;
+    expect_json!(item, { "productId": product_id })?;
     Ok(Some(item.id()?))
 }
 
 async fn wishlist_favorites(cx: &mut Ctx) -> StepResult {
     let me = as_new_user(cx, "customer").await?;
 
-    let product_ids: Vec<String> = cx
+    let product_ids = cx
         .step("Navigate to Products Page", async |cx| {
-            let page: Value = cx.get_json("/api/products?page=1&limit=10").await?;
+            let page = cx.get_value("/api/products?page=1&limit=10").await?;
             let ids: Vec<String> = page
                 .data()?
                 .iter()
                 .take(5)
                 .map(JsonExt::id)
-                .collect::<StepResult<_>>()?;
+                .collect::<Result<_, _>>()?;
             ensure!(!ids.is_empty(), "no products");
             Ok(ids)
         })
@@ -70,64 +74,40 @@ async fn wishlist_favorites(cx: &mut Ctx) -> StepResult {
     let first_product = product_ids[0].as_str();
 
     cx.step("Browse Product Details", async |cx| {
-        let product: Value = cx
-            .get_json(&format!("/api/products/{first_product}"))
+        let product = cx
+            .get_value(&format!("/api/products/{first_product}"))
             .await?;
-        ensure!(
-            product["id"] == first_product,
-            "fetched another product: {}",
-            short(&product)
-        );
-        Ok(())
+        Ok(expect_json!(product, { "id": first_product })?)
     })
     .await?;
 
-    let favorite_id: String = cx
+    let favorite_id = cx
         .step("Add Product to Favorites", async |cx| {
-            let item: Value = cx
-                .post_json("/api/favorites", &json!({ "productId": first_product }))
-                .await?;
-            ensure!(
-                item["productId"] == first_product && item["userId"] == me.user_id.as_str(),
-                "not our favorite of {first_product}: {}",
-                short(&item)
-            );
-            item.id()
+            let body = json!({ "productId": first_product });
+            let item = cx.post_value("/api/favorites", &body).await?;
+            expect_json!(item, { "productId": first_product, "userId": me.user_id })?;
+            Ok(item.id()?)
         })
         .await?;
 
     cx.step("Verify Favorite Added", async |cx| {
-        let answer: Value = cx
-            .get_json(&format!("/api/favorites/check/{first_product}"))
+        let answer = cx
+            .get_value(&format!("/api/favorites/check/{first_product}"))
             .await?;
-        ensure!(
-            answer.bool_at("isFavorited")?,
-            "not favorited: {}",
-            short(&answer)
-        );
-        ensure!(
-            answer["favoriteId"] == favorite_id.as_str(),
-            "another favorite id: {}",
-            short(&answer)
-        );
-        Ok(())
+        Ok(expect_json!(answer, { "isFavorited": true, "favoriteId": favorite_id })?)
     })
     .await?;
 
-    let more: Vec<String> = cx
+    let more = cx
         .step("Add Multiple Products to Favorites", async |cx| {
             let mut added = Vec::new();
             for id in product_ids.iter().skip(1).take(3) {
-                if let Some(fav) = add_favorite(cx, id).await? {
-                    added.push(fav);
-                }
+                added.extend(add_favorite(cx, id).await?);
             }
             Ok(added)
         })
         .await?;
-    let ours: BTreeSet<String> = std::iter::once(favorite_id.clone())
-        .chain(more.iter().cloned())
-        .collect();
+    let ours: BTreeSet<String> = std::iter::once(favorite_id.clone()).chain(more).collect();
 
     cx.step("View All Favorites List", async |cx| {
         let have = ids(&favorites(cx).await?)?;
@@ -137,12 +117,10 @@ async fn wishlist_favorites(cx: &mut Ctx) -> StepResult {
     .await?;
 
     cx.step("Check Favorites Count", async |cx| {
-        let answer: Value = cx.get_json("/api/favorites/count").await?;
-        let count = answer.f64_at("count")?;
+        let (count, want) = (count(cx).await?, ours.len());
         ensure!(
-            count == ours.len() as f64,
-            "count is {count}, we have {} favorites",
-            ours.len()
+            count == want as f64,
+            "count is {count}, we have {want} favorites"
         );
         Ok(())
     })
@@ -163,8 +141,7 @@ async fn wishlist_favorites(cx: &mut Ctx) -> StepResult {
 
     cx.step("Clear Remaining Favorites", async |cx| {
         for fav in favorites(cx).await? {
-            let id = fav.id()?;
-            cx.delete(&format!("/api/favorites/{id}"))
+            cx.delete(&format!("/api/favorites/{}", fav.id()?))
                 .await?
                 .expect_success()?;
         }
@@ -175,12 +152,8 @@ async fn wishlist_favorites(cx: &mut Ctx) -> StepResult {
     cx.step("Cleanup and Verify Empty State", async |cx| {
         let left = favorites(cx).await?;
         ensure!(left.is_empty(), "{} favorites left", left.len());
-        let answer: Value = cx.get_json("/api/favorites/count").await?;
-        ensure!(
-            answer.f64_at("count")? == 0.0,
-            "count is not 0: {}",
-            short(&answer)
-        );
+        let count = count(cx).await?;
+        ensure!(count == 0.0, "count is {count}, not 0");
         Ok(())
     })
     .await?;
