@@ -1,7 +1,7 @@
 //! Suite configuration: `harness.toml`, `WORKFLOW_*` environment variables and command-line
 //! flags, merged with the precedence CLI > environment > file > defaults.
 //!
-//! Every setting is declared once, in a [`settings!`] table below: its field, default, kind
+//! Every setting is declared once, in a `settings!` table below: its field, default, kind
 //! (which validates it), TOML key, variable, optional flag, and its doc comment, which is also
 //! its `--help` text. The file reader, the environment and flag layers, the command line
 //! ([`crate::cli`]) and the README's table (checked by a test) all come from [`settings`].

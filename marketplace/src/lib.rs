@@ -166,3 +166,50 @@ impl Running {
         let _ = (&mut self.task).await;
     }
 }
+
+#[cfg(test)]
+mod options_tests {
+    use super::Options;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        options: Options,
+    }
+
+    #[test]
+    fn a_table_and_the_flags_give_the_same_options_with_the_same_checks() {
+        let table: Options =
+            serde_json::from_str(r#"{"latency_ms": 20, "error_rate": 1}"#).expect("a valid table");
+        let flags = Cli::try_parse_from(["m", "--latency-ms", "20", "--error-rate", "1"])
+            .expect("valid flags")
+            .options;
+        assert_eq!(table, flags);
+        assert_eq!(
+            (table.jitter_ms, table.seed),
+            (0, 42),
+            "the defaults fill the rest"
+        );
+
+        let error = serde_json::from_str::<Options>(r#"{"error_rate": 1.5}"#).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("must be between 0 and 1, got 1.5"),
+            "{error}"
+        );
+        let error = serde_json::from_str::<Options>(r#"{"latency": 5}"#).unwrap_err();
+        assert!(
+            error.to_string().contains("unknown field `latency`"),
+            "{error}"
+        );
+        let error = Cli::try_parse_from(["m", "--jitter-ms", "600001"])
+            .err()
+            .expect("refused");
+        assert!(
+            error.to_string().contains("must be at most 600000"),
+            "{error}"
+        );
+    }
+}
