@@ -10,10 +10,11 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{ArgAction, CommandFactory, FromArgMatches, Parser};
+use clap::parser::ValueSource;
+use clap::{Arg, ArgAction, ArgMatches, Args, Command, CommandFactory, FromArgMatches, Parser};
 use libtest_mimic::{Arguments, Trial};
 
-use crate::config::{self, NoTests, Overrides};
+use crate::config::{self, Overrides, Setting};
 
 /// The id clap gives libtest-mimic's positional `filter` field.
 const FILTER_ID: &str = "filter";
@@ -29,10 +30,6 @@ const FILTER_ID: &str = "filter";
     long_about = None,
     help_template = "{about}\n\nUSAGE: cargo test --test workflows -- [OPTIONS] [FILTER]...\n\n{all-args}",
     disable_version_flag = true,
-    mut_arg("test_threads", |a| a.help(
-        "How many workflows run at once: the engine's concurrency (default: harness.toml's \
-         `concurrency`) [env: WORKFLOW_CONCURRENCY]"
-    )),
     mut_arg(FILTER_ID, |a| a
         .num_args(1..)
         .action(ArgAction::Append)
@@ -47,68 +44,23 @@ pub struct Cli {
     #[command(flatten)]
     pub libtest: Arguments,
 
+    /// The declared settings given as flags ([`config::settings`]).
+    #[command(flatten)]
+    pub settings: SettingFlags,
+
     /// The positional filters, in order: a workflow is selected when it matches any of them
     /// (all workflows when there are none).
     #[arg(skip)]
     pub filters: Vec<String>,
 
-    /// Run against this deployment instead of the embedded server [env: WORKFLOW_BASE_URL].
-    #[arg(long, value_name = "URL")]
-    pub base_url: Option<String>,
-
-    /// Read settings from this file instead of ./harness.toml [env: WORKFLOW_CONFIG].
-    #[arg(long, value_name = "PATH")]
+    /// Read settings from this file instead of ./harness.toml.
+    #[arg(long, value_name = "PATH", env = "WORKFLOW_CONFIG")]
     pub config: Option<PathBuf>,
-
-    /// Write reports into this directory [env: WORKFLOW_REPORT_DIR].
-    #[arg(long, value_name = "DIR")]
-    pub report_dir: Option<PathBuf>,
-
-    /// Reports to write, comma-separated: json,csv,junit [env: WORKFLOW_REPORT_FORMATS].
-    #[arg(long, value_name = "LIST")]
-    pub report_formats: Option<String>,
-
-    /// Default per-workflow deadline, e.g. 30s [env: WORKFLOW_TIMEOUT].
-    #[arg(long, value_name = "DURATION")]
-    pub timeout: Option<String>,
-
-    /// Default deadline of each step [env: WORKFLOW_STEP_TIMEOUT].
-    #[arg(long, value_name = "DURATION")]
-    pub step_timeout: Option<String>,
-
-    /// Deadline of the whole run [env: WORKFLOW_RUN_TIMEOUT].
-    #[arg(long, value_name = "DURATION")]
-    pub run_timeout: Option<String>,
-
-    /// Retry a failed workflow up to N times [env: WORKFLOW_RETRIES].
-    #[arg(long, value_name = "N")]
-    pub retries: Option<u32>,
-
-    /// Count flaky workflows (failed, then passed on a retry) as failed [env: WORKFLOW_FLAKY_FAILS].
-    #[arg(long)]
-    pub flaky_fails: bool,
-
-    /// Stop starting workflows after the first failure [env: WORKFLOW_FAIL_FAST].
-    #[arg(long, conflicts_with = "max_fail")]
-    pub fail_fast: bool,
-
-    /// Stop starting workflows after N failures [env: WORKFLOW_MAX_FAIL].
-    #[arg(long, value_name = "N")]
-    pub max_fail: Option<usize>,
-
-    /// Do not run the dependencies of selected workflows unless selected [env: WORKFLOW_NO_DEPS].
-    #[arg(long)]
-    pub no_deps: bool,
 
     /// Serve the HTTP API and dashboard on HOST:PORT (or a port on 127.0.0.1) instead of
     /// running the workflows once.
     #[arg(long, value_name = "ADDR")]
     pub serve: Option<String>,
-
-    /// When the filters select no workflow: pass (exit 0, silent), warn (exit 0, a warning;
-    /// the default) or fail (exit 4) [env: WORKFLOW_NO_TESTS].
-    #[arg(long, value_name = "pass|warn|fail", value_parser = config::parse_no_tests)]
-    pub no_tests: Option<NoTests>,
 }
 
 impl Cli {
@@ -129,8 +81,11 @@ impl Cli {
             .get_many::<String>(FILTER_ID)
             .map(|values| values.cloned().collect())
             .unwrap_or_default();
+        // Before the derive takes libtest's values out of `matches` (`--test-threads`).
+        let settings = SettingFlags::from_arg_matches(&matches)?;
         let mut cli = Cli::from_arg_matches_mut(&mut matches)?;
         cli.filters = filters;
+        cli.settings = settings;
         cli.libtest.filter = None;
         Ok(cli)
     }
@@ -172,23 +127,80 @@ impl Cli {
     pub fn overrides(&self) -> Overrides {
         Overrides {
             config: self.config.clone(),
-            base_url: self.base_url.clone(),
-            concurrency: self.libtest.test_threads,
-            timeout: self.timeout.clone(),
-            report_dir: self.report_dir.clone(),
-            report_formats: self.report_formats.clone(),
-            step_timeout: self.step_timeout.clone(),
-            run_timeout: self.run_timeout.clone(),
-            retries: self.retries,
-            flaky_fails: self.flaky_fails,
-            max_fail: if self.fail_fast {
-                Some(1)
-            } else {
-                self.max_fail
-            },
-            no_deps: self.no_deps,
-            no_tests: self.no_tests,
+            flags: self.settings.0.clone(),
         }
+    }
+}
+
+/// The settings given on the command line, with their values as typed, in the order of
+/// [`config::settings`]. Each declared flag becomes an argument, its help the setting's doc
+/// comment with its default, variable and key; a flag libtest already has (`--test-threads`)
+/// only gets that help.
+#[derive(Debug, Clone, Default)]
+pub struct SettingFlags(pub Vec<(&'static Setting, String)>);
+
+/// The arguments a flag may have been parsed under: ours use the long name as id,
+/// libtest-mimic's derive the field name.
+fn ids(flag: &'static str) -> [String; 2] {
+    let long = flag.trim_start_matches('-');
+    [long.to_owned(), long.replace('-', "_")]
+}
+
+impl Args for SettingFlags {
+    fn augment_args(mut cmd: Command) -> Command {
+        for s in config::settings() {
+            let Some(flag) = s.flag else { continue };
+            let help = format!(
+                "{} [default: {}] [env: {}] [harness.toml: {}]",
+                s.help(),
+                s.default_value(),
+                s.env,
+                s.key
+            );
+            let long = flag.trim_start_matches('-');
+            let existing = ids(flag).into_iter().find(|id| {
+                cmd.get_arguments()
+                    .any(|a| a.get_id().as_str() == id.as_str())
+            });
+            if let Some(id) = existing {
+                cmd = cmd.mut_arg(id, |a| a.help(help));
+                continue;
+            }
+            let arg = Arg::new(long).long(long).help(help);
+            cmd = cmd.arg(match s.metavar {
+                None => arg.action(ArgAction::SetTrue),
+                Some(metavar) => arg
+                    .value_name(metavar)
+                    .value_parser(move |v: &str| s.check(v).map(|()| v.to_owned())),
+            });
+        }
+        cmd
+    }
+
+    fn augment_args_for_update(cmd: Command) -> Command {
+        Self::augment_args(cmd)
+    }
+}
+
+impl FromArgMatches for SettingFlags {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let given = |s: &'static Setting| {
+            let id = ids(s.flag?).into_iter().find(|id| {
+                matches.ids().any(|known| known.as_str() == id.as_str())
+                    && matches.value_source(id) == Some(ValueSource::CommandLine)
+            })?;
+            let value = match s.metavar {
+                None => "true".to_owned(),
+                Some(_) => matches.get_raw(&id)?.next()?.to_string_lossy().into_owned(),
+            };
+            Some((s, value))
+        };
+        Ok(SettingFlags(config::settings().filter_map(given).collect()))
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = SettingFlags::from_arg_matches(matches)?;
+        Ok(())
     }
 }
 
@@ -280,13 +292,43 @@ mod tests {
     }
 
     #[test]
-    fn no_tests_flag_parses_and_refuses_other_values() {
-        assert_eq!(parse(&["--no-tests", "fail"]).no_tests, Some(NoTests::Fail));
-        assert_eq!(parse(&[]).no_tests, None);
+    fn declared_flags_are_collected_in_declaration_order() {
+        let cli = parse(&["--no-tests", "fail", "--fail-fast", "--test-threads", "3"]);
+        let given: Vec<(&str, &str)> = cli
+            .settings
+            .0
+            .iter()
+            .map(|(s, v)| (s.key, v.as_str()))
+            .collect();
+        assert_eq!(
+            given,
+            [
+                ("fail_fast", "true"),
+                ("concurrency", "3"),
+                ("no_tests", "fail")
+            ]
+        );
+        assert_eq!(cli.libtest.test_threads, Some(3), "libtest keeps its flag");
+        assert!(parse(&["seq"]).settings.0.is_empty());
         let error = Cli::try_from_iter(["workflows", "--no-tests", "maybe"]).unwrap_err();
         assert!(
             error.to_string().contains("expected pass, warn or fail"),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn help_is_generated_from_the_declarations() {
+        let help = Cli::command().render_long_help().to_string();
+        for s in config::settings() {
+            if let Some(flag) = s.flag {
+                assert!(help.contains(flag), "{flag} missing:\n{help}");
+                assert!(help.contains(&format!("[env: {}]", s.env)), "{help}");
+            }
+        }
+        assert!(
+            help.contains("How many workflows run at once"),
+            "--test-threads gets the help of `concurrency`:\n{help}"
         );
     }
 }

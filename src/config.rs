@@ -1,11 +1,21 @@
 //! Suite configuration: `harness.toml`, `WORKFLOW_*` environment variables and command-line
 //! flags, merged with the precedence CLI > environment > file > defaults.
+//!
+//! Every setting is declared once, in a `settings!` table below: its field, default, kind
+//! (which validates it), TOML key, variable, optional flag, and its doc comment, which is also
+//! its `--help` text. The file reader, the environment and flag layers, the command line
+//! ([`crate::cli`]) and the README's table (checked by a test) all come from [`settings`].
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
+use serde::de::{DeserializeOwned, DeserializeSeed, Deserializer, Error as _, MapAccess, Visitor};
 use url::Url;
 
 use crate::report::ReportFormat;
@@ -13,49 +23,284 @@ use crate::report::ReportFormat;
 /// The name of the configuration file looked up next to the suite's `Cargo.toml`.
 pub const FILE_NAME: &str = "harness.toml";
 
-/// The merged configuration of a run.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Config {
-    /// The deployment under test; `None` lets the suite start its embedded server.
-    pub base_url: Option<Url>,
-    /// Workflows running at once.
-    pub concurrency: usize,
-    /// Default per-workflow deadline.
-    pub timeout: Duration,
-    /// Deadline of one HTTP request.
-    pub request_timeout: Duration,
-    /// Where reports are written.
-    pub report_dir: PathBuf,
-    /// Which reports are written.
-    pub report_formats: Vec<ReportFormat>,
-    /// Default deadline of each step (`None`: only the workflow's deadline).
-    pub step_timeout: Option<Duration>,
-    /// Deadline of the whole run (`None`: none).
-    pub run_timeout: Option<Duration>,
-    /// Retries after a failed attempt.
-    pub retries: u32,
-    /// Wait before the first retry.
-    pub retry_delay: Duration,
-    /// Factor applied to the wait before each further retry (≥ 1; 1 keeps it constant).
-    pub retry_backoff: f64,
-    /// Count flaky workflows (failed, then passed on a retry) as failed.
-    pub flaky_fails: bool,
-    /// Stop starting workflows after this many failures (`fail_fast` is 1).
-    pub max_fail: Option<usize>,
-    /// Do not pull a selected workflow's dependencies into the run.
-    pub no_deps: bool,
-    /// After SIGINT/SIGTERM, how long running workflows may still take before they are cut.
-    pub interrupt_grace: Duration,
-    /// What a run whose filters select no workflow does.
-    pub no_tests: NoTests,
-    /// Limits of concurrency groups (`[groups] name = N`).
-    pub groups: BTreeMap<String, usize>,
-    /// Options for the server the suite starts itself when `base_url` is unset.
-    pub server: ServerOptions,
-    /// Options of serve mode (`--serve`).
-    pub api: ApiOptions,
-    /// The file the settings were read from, if any.
-    pub file: Option<PathBuf>,
+/// The prefix of the variables laid over `[server]`: `WORKFLOW_SERVER_LATENCY_MS` is its
+/// `latency_ms`.
+pub const SERVER_ENV_PREFIX: &str = "WORKFLOW_SERVER_";
+
+/// A parsed value, waiting to be stored in its field.
+type Assign = Box<dyn FnOnce(&mut Config)>;
+
+/// One declared setting: where it is read from, its default and its help (see [`settings`]).
+pub struct Setting {
+    /// Its key in harness.toml; `section.name` is `name` in the `[section]` table.
+    pub key: &'static str,
+    /// Its environment variable.
+    pub env: &'static str,
+    /// Its command-line flag (`--name`), if it has one.
+    pub flag: Option<&'static str>,
+    /// The flag's value name in `--help`; `None` for a switch, given without a value.
+    pub metavar: Option<&'static str>,
+    doc: &'static [&'static str],
+    default: fn() -> String,
+    parse: fn(&str) -> Result<Assign, String>,
+}
+
+impl Setting {
+    /// What it does: its doc comment on one line.
+    pub fn help(&self) -> String {
+        let lines: Vec<&str> = self.doc.iter().map(|l| l.trim()).collect();
+        lines.join(" ")
+    }
+
+    /// Its default as a variable would spell it (`unset` when there is none).
+    pub fn default_value(&self) -> String {
+        (self.default)()
+    }
+
+    /// Whether `text` is a valid value (as a variable or flag gives it).
+    pub fn check(&self, text: &str) -> Result<(), String> {
+        (self.parse)(text).map(drop)
+    }
+}
+
+impl fmt::Debug for Setting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Setting({})", self.key)
+    }
+}
+
+/// Every setting, in the order a source's values are applied (so `max_fail` given in a source
+/// beats `fail_fast` from the same source).
+pub fn settings() -> impl Iterator<Item = &'static Setting> {
+    EngineConfig::SETTINGS
+        .iter()
+        .chain(Config::SETTINGS)
+        .chain(ApiOptions::SETTINGS)
+        .flatten()
+}
+
+/// `opt!()` is `None`, `opt!(x)` is `Some(x)`.
+macro_rules! opt {
+    () => {
+        None
+    };
+    ($x:expr) => {
+        Some($x)
+    };
+}
+
+/// A field's entry in `SETTINGS`: `None` unless it is a setting (has a kind and a key).
+macro_rules! field_setting {
+    ([$($doc:literal),*] $field:ident) => {
+        None
+    };
+    ([$($doc:literal),*] $field:ident, $kind:ty, $key:literal, $env:literal $(, $flag:literal)?) => {
+        Some(Setting {
+            key: $key,
+            env: $env,
+            flag: opt!($($flag)?),
+            metavar: <$kind as Kind>::METAVAR,
+            doc: &[$($doc),*],
+            default: || Self::default().$field.shown(),
+            parse: |text| {
+                let v = <$kind as Kind>::parse(text)?;
+                Ok(Box::new(move |c: &mut Config| Self::this(c).$field = v.into()))
+            },
+        })
+    };
+}
+
+/// Declares a struct of settings: each field with its default, and for a setting its kind,
+/// TOML key, variable and optional flag; its doc comment is the help. `extra` entries are
+/// settings without a field of their own, stored by a function (`fail_fast`).
+macro_rules! settings {
+    (
+        $(#[doc = $sdoc:literal])*
+        pub struct $name:ident ($c:ident => $place:expr) {
+            $(
+                $(#[doc = $doc:literal])*
+                pub $field:ident : $ty:ty = $default:expr
+                $(, $kind:ty, $key:literal, $env:literal $(, $flag:literal)?)?;
+            )*
+        }
+        $(extra {
+            $(
+                $(#[doc = $xdoc:literal])*
+                $xkind:ty, $xkey:literal, $xenv:literal $(, $xflag:literal)? => $store:expr;
+            )*
+        })?
+    ) => {
+        $(#[doc = $sdoc])*
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct $name {
+            $($(#[doc = $doc])* pub $field: $ty,)*
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                $name { $($field: $default,)* }
+            }
+        }
+
+        impl $name {
+            fn this($c: &mut Config) -> &mut $name {
+                &mut $place
+            }
+
+            /// The settings among the fields (`None` for the others), after the extras.
+            const SETTINGS: &'static [Option<Setting>] = &[
+                $($(Some(Setting {
+                    key: $xkey,
+                    env: $xenv,
+                    flag: opt!($($xflag)?),
+                    metavar: <$xkind as Kind>::METAVAR,
+                    doc: &[$($xdoc),*],
+                    default: || <<$xkind as Kind>::Value as Default>::default().shown(),
+                    parse: |text| {
+                        let v = <$xkind as Kind>::parse(text)?;
+                        Ok(Box::new(move |c: &mut Config| ($store)(Self::this(c), v)))
+                    },
+                }),)*)?
+                $(field_setting!([$($doc),*] $field $(, $kind, $key, $env $(, $flag)?)?),)*
+            ];
+
+            /// The value of the TOML key `key` (the whole dotted path), when it is one of
+            /// this struct's settings.
+            fn read_toml<'de, A: MapAccess<'de>>(
+                key: &str,
+                map: &mut A,
+                dir: &Path,
+            ) -> Result<Option<Assign>, A::Error> {
+                $($(if key == $xkey {
+                    let v = map.next_value_seed(InDir::<$xkind>(dir, PhantomData))?;
+                    return Ok(Some(Box::new(move |c: &mut Config| ($store)(Self::this(c), v))));
+                })*)?
+                $($(if key == $key {
+                    let v = map.next_value_seed(InDir::<$kind>(dir, PhantomData))?;
+                    return Ok(Some(Box::new(move |c: &mut Config| Self::this(c).$field = v.into())));
+                })?)*
+                Ok(None)
+            }
+        }
+    };
+}
+
+const fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+settings! {
+    /// What the engine needs besides the workflows; also the engine's part of [`Config`].
+    pub struct EngineConfig (c => c.engine) {
+        /// Run against this deployment instead of the embedded server (the URL request paths
+        /// are joined to; unset, the engine accepts only absolute URLs).
+        pub base_url: Option<Url> = None, Http, "base_url", "WORKFLOW_BASE_URL", "--base-url";
+        /// How many workflows run at once (at least 1); they wait on I/O, so this is not the
+        /// CPU count.
+        pub concurrency: usize = 64, AtLeastOne, "concurrency", "WORKFLOW_CONCURRENCY",
+            "--test-threads";
+        /// Deadline of each workflow that declares none, e.g. 30s (unset: none).
+        pub default_timeout: Option<Duration> = Some(secs(300)), Timeout, "timeout",
+            "WORKFLOW_TIMEOUT", "--timeout";
+        /// Deadline of each step of a workflow that declares none.
+        pub step_timeout: Option<Duration> = None, Timeout, "step_timeout",
+            "WORKFLOW_STEP_TIMEOUT", "--step-timeout";
+        /// Deadline of the whole run: then every unfinished workflow is reported timed out.
+        pub run_timeout: Option<Duration> = None, Timeout, "run_timeout", "WORKFLOW_RUN_TIMEOUT",
+            "--run-timeout";
+        /// Retry a failed workflow up to N times (unless it declares its own retries).
+        pub retries: u32 = 0, Whole<u32>, "retries", "WORKFLOW_RETRIES", "--retries";
+        /// Wait before the first retry (0s allowed).
+        pub retry_delay: Duration = secs(1), Delay, "retry_delay", "WORKFLOW_RETRY_DELAY";
+        /// Factor (at least 1) applied to the wait before each further retry; 1 keeps it
+        /// constant.
+        pub retry_backoff: f64 = 1.0, Backoff, "retry_backoff", "WORKFLOW_RETRY_BACKOFF";
+        /// Count flaky workflows (failed, then passed on a retry) as failed.
+        pub flaky_fails: bool = false, Switch, "flaky_fails", "WORKFLOW_FLAKY_FAILS",
+            "--flaky-fails";
+        /// Stop starting workflows after N failures; the rest are reported cancelled.
+        pub max_fail: Option<usize> = None, AtLeastOne, "max_fail", "WORKFLOW_MAX_FAIL",
+            "--max-fail";
+        /// After SIGINT/SIGTERM, how long running workflows may still take before they are
+        /// cut (0s allowed).
+        pub interrupt_grace: Duration = secs(3), Delay, "interrupt_grace",
+            "WORKFLOW_INTERRUPT_GRACE";
+        /// Limits of the concurrency groups workflows may join (`[groups] NAME = N`).
+        pub groups: BTreeMap<String, usize> = BTreeMap::new(), Groups, "groups",
+            "WORKFLOW_GROUPS";
+    }
+    extra {
+        /// Stop starting workflows after the first failure: `max_fail = 1`.
+        Switch, "fail_fast", "WORKFLOW_FAIL_FAST", "--fail-fast" =>
+            |e: &mut EngineConfig, on: bool| if on { e.max_fail = Some(1) };
+    }
+}
+
+settings! {
+    /// The merged configuration of a run.
+    pub struct Config (c => *c) {
+        /// The engine's settings (`base_url`, `concurrency`, deadlines, retries, groups…).
+        pub engine: EngineConfig = EngineConfig::default();
+        /// Deadline of one HTTP request.
+        pub request_timeout: Duration = secs(30), Timeout, "request_timeout",
+            "WORKFLOW_REQUEST_TIMEOUT";
+        /// Do not pull the dependencies of selected workflows into the run.
+        pub no_deps: bool = false, Switch, "no_deps", "WORKFLOW_NO_DEPS", "--no-deps";
+        /// When the filters select no workflow: pass (exit 0, silent), warn (exit 0, a
+        /// warning) or fail (exit 4).
+        pub no_tests: NoTests = NoTests::Warn, Word<NoTests>, "no_tests", "WORKFLOW_NO_TESTS",
+            "--no-tests";
+        /// Write reports into this directory (in the file: relative to the file).
+        pub report_dir: PathBuf = PathBuf::from("target/workflow-reports"), Dir, "reports.dir",
+            "WORKFLOW_REPORT_DIR", "--report-dir";
+        /// Reports to write: json, csv, junit.
+        pub report_formats: Vec<ReportFormat> = ReportFormat::ALL.to_vec(), ListOf<Word<ReportFormat>>,
+            "reports.formats", "WORKFLOW_REPORT_FORMATS", "--report-formats";
+        /// Options of serve mode (`[api]`).
+        pub api: ApiOptions = ApiOptions::default();
+        /// `[server]`, the embedded server's options, for its factory to parse.
+        pub server: ServerTable = ServerTable::default();
+        /// The file the settings were read from, if any.
+        pub file: Option<PathBuf> = None;
+    }
+}
+
+settings! {
+    /// Options of serve mode (`[api]` in harness.toml).
+    pub struct ApiOptions (c => c.api) {
+        /// Serve mode: every request must carry `Authorization: Bearer <token>`.
+        pub token: Option<String> = None, Text, "api.token", "WORKFLOW_API_TOKEN";
+        /// Serve mode: the most workflows one run request may name.
+        pub max_workflows: usize = 100, AtLeastOne, "api.max_workflows",
+            "WORKFLOW_API_MAX_WORKFLOWS";
+        /// Serve mode: the most workflows running at once across every run.
+        pub max_running: usize = 64, AtLeastOne, "api.max_running", "WORKFLOW_API_MAX_RUNNING";
+        /// Serve mode: the most runs waiting for workflow slots; beyond, 429 (0: no queue).
+        pub max_queued: usize = 16, Whole<usize>, "api.max_queued", "WORKFLOW_API_MAX_QUEUED";
+        /// Serve mode: `Host` values answered besides loopback and the bound address (with
+        /// or without a port; `*` allows any).
+        pub allowed_hosts: Vec<String> = Vec::new(), ListOf<Host>, "api.allowed_hosts",
+            "WORKFLOW_API_ALLOWED_HOSTS";
+        /// Serve mode: how long a connection may take to send a request's head (also the
+        /// idle keep-alive timeout).
+        pub header_read_timeout: Duration = secs(10), Timeout, "api.header_read_timeout",
+            "WORKFLOW_API_HEADER_READ_TIMEOUT";
+        /// Serve mode: the most connections served at once; more wait in the listen backlog.
+        pub max_connections: usize = 512, AtLeastOne, "api.max_connections",
+            "WORKFLOW_API_MAX_CONNECTIONS";
+        /// Serve mode: on SIGTERM/SIGINT, how long running runs may still take (0s allowed).
+        pub shutdown_grace: Duration = secs(10), Delay, "api.shutdown_grace",
+            "WORKFLOW_API_SHUTDOWN_GRACE";
+    }
+}
+
+impl Config {
+    /// The defaults, with reports under `<root>/target/workflow-reports`.
+    pub fn defaults(root: &Path) -> Self {
+        let mut config = Config::default();
+        config.report_dir = root.join(&config.report_dir);
+        config
+    }
 }
 
 /// What a run whose filters select no workflow does (nextest's `--no-tests`).
@@ -72,94 +317,107 @@ pub enum NoTests {
     Fail,
 }
 
-/// `pass`, `warn` or `fail`.
-pub fn parse_no_tests(s: &str) -> Result<NoTests, String> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "pass" => Ok(NoTests::Pass),
-        "warn" => Ok(NoTests::Warn),
-        "fail" => Ok(NoTests::Fail),
-        _ => Err("expected pass, warn or fail".into()),
-    }
-}
+impl FromStr for NoTests {
+    type Err = String;
 
-/// Options of serve mode (`[api]` in harness.toml).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ApiOptions {
-    /// When set, every request must carry `Authorization: Bearer <token>`.
-    pub token: Option<String>,
-    /// The most workflows one run request may name.
-    pub max_workflows: usize,
-    /// The most workflows running at once across every run of the server.
-    pub max_running: usize,
-    /// The most runs waiting for workflow slots; a run request beyond is answered 429.
-    pub max_queued: usize,
-    /// Host names (with or without a port) the server answers besides the loopback names and
-    /// its own address; `"*"` allows any.
-    pub allowed_hosts: Vec<String>,
-    /// How long a connection may take to send a request's head (also the idle keep-alive
-    /// timeout between requests).
-    pub header_read_timeout: Duration,
-    /// The most connections served at once; further ones wait in the listen backlog.
-    pub max_connections: usize,
-    /// On shutdown, how long running runs may go on before they are cut short.
-    pub shutdown_grace: Duration,
-}
-
-impl Default for ApiOptions {
-    fn default() -> Self {
-        ApiOptions {
-            token: None,
-            max_workflows: 100,
-            max_running: 64,
-            max_queued: 16,
-            allowed_hosts: Vec::new(),
-            header_read_timeout: Duration::from_secs(10),
-            max_connections: 512,
-            shutdown_grace: Duration::from_secs(10),
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "pass" => Ok(NoTests::Pass),
+            "warn" => Ok(NoTests::Warn),
+            "fail" => Ok(NoTests::Fail),
+            _ => Err("expected pass, warn or fail".into()),
         }
     }
 }
 
-/// Options of the embedded server (`[server]` in harness.toml): latency and fault injection
-/// for benchmarks and retry tests. Ignored when `base_url` points elsewhere.
+/// The `[server]` table, which the harness does not interpret: the options of the server the
+/// suite starts itself, for its factory to parse with its own type ([`ServerTable::parse`]).
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct ServerOptions {
-    /// Delay added to every response, in milliseconds.
-    pub latency_ms: u64,
-    /// Random extra delay of up to this many milliseconds.
-    pub jitter_ms: u64,
-    /// Fraction (0–1) of requests answered 503.
-    pub error_rate: f64,
-    /// Seed of the server's data and random draws; `None` keeps the server's default.
-    pub seed: Option<u64>,
+pub struct ServerTable {
+    table: toml::Table,
+    /// The file it came from and the file's text, to point at a bad value's line.
+    source: Option<(PathBuf, Arc<str>)>,
 }
 
-impl Config {
-    /// The defaults, with reports under `<root>/target/workflow-reports`.
-    pub fn defaults(root: &Path) -> Self {
-        Config {
-            base_url: None,
-            concurrency: 16,
-            timeout: Duration::from_secs(300),
-            request_timeout: Duration::from_secs(30),
-            report_dir: root.join("target").join("workflow-reports"),
-            report_formats: ReportFormat::ALL.to_vec(),
-            step_timeout: None,
-            run_timeout: None,
-            retries: 0,
-            retry_delay: Duration::from_secs(1),
-            retry_backoff: 1.0,
-            flaky_fails: false,
-            max_fail: None,
-            no_deps: false,
-            interrupt_grace: Duration::from_secs(3),
-            no_tests: NoTests::Warn,
-            groups: BTreeMap::new(),
-            server: ServerOptions::default(),
-            api: ApiOptions::default(),
-            file: None,
+impl ServerTable {
+    /// The table as written (empty without a `[server]` table).
+    pub fn table(&self) -> &toml::Table {
+        &self.table
+    }
+
+    /// The table as a `T` (a struct with `#[serde(default)]`, so every key may be left out),
+    /// with the process's `WORKFLOW_SERVER_<FIELD>` variables laid over it.
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, ConfigError> {
+        self.parse_with(&|var| std::env::var(var).ok())
+    }
+
+    /// [`ServerTable::parse`] reading variables with `env`. A variable's value is read as a
+    /// TOML value (`20`, `0.5`, `true`), else as a string. Errors name the file, line and key,
+    /// or the variable and its value.
+    pub fn parse_with<T: DeserializeOwned>(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<T, ConfigError> {
+        #[derive(Deserialize)]
+        struct Only<T> {
+            server: Option<T>,
+        }
+        if let Some((path, text)) = &self.source {
+            // The whole file again, so an error carries the line of the bad value.
+            toml::from_str::<Only<T>>(text)
+                .map(|only| drop(only.server))
+                .map_err(|e| file_error(path, &e))?;
+        }
+        let mut table = self.table.clone();
+        for field in fields_of::<T>() {
+            let var = format!("{SERVER_ENV_PREFIX}{}", field.to_ascii_uppercase());
+            let Some(text) = env(&var).filter(|v| !v.trim().is_empty()) else {
+                continue;
+            };
+            let value = text
+                .parse::<toml::Value>()
+                .unwrap_or_else(|_| toml::Value::String(text.clone()));
+            let alone = toml::Table::from_iter([(field.to_string(), value.clone())]);
+            T::deserialize(alone).map_err(|e| ConfigError::Env {
+                var,
+                value: text,
+                reason: e.message().to_owned(),
+            })?;
+            table.insert(field.to_string(), value);
+        }
+        T::deserialize(table).map_err(|e| ConfigError::Server {
+            reason: e.message().to_owned(),
+        })
+    }
+}
+
+/// The field names of the struct `T` deserializes as (none for other types): what serde's
+/// derive passes to `deserialize_struct`.
+fn fields_of<T: DeserializeOwned>() -> &'static [&'static str] {
+    struct Probe<'a>(&'a mut &'static [&'static str]);
+    impl<'de> Deserializer<'de> for Probe<'_> {
+        type Error = serde::de::value::Error;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(Self::Error::custom("not a struct"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            *self.0 = fields;
+            Err(Self::Error::custom("probed"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+            identifier ignored_any
         }
     }
+    let mut fields: &'static [&'static str] = &[];
+    let _ = T::deserialize(Probe(&mut fields));
+    fields
 }
 
 /// A setting that could not be used; the message names where it came from.
@@ -187,7 +445,7 @@ pub enum ConfigError {
     #[error("environment variable {var}={value:?}: {reason}")]
     Env {
         /// The variable.
-        var: &'static str,
+        var: String,
         /// Its value.
         value: String,
         /// Why it is refused.
@@ -203,169 +461,21 @@ pub enum ConfigError {
         /// Why it is refused.
         reason: String,
     },
+    /// `[server]` and its variables, each valid alone, are not together.
+    #[error("[server]: {reason}")]
+    Server {
+        /// Why it is refused.
+        reason: String,
+    },
 }
 
-/// Settings given on the command line (`None`: not given).
+/// Settings given on the command line.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
-    /// `--config`.
+    /// `--config`: the file to read instead of `harness.toml`.
     pub config: Option<PathBuf>,
-    /// `--base-url`.
-    pub base_url: Option<String>,
-    /// `--test-threads`.
-    pub concurrency: Option<usize>,
-    /// `--timeout`.
-    pub timeout: Option<String>,
-    /// `--report-dir`.
-    pub report_dir: Option<PathBuf>,
-    /// `--report-formats`.
-    pub report_formats: Option<String>,
-    /// `--step-timeout`.
-    pub step_timeout: Option<String>,
-    /// `--run-timeout`.
-    pub run_timeout: Option<String>,
-    /// `--retries`.
-    pub retries: Option<u32>,
-    /// `--flaky-fails`.
-    pub flaky_fails: bool,
-    /// `--max-fail` (`--fail-fast` is 1).
-    pub max_fail: Option<usize>,
-    /// `--no-deps`.
-    pub no_deps: bool,
-    /// `--no-tests`.
-    pub no_tests: Option<NoTests>,
-}
-
-/// `harness.toml` as written. Unknown keys are errors, so a typo never goes unnoticed; values
-/// are validated while parsing, so an error carries the line of the bad value.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    base_url: Option<HttpUrl>,
-    concurrency: Option<Positive>,
-    timeout: Option<HumanDuration>,
-    request_timeout: Option<HumanDuration>,
-    step_timeout: Option<HumanDuration>,
-    run_timeout: Option<HumanDuration>,
-    retries: Option<u32>,
-    retry_delay: Option<Delay>,
-    retry_backoff: Option<Backoff>,
-    flaky_fails: Option<bool>,
-    max_fail: Option<Positive>,
-    fail_fast: Option<bool>,
-    no_deps: Option<bool>,
-    interrupt_grace: Option<Delay>,
-    no_tests: Option<NoTests>,
-    groups: Option<BTreeMap<String, Positive>>,
-    reports: Option<ReportsSection>,
-    server: Option<ServerSection>,
-    api: Option<ApiSection>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ApiSection {
-    token: Option<String>,
-    max_workflows: Option<Positive>,
-    max_running: Option<Positive>,
-    max_queued: Option<usize>,
-    allowed_hosts: Option<Vec<HostName>>,
-    header_read_timeout: Option<HumanDuration>,
-    max_connections: Option<Positive>,
-    shutdown_grace: Option<Delay>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ServerSection {
-    latency_ms: Option<u64>,
-    jitter_ms: Option<u64>,
-    error_rate: Option<Fraction>,
-    seed: Option<u64>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ReportsSection {
-    dir: Option<PathBuf>,
-    formats: Option<Vec<ReportFormat>>,
-}
-
-/// The settings one source gives (`None`: not set there). Each source becomes a layer, and the
-/// layers are applied in order of precedence, so every setting is merged in one place.
-#[derive(Debug, Default)]
-struct Layer {
-    base_url: Option<Url>,
-    concurrency: Option<usize>,
-    timeout: Option<Duration>,
-    request_timeout: Option<Duration>,
-    step_timeout: Option<Duration>,
-    run_timeout: Option<Duration>,
-    retries: Option<u32>,
-    retry_delay: Option<Duration>,
-    retry_backoff: Option<f64>,
-    flaky_fails: Option<bool>,
-    max_fail: Option<usize>,
-    no_deps: Option<bool>,
-    interrupt_grace: Option<Duration>,
-    no_tests: Option<NoTests>,
-    groups: Option<BTreeMap<String, usize>>,
-    report_dir: Option<PathBuf>,
-    report_formats: Option<Vec<ReportFormat>>,
-    latency_ms: Option<u64>,
-    jitter_ms: Option<u64>,
-    error_rate: Option<f64>,
-    seed: Option<u64>,
-    api_token: Option<String>,
-    api_max_workflows: Option<usize>,
-    api_max_running: Option<usize>,
-    api_max_queued: Option<usize>,
-    api_allowed_hosts: Option<Vec<String>>,
-    api_header_read_timeout: Option<Duration>,
-    api_max_connections: Option<usize>,
-    api_shutdown_grace: Option<Duration>,
-}
-
-impl Config {
-    fn apply(&mut self, layer: Layer) {
-        fn set<T>(target: &mut T, value: Option<T>) {
-            if let Some(value) = value {
-                *target = value;
-            }
-        }
-        set(&mut self.base_url, layer.base_url.map(Some));
-        set(&mut self.concurrency, layer.concurrency);
-        set(&mut self.timeout, layer.timeout);
-        set(&mut self.request_timeout, layer.request_timeout);
-        set(&mut self.step_timeout, layer.step_timeout.map(Some));
-        set(&mut self.run_timeout, layer.run_timeout.map(Some));
-        set(&mut self.retries, layer.retries);
-        set(&mut self.retry_delay, layer.retry_delay);
-        set(&mut self.retry_backoff, layer.retry_backoff);
-        set(&mut self.flaky_fails, layer.flaky_fails);
-        set(&mut self.max_fail, layer.max_fail.map(Some));
-        set(&mut self.no_deps, layer.no_deps);
-        set(&mut self.interrupt_grace, layer.interrupt_grace);
-        set(&mut self.no_tests, layer.no_tests);
-        set(&mut self.groups, layer.groups);
-        set(&mut self.report_dir, layer.report_dir);
-        set(&mut self.report_formats, layer.report_formats);
-        set(&mut self.server.latency_ms, layer.latency_ms);
-        set(&mut self.server.jitter_ms, layer.jitter_ms);
-        set(&mut self.server.error_rate, layer.error_rate);
-        set(&mut self.server.seed, layer.seed.map(Some));
-        set(&mut self.api.token, layer.api_token.map(Some));
-        set(&mut self.api.max_workflows, layer.api_max_workflows);
-        set(&mut self.api.max_running, layer.api_max_running);
-        set(&mut self.api.max_queued, layer.api_max_queued);
-        set(&mut self.api.allowed_hosts, layer.api_allowed_hosts);
-        set(
-            &mut self.api.header_read_timeout,
-            layer.api_header_read_timeout,
-        );
-        set(&mut self.api.max_connections, layer.api_max_connections);
-        set(&mut self.api.shutdown_grace, layer.api_shutdown_grace);
-    }
+    /// The settings given as flags, with their values as typed (`"true"` for a switch).
+    pub flags: Vec<(&'static Setting, String)>,
 }
 
 /// Loads the configuration: `overrides` from the command line, `env` to read variables
@@ -385,330 +495,559 @@ pub fn load(
         (None, None) => (root.join(FILE_NAME), false),
     };
     if required || path.exists() {
-        config.apply(file_layer(&path)?);
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let mut file = FileLayer::default();
+        // Relative paths in the file start at the file, so it works from any directory.
+        let dir = path.parent().unwrap_or(Path::new("."));
+        Level::top(dir, &mut file)
+            .deserialize(toml::Deserializer::parse(&text).map_err(|e| file_error(&path, &e))?)
+            .map_err(|e| file_error(&path, &e))?;
+        apply(&mut config, file.values);
+        if let Some(table) = file.server {
+            let source = Some((path.clone(), Arc::from(text)));
+            config.server = ServerTable { table, source };
+        }
         config.file = Some(path);
     }
-    config.apply(env_layer(&env)?);
-    config.apply(cli_layer(overrides)?);
+    let from_env = settings().filter_map(|s| env(s.env).map(|value| (s, value)));
+    apply(
+        &mut config,
+        parsed(from_env, |s, value, reason| ConfigError::Env {
+            var: s.env.to_owned(),
+            value,
+            reason,
+        })?,
+    );
+    let from_cli = overrides.flags.iter().cloned();
+    apply(
+        &mut config,
+        parsed(from_cli, |s, value, reason| ConfigError::Cli {
+            flag: s.flag.unwrap_or(s.key),
+            value,
+            reason,
+        })?,
+    );
     Ok(config)
 }
 
-fn file_layer(path: &Path) -> Result<Layer, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+fn file_error(path: &Path, error: &toml::de::Error) -> ConfigError {
+    ConfigError::File {
         path: path.to_owned(),
-        source,
-    })?;
-    let file: FileConfig = toml::from_str(&text).map_err(|e| ConfigError::File {
-        path: path.to_owned(),
-        message: e.to_string().trim_end().to_owned(),
-    })?;
-    let reports = file.reports.unwrap_or_default();
-    let server = file.server.unwrap_or_default();
-    let api = file.api.unwrap_or_default();
-    Ok(Layer {
-        base_url: file.base_url.map(|v| v.0),
-        concurrency: file.concurrency.map(|v| v.0),
-        timeout: file.timeout.map(|v| v.0),
-        request_timeout: file.request_timeout.map(|v| v.0),
-        step_timeout: file.step_timeout.map(|v| v.0),
-        run_timeout: file.run_timeout.map(|v| v.0),
-        retries: file.retries,
-        retry_delay: file.retry_delay.map(|v| v.0),
-        retry_backoff: file.retry_backoff.map(|v| v.0),
-        flaky_fails: file.flaky_fails,
-        // `max_fail` is the more precise of the two.
-        max_fail: file
-            .max_fail
-            .map(|v| v.0)
-            .or((file.fail_fast == Some(true)).then_some(1)),
-        no_deps: file.no_deps,
-        interrupt_grace: file.interrupt_grace.map(|v| v.0),
-        no_tests: file.no_tests,
-        groups: file
-            .groups
-            .map(|groups| groups.into_iter().map(|(name, n)| (name, n.0)).collect()),
-        // Relative to the file, so the suite writes to the same place from any directory.
-        report_dir: reports
-            .dir
-            .map(|dir| path.parent().unwrap_or(Path::new(".")).join(dir)),
-        report_formats: reports.formats,
-        latency_ms: server.latency_ms,
-        jitter_ms: server.jitter_ms,
-        error_rate: server.error_rate.map(|v| v.0),
-        seed: server.seed,
-        api_token: api.token,
-        api_max_workflows: api.max_workflows.map(|v| v.0),
-        api_max_running: api.max_running.map(|v| v.0),
-        api_max_queued: api.max_queued,
-        api_allowed_hosts: api
-            .allowed_hosts
-            .map(|hosts| hosts.into_iter().map(|h| h.0).collect()),
-        api_header_read_timeout: api.header_read_timeout.map(|v| v.0),
-        api_max_connections: api.max_connections.map(|v| v.0),
-        api_shutdown_grace: api.shutdown_grace.map(|v| v.0),
-    })
-}
-
-/// The variable `var` parsed, when set; its name and value in the error otherwise.
-fn read<T>(
-    env: &dyn Fn(&str) -> Option<String>,
-    var: &'static str,
-    parse: fn(&str) -> Result<T, String>,
-) -> Result<Option<T>, ConfigError> {
-    env(var)
-        .map(|value| {
-            parse(&value).map_err(|reason| ConfigError::Env {
-                var,
-                value: value.clone(),
-                reason,
-            })
-        })
-        .transpose()
-}
-
-fn text(value: &str) -> Result<String, String> {
-    Ok(value.to_owned())
-}
-
-fn env_layer(env: &dyn Fn(&str) -> Option<String>) -> Result<Layer, ConfigError> {
-    let fail_fast = read(env, "WORKFLOW_FAIL_FAST", parse_bool)?;
-    Ok(Layer {
-        base_url: read(env, "WORKFLOW_BASE_URL", parse_url)?,
-        concurrency: read(env, "WORKFLOW_CONCURRENCY", parse_positive)?,
-        timeout: read(env, "WORKFLOW_TIMEOUT", parse_duration)?,
-        request_timeout: read(env, "WORKFLOW_REQUEST_TIMEOUT", parse_duration)?,
-        step_timeout: read(env, "WORKFLOW_STEP_TIMEOUT", parse_duration)?,
-        run_timeout: read(env, "WORKFLOW_RUN_TIMEOUT", parse_duration)?,
-        retries: read(env, "WORKFLOW_RETRIES", parse_u32)?,
-        retry_delay: read(env, "WORKFLOW_RETRY_DELAY", parse_delay)?,
-        retry_backoff: read(env, "WORKFLOW_RETRY_BACKOFF", parse_backoff)?,
-        flaky_fails: read(env, "WORKFLOW_FLAKY_FAILS", parse_bool)?,
-        // `WORKFLOW_MAX_FAIL` is the more precise; `WORKFLOW_FAIL_FAST=0` sets nothing.
-        max_fail: read(env, "WORKFLOW_MAX_FAIL", parse_positive)?
-            .or(fail_fast.filter(|on| *on).map(|_| 1)),
-        no_deps: read(env, "WORKFLOW_NO_DEPS", parse_bool)?,
-        interrupt_grace: read(env, "WORKFLOW_INTERRUPT_GRACE", parse_delay)?,
-        no_tests: read(env, "WORKFLOW_NO_TESTS", parse_no_tests)?,
-        groups: read(env, "WORKFLOW_GROUPS", parse_groups)?,
-        report_dir: read(env, "WORKFLOW_REPORT_DIR", text)?.map(PathBuf::from),
-        report_formats: read(env, "WORKFLOW_REPORT_FORMATS", parse_formats)?,
-        latency_ms: read(env, "WORKFLOW_SERVER_LATENCY_MS", parse_u64)?,
-        jitter_ms: read(env, "WORKFLOW_SERVER_JITTER_MS", parse_u64)?,
-        error_rate: read(env, "WORKFLOW_SERVER_ERROR_RATE", parse_fraction)?,
-        seed: read(env, "WORKFLOW_SERVER_SEED", parse_u64)?,
-        api_token: read(env, "WORKFLOW_API_TOKEN", text)?,
-        api_max_workflows: read(env, "WORKFLOW_API_MAX_WORKFLOWS", parse_positive)?,
-        api_max_running: read(env, "WORKFLOW_API_MAX_RUNNING", parse_positive)?,
-        api_max_queued: read(env, "WORKFLOW_API_MAX_QUEUED", parse_count)?,
-        api_allowed_hosts: read(env, "WORKFLOW_API_ALLOWED_HOSTS", parse_hosts)?,
-        api_header_read_timeout: read(env, "WORKFLOW_API_HEADER_READ_TIMEOUT", parse_duration)?,
-        api_max_connections: read(env, "WORKFLOW_API_MAX_CONNECTIONS", parse_positive)?,
-        api_shutdown_grace: read(env, "WORKFLOW_API_SHUTDOWN_GRACE", parse_delay)?,
-    })
-}
-
-fn cli_layer(overrides: &Overrides) -> Result<Layer, ConfigError> {
-    fn parse<T>(
-        flag: &'static str,
-        value: &Option<String>,
-        parse: fn(&str) -> Result<T, String>,
-    ) -> Result<Option<T>, ConfigError> {
-        value
-            .as_deref()
-            .map(|v| {
-                parse(v).map_err(|reason| ConfigError::Cli {
-                    flag,
-                    value: v.to_owned(),
-                    reason,
-                })
-            })
-            .transpose()
-    }
-    let at_least_one = |flag: &'static str, n: Option<usize>| match n {
-        Some(0) => Err(ConfigError::Cli {
-            flag,
-            value: "0".into(),
-            reason: "must be at least 1".into(),
-        }),
-        n => Ok(n),
-    };
-    Ok(Layer {
-        base_url: parse("--base-url", &overrides.base_url, parse_url)?,
-        concurrency: at_least_one("--test-threads", overrides.concurrency)?,
-        timeout: parse("--timeout", &overrides.timeout, parse_duration)?,
-        step_timeout: parse("--step-timeout", &overrides.step_timeout, parse_duration)?,
-        run_timeout: parse("--run-timeout", &overrides.run_timeout, parse_duration)?,
-        retries: overrides.retries,
-        flaky_fails: overrides.flaky_fails.then_some(true),
-        max_fail: at_least_one("--max-fail", overrides.max_fail)?,
-        no_deps: overrides.no_deps.then_some(true),
-        no_tests: overrides.no_tests,
-        report_dir: overrides.report_dir.clone(),
-        report_formats: parse("--report-formats", &overrides.report_formats, parse_formats)?,
-        ..Layer::default()
-    })
-}
-
-/// An absolute `http`/`https` URL.
-pub fn parse_url(s: &str) -> Result<Url, String> {
-    let url = Url::parse(s.trim())
-        .map_err(|e| format!("not a URL ({e}): expected e.g. http://127.0.0.1:3000"))?;
-    match url.scheme() {
-        "http" | "https" if url.has_host() => Ok(url),
-        "http" | "https" => Err("the URL has no host".into()),
-        other => Err(format!(
-            "unsupported scheme {other:?}: expected http or https"
-        )),
+        message: error.to_string().trim_end().to_owned(),
     }
 }
 
-/// A positive integer.
-pub fn parse_positive(s: &str) -> Result<usize, String> {
-    match s.trim().parse::<usize>() {
-        Ok(0) => Err("must be at least 1".into()),
-        Ok(n) => Ok(n),
-        Err(_) => Err("expected a positive integer".into()),
+/// Where `setting` stands in [`settings`]: the order a source's values are applied in.
+fn rank(setting: &str) -> usize {
+    settings()
+        .position(|s| s.key == setting)
+        .unwrap_or(usize::MAX)
+}
+
+/// Stores one source's values, in the order of [`settings`].
+fn apply(config: &mut Config, mut values: Vec<(usize, Assign)>) {
+    values.sort_by_key(|(rank, _)| *rank);
+    for (_, assign) in values {
+        assign(config);
     }
 }
 
-/// A positive duration such as `30s`, `1500ms` or `2m`.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    match humantime::parse_duration(s.trim()) {
-        Ok(d) if d.is_zero() => Err("must be longer than zero".into()),
-        Ok(d) => Ok(d),
-        Err(e) => Err(format!(
-            "{e}: expected a duration such as \"30s\", \"1500ms\" or \"2m\""
-        )),
-    }
-}
-
-/// A non-negative integer that fits 32 bits.
-pub fn parse_u32(s: &str) -> Result<u32, String> {
-    s.trim()
-        .parse()
-        .map_err(|_| "expected a non-negative integer".into())
-}
-
-/// A duration that may be zero (`0s` retries at once).
-pub fn parse_delay(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s.trim())
-        .map_err(|e| format!("{e}: expected a duration such as \"500ms\" or \"2s\""))
-}
-
-/// A retry backoff factor, at least 1.
-pub fn parse_backoff(s: &str) -> Result<f64, String> {
-    match s.trim().parse::<f64>() {
-        Ok(f) if f >= 1.0 && f.is_finite() => Ok(f),
-        _ => Err("expected a number of at least 1 (1 keeps the delay constant)".into()),
-    }
-}
-
-/// `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`.
-pub fn parse_bool(s: &str) -> Result<bool, String> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Ok(true),
-        "0" | "false" | "no" | "off" => Ok(false),
-        _ => Err("expected true or false (or 1 or 0)".into()),
-    }
-}
-
-/// Group limits as `name=N,other=M`.
-pub fn parse_groups(s: &str) -> Result<BTreeMap<String, usize>, String> {
-    s.split(',')
-        .filter(|g| !g.trim().is_empty())
-        .map(|g| {
-            let (name, n) = g
-                .split_once('=')
-                .ok_or_else(|| format!("{g:?} is not `name=N`"))?;
-            let n = parse_positive(n).map_err(|e| format!("group {}: {e}", name.trim()))?;
-            Ok((name.trim().to_owned(), n))
+/// Parses the values of a text source (variables, flags); `error` says where a bad one is.
+fn parsed(
+    values: impl Iterator<Item = (&'static Setting, String)>,
+    error: impl Fn(&'static Setting, String, String) -> ConfigError,
+) -> Result<Vec<(usize, Assign)>, ConfigError> {
+    values
+        .map(|(s, value)| match (s.parse)(&value) {
+            Ok(assign) => Ok((rank(s.key), assign)),
+            Err(reason) => Err(error(s, value, reason)),
         })
         .collect()
 }
 
-/// A non-negative integer.
-pub fn parse_u64(s: &str) -> Result<u64, String> {
-    s.trim()
-        .parse()
-        .map_err(|_| "expected a non-negative integer".into())
+/// What harness.toml gives: its settings' values, and `[server]` as written.
+#[derive(Default)]
+struct FileLayer {
+    values: Vec<(usize, Assign)>,
+    server: Option<toml::Table>,
 }
 
-/// A number from 0 to 1.
-pub fn parse_fraction(s: &str) -> Result<f64, String> {
-    match s.trim().parse::<f64>() {
-        Ok(f) if (0.0..=1.0).contains(&f) => Ok(f),
-        _ => Err("expected a number from 0 to 1".into()),
+/// One table of harness.toml: the top level (`prefix` empty) or a `[section]` (`"api."`).
+/// Every key is a setting, a section of settings, or `[server]`; anything else is an error
+/// carrying the key's line.
+struct Level<'a> {
+    prefix: String,
+    dir: &'a Path,
+    out: &'a mut FileLayer,
+}
+
+impl<'a> Level<'a> {
+    fn top(dir: &'a Path, out: &'a mut FileLayer) -> Self {
+        Level {
+            prefix: String::new(),
+            dir,
+            out,
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Level<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Level<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a table")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key_seed(KnownKey(&self.prefix))? {
+            if key == "server" {
+                self.out.server = Some(map.next_value()?);
+                continue;
+            }
+            let value = match EngineConfig::read_toml(&key, &mut map, self.dir)? {
+                Some(value) => Some(value),
+                None => match Config::read_toml(&key, &mut map, self.dir)? {
+                    Some(value) => Some(value),
+                    None => ApiOptions::read_toml(&key, &mut map, self.dir)?,
+                },
+            };
+            match value {
+                Some(value) => self.out.values.push((rank(&key), value)),
+                None => map.next_value_seed(Level {
+                    prefix: format!("{key}."),
+                    dir: self.dir,
+                    out: &mut *self.out,
+                })?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A key of the table at `prefix`, as its whole dotted path; refused (with the key's line)
+/// unless it is a setting, a section or `server`.
+struct KnownKey<'a>(&'a str);
+
+impl<'de> DeserializeSeed<'de> for KnownKey<'_> {
+    type Value = String;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<String, D::Error> {
+        let key = String::deserialize(d)?;
+        let mut names: Vec<&str> = settings()
+            .filter_map(|s| s.key.strip_prefix(self.0))
+            .map(|rest| rest.split('.').next().unwrap_or(rest))
+            .chain(self.0.is_empty().then_some("server"))
+            .collect();
+        names.dedup();
+        if names.contains(&key.as_str()) {
+            return Ok(format!("{}{key}", self.0));
+        }
+        let expected: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+        Err(D::Error::custom(format!(
+            "unknown field `{key}`, expected one of {}",
+            expected.join(", ")
+        )))
+    }
+}
+
+/// How one kind of setting is read and checked: from text (a variable, a flag) and from its
+/// TOML form, so a wrong type in the file is reported by serde with its line.
+trait Kind: 'static {
+    /// What the setting holds.
+    type Value: Shown + 'static;
+    /// How harness.toml writes it.
+    type Raw: DeserializeOwned;
+    /// The flag's value name; `None`: a switch.
+    const METAVAR: Option<&'static str>;
+    /// From a variable or a flag.
+    fn parse(text: &str) -> Result<Self::Value, String>;
+    /// From the file; relative paths start at `dir`, the file's directory.
+    fn check(raw: Self::Raw, dir: &Path) -> Result<Self::Value, String>;
+}
+
+/// Deserializes a `K` from the file, checked while parsing so an error carries the line.
+struct InDir<'a, K>(&'a Path, PhantomData<K>);
+
+impl<'de, K: Kind> DeserializeSeed<'de> for InDir<'_, K> {
+    type Value = K::Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<K::Value, D::Error> {
+        K::check(K::Raw::deserialize(d)?, self.0).map_err(D::Error::custom)
+    }
+}
+
+/// A `K` inside a list or table (checked with the line of the element).
+struct Checked<K: Kind>(K::Value);
+
+impl<'de, K: Kind> Deserialize<'de> for Checked<K> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        InDir::<K>(Path::new(""), PhantomData)
+            .deserialize(d)
+            .map(Checked)
+    }
+}
+
+/// An absolute `http`/`https` URL.
+struct Http;
+
+impl Kind for Http {
+    type Value = Url;
+    type Raw = String;
+    const METAVAR: Option<&'static str> = Some("URL");
+
+    fn parse(s: &str) -> Result<Url, String> {
+        let url = Url::parse(s.trim())
+            .map_err(|e| format!("not a URL ({e}): expected e.g. http://127.0.0.1:3000"))?;
+        match url.scheme() {
+            "http" | "https" if url.has_host() => Ok(url),
+            "http" | "https" => Err("the URL has no host".into()),
+            other => Err(format!(
+                "unsupported scheme {other:?}: expected http or https"
+            )),
+        }
+    }
+
+    fn check(raw: String, _: &Path) -> Result<Url, String> {
+        Http::parse(&raw)
+    }
+}
+
+/// A whole number of at least 1.
+struct AtLeastOne;
+
+impl Kind for AtLeastOne {
+    type Value = usize;
+    type Raw = i64;
+    const METAVAR: Option<&'static str> = Some("N");
+
+    fn parse(s: &str) -> Result<usize, String> {
+        match s.trim().parse::<usize>() {
+            Ok(0) => Err("must be at least 1".into()),
+            Ok(n) => Ok(n),
+            Err(_) => Err("expected a positive integer".into()),
+        }
+    }
+
+    fn check(n: i64, _: &Path) -> Result<usize, String> {
+        match usize::try_from(n) {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(format!("{n} is not allowed: must be at least 1")),
+        }
     }
 }
 
 /// A whole number, zero allowed.
-pub fn parse_count(s: &str) -> Result<usize, String> {
-    s.trim()
-        .parse()
-        .map_err(|_| "expected a non-negative integer".into())
+struct Whole<T>(PhantomData<T>);
+
+impl<T: FromStr + DeserializeOwned + Shown + 'static> Kind for Whole<T> {
+    type Value = T;
+    type Raw = T;
+    const METAVAR: Option<&'static str> = Some("N");
+
+    fn parse(s: &str) -> Result<T, String> {
+        s.trim()
+            .parse()
+            .map_err(|_| "expected a non-negative integer".into())
+    }
+
+    fn check(n: T, _: &Path) -> Result<T, String> {
+        Ok(n)
+    }
+}
+
+/// A duration longer than zero, such as `30s`, `1500ms` or `2m`.
+struct Timeout;
+
+impl Kind for Timeout {
+    type Value = Duration;
+    type Raw = String;
+    const METAVAR: Option<&'static str> = Some("DURATION");
+
+    fn parse(s: &str) -> Result<Duration, String> {
+        match Delay::parse(s) {
+            Ok(d) if d.is_zero() => Err("must be longer than zero".into()),
+            other => other,
+        }
+    }
+
+    fn check(raw: String, _: &Path) -> Result<Duration, String> {
+        Timeout::parse(&raw)
+    }
+}
+
+/// A duration that may be zero (`0s` retries at once).
+struct Delay;
+
+impl Kind for Delay {
+    type Value = Duration;
+    type Raw = String;
+    const METAVAR: Option<&'static str> = Some("DURATION");
+
+    fn parse(s: &str) -> Result<Duration, String> {
+        humantime::parse_duration(s.trim())
+            .map_err(|e| format!("{e}: expected a duration such as \"30s\", \"1500ms\" or \"2m\""))
+    }
+
+    fn check(raw: String, _: &Path) -> Result<Duration, String> {
+        Delay::parse(&raw)
+    }
+}
+
+/// A retry backoff factor, at least 1.
+struct Backoff;
+
+impl Kind for Backoff {
+    type Value = f64;
+    type Raw = f64;
+    const METAVAR: Option<&'static str> = Some("FACTOR");
+
+    fn parse(s: &str) -> Result<f64, String> {
+        Backoff::check(s.trim().parse().unwrap_or(f64::NAN), Path::new(""))
+    }
+
+    fn check(f: f64, _: &Path) -> Result<f64, String> {
+        match f {
+            f if f >= 1.0 && f.is_finite() => Ok(f),
+            _ => Err("expected a number of at least 1 (1 keeps the delay constant)".into()),
+        }
+    }
+}
+
+/// `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`; a flag without a value.
+struct Switch;
+
+impl Kind for Switch {
+    type Value = bool;
+    type Raw = bool;
+    const METAVAR: Option<&'static str> = None;
+
+    fn parse(s: &str) -> Result<bool, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(true),
+            "0" | "false" | "no" | "off" => Ok(false),
+            _ => Err("expected true or false (or 1 or 0)".into()),
+        }
+    }
+
+    fn check(on: bool, _: &Path) -> Result<bool, String> {
+        Ok(on)
+    }
+}
+
+/// One of the words a type names its values with: its own `FromStr` (whose error lists
+/// them) and `Deserialize`.
+struct Word<T>(PhantomData<T>);
+
+/// A type of [`Word`]s: the flag's value name.
+trait Words: FromStr<Err = String> + DeserializeOwned + Shown + 'static {
+    const METAVAR: &'static str;
+}
+
+impl Words for NoTests {
+    const METAVAR: &'static str = "pass|warn|fail";
+}
+
+impl Words for ReportFormat {
+    const METAVAR: &'static str = "json|csv|junit";
+}
+
+impl<T: Words> Kind for Word<T> {
+    type Value = T;
+    type Raw = T;
+    const METAVAR: Option<&'static str> = Some(T::METAVAR);
+
+    fn parse(s: &str) -> Result<T, String> {
+        s.parse()
+    }
+
+    fn check(v: T, _: &Path) -> Result<T, String> {
+        Ok(v)
+    }
+}
+
+/// Group limits: `[groups] name = N`, or `name=N,other=M` as text.
+struct Groups;
+
+impl Kind for Groups {
+    type Value = BTreeMap<String, usize>;
+    type Raw = BTreeMap<String, Checked<AtLeastOne>>;
+    const METAVAR: Option<&'static str> = Some("NAME=N,…");
+
+    fn parse(s: &str) -> Result<Self::Value, String> {
+        s.split(',')
+            .filter(|g| !g.trim().is_empty())
+            .map(|g| {
+                let (name, n) = g
+                    .split_once('=')
+                    .ok_or_else(|| format!("{g:?} is not `name=N`"))?;
+                let n = AtLeastOne::parse(n).map_err(|e| format!("group {}: {e}", name.trim()))?;
+                Ok((name.trim().to_owned(), n))
+            })
+            .collect()
+    }
+
+    fn check(raw: Self::Raw, _: &Path) -> Result<Self::Value, String> {
+        Ok(raw.into_iter().map(|(name, n)| (name, n.0)).collect())
+    }
+}
+
+/// A directory; in the file relative to the file.
+struct Dir;
+
+impl Kind for Dir {
+    type Value = PathBuf;
+    type Raw = PathBuf;
+    const METAVAR: Option<&'static str> = Some("DIR");
+
+    fn parse(s: &str) -> Result<PathBuf, String> {
+        Ok(PathBuf::from(s))
+    }
+
+    fn check(raw: PathBuf, dir: &Path) -> Result<PathBuf, String> {
+        Ok(dir.join(raw))
+    }
+}
+
+/// Any text.
+struct Text;
+
+impl Kind for Text {
+    type Value = String;
+    type Raw = String;
+    const METAVAR: Option<&'static str> = Some("TEXT");
+
+    fn parse(s: &str) -> Result<String, String> {
+        Ok(s.to_owned())
+    }
+
+    fn check(raw: String, _: &Path) -> Result<String, String> {
+        Ok(raw)
+    }
 }
 
 /// One allowed `Host`: a name or address, optionally with `:port`, or `*` for any. Kept
 /// lowercase; a trailing dot of a fully qualified name is dropped.
-pub fn parse_host(s: &str) -> Result<String, String> {
-    let host = s.trim().trim_end_matches('.').to_ascii_lowercase();
-    let valid = |c: char| c.is_ascii_alphanumeric() || "-.:[]_*".contains(c);
-    if host.is_empty() {
-        Err("a host name is empty".into())
-    } else if !host.chars().all(valid) || (host.contains('*') && host != "*") {
-        Err(format!(
-            "{s:?} is not a host name (expected e.g. \"ci.example.com\", \"10.0.0.5:4000\" or \"*\")"
-        ))
-    } else {
-        Ok(host)
+struct Host;
+
+impl Kind for Host {
+    type Value = String;
+    type Raw = String;
+    const METAVAR: Option<&'static str> = Some("HOST");
+
+    fn parse(s: &str) -> Result<String, String> {
+        let host = s.trim().trim_end_matches('.').to_ascii_lowercase();
+        let valid = |c: char| c.is_ascii_alphanumeric() || "-.:[]_*".contains(c);
+        if host.is_empty() {
+            Err("a host name is empty".into())
+        } else if !host.chars().all(valid) || (host.contains('*') && host != "*") {
+            Err(format!(
+                "{s:?} is not a host name (expected e.g. \"ci.example.com\", \"10.0.0.5:4000\" or \"*\")"
+            ))
+        } else {
+            Ok(host)
+        }
+    }
+
+    fn check(raw: String, _: &Path) -> Result<String, String> {
+        Host::parse(&raw)
     }
 }
 
-/// A comma-separated list of allowed hosts (see [`parse_host`]).
-pub fn parse_hosts(s: &str) -> Result<Vec<String>, String> {
-    s.split(',')
-        .filter(|h| !h.trim().is_empty())
-        .map(parse_host)
-        .collect()
+/// A list of `K`: a TOML array, or comma-separated text.
+struct ListOf<K>(PhantomData<K>);
+
+impl<K: Kind> Kind for ListOf<K> {
+    type Value = Vec<K::Value>;
+    type Raw = Vec<Checked<K>>;
+    const METAVAR: Option<&'static str> = Some("LIST");
+
+    fn parse(s: &str) -> Result<Self::Value, String> {
+        s.split(',')
+            .filter(|v| !v.trim().is_empty())
+            .map(K::parse)
+            .collect()
+    }
+
+    fn check(raw: Self::Raw, _: &Path) -> Result<Self::Value, String> {
+        Ok(raw.into_iter().map(|v| v.0).collect())
+    }
 }
 
-/// A comma-separated list of report formats.
-pub fn parse_formats(s: &str) -> Result<Vec<ReportFormat>, String> {
-    s.split(',')
-        .filter(|f| !f.trim().is_empty())
-        .map(str::parse)
-        .collect()
+/// How a default is shown in `--help` and the README: as a variable would spell it.
+trait Shown {
+    /// The value as text.
+    fn shown(&self) -> String;
 }
 
-/// A value whose `Deserialize` validates with a parser, so a TOML error carries the line of
-/// the bad value: `validated!(Name(Type) from RawType => parser)`.
-macro_rules! validated {
-    ($($name:ident($ty:ty) from $raw:ty => $parse:expr;)*) => {$(
-        #[derive(Debug)]
-        struct $name($ty);
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let raw = <$raw>::deserialize(d)?;
-                $parse(raw).map($name).map_err(serde::de::Error::custom)
+macro_rules! shown_by_display {
+    ($($ty:ty),*) => {$(
+        impl Shown for $ty {
+            fn shown(&self) -> String {
+                self.to_string()
             }
         }
     )*};
 }
 
-validated! {
-    HttpUrl(Url) from String => |s: String| parse_url(&s);
-    HumanDuration(Duration) from String => |s: String| parse_duration(&s);
-    Delay(Duration) from String => |s: String| parse_delay(&s);
-    Positive(usize) from i64 => |n: i64| match usize::try_from(n) {
-        Ok(n) if n > 0 => Ok(n),
-        _ => Err(format!("{n} is not allowed: must be at least 1")),
-    };
-    Fraction(f64) from f64 => |f: f64| {
-        parse_fraction(&f.to_string()).map_err(|e| format!("{f} is not allowed: {e}"))
-    };
-    Backoff(f64) from f64 => |f: f64| parse_backoff(&f.to_string());
-    HostName(String) from String => |s: String| parse_host(&s);
+shown_by_display!(usize, u32, f64, bool, String, Url);
+
+impl Shown for Duration {
+    fn shown(&self) -> String {
+        humantime::format_duration(*self).to_string()
+    }
+}
+
+impl Shown for PathBuf {
+    fn shown(&self) -> String {
+        self.display().to_string()
+    }
+}
+
+impl Shown for NoTests {
+    fn shown(&self) -> String {
+        format!("{self:?}").to_ascii_lowercase()
+    }
+}
+
+impl Shown for ReportFormat {
+    fn shown(&self) -> String {
+        format!("{self:?}").to_ascii_lowercase()
+    }
+}
+
+impl<T: Shown> Shown for Option<T> {
+    fn shown(&self) -> String {
+        self.as_ref().map_or_else(|| "unset".to_owned(), T::shown)
+    }
+}
+
+impl<T: Shown> Shown for Vec<T> {
+    fn shown(&self) -> String {
+        let all: Vec<String> = self.iter().map(T::shown).collect();
+        if all.is_empty() {
+            "none".to_owned()
+        } else {
+            all.join(",")
+        }
+    }
+}
+
+impl Shown for BTreeMap<String, usize> {
+    fn shown(&self) -> String {
+        let all: Vec<String> = self.iter().map(|(k, n)| format!("{k}={n}")).collect();
+        all.shown()
+    }
 }
 
 #[cfg(test)]
@@ -716,6 +1055,21 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
+
+    /// The command line giving `flags` (flag, value as typed).
+    fn cli(flags: &[(&str, &str)]) -> Overrides {
+        let flags = flags
+            .iter()
+            .map(|(flag, value)| {
+                let s = settings().find(|s| s.flag == Some(*flag));
+                (s.unwrap_or_else(|| panic!("{flag}")), value.to_string())
+            })
+            .collect();
+        Overrides {
+            flags,
+            ..Overrides::default()
+        }
+    }
 
     fn load_with(
         file: Option<&str>,
@@ -746,9 +1100,9 @@ mod tests {
         let file = "base_url = \"http://file:1\"\nconcurrency = 3\ntimeout = \"10s\"\n[reports]\ndir = \"out\"\nformats = [\"json\"]\n";
         let (config, dir) = load_with(Some(file), &[], Overrides::default());
         let config = config.unwrap();
-        assert_eq!(config.base_url.unwrap().as_str(), "http://file:1/");
-        assert_eq!(config.concurrency, 3);
-        assert_eq!(config.timeout, Duration::from_secs(10));
+        assert_eq!(config.engine.base_url.unwrap().as_str(), "http://file:1/");
+        assert_eq!(config.engine.concurrency, 3);
+        assert_eq!(config.engine.default_timeout, Some(Duration::from_secs(10)));
         assert_eq!(config.report_dir, dir.path().join("out"));
         assert_eq!(config.report_formats, vec![ReportFormat::Json]);
 
@@ -758,28 +1112,14 @@ mod tests {
         ];
         let (config, _) = load_with(Some(file), &env, Overrides::default());
         let config = config.unwrap();
-        assert_eq!(config.base_url.unwrap().as_str(), "http://env:2/");
-        assert_eq!(config.concurrency, 5);
+        assert_eq!(config.engine.base_url.unwrap().as_str(), "http://env:2/");
+        assert_eq!(config.engine.concurrency, 5);
 
-        let server = "[server]\nlatency_ms = 5\nerror_rate = 0.25\n";
-        let (config, _) = load_with(
-            Some(server),
-            &[("WORKFLOW_SERVER_LATENCY_MS", "7")],
-            Overrides::default(),
-        );
+        let flags = cli(&[("--base-url", "https://cli:3"), ("--test-threads", "1")]);
+        let (config, _) = load_with(Some(file), &env, flags);
         let config = config.unwrap();
-        assert_eq!(config.server.latency_ms, 7);
-        assert_eq!(config.server.error_rate, 0.25);
-
-        let cli = Overrides {
-            base_url: Some("https://cli:3".into()),
-            concurrency: Some(1),
-            ..Overrides::default()
-        };
-        let (config, _) = load_with(Some(file), &env, cli);
-        let config = config.unwrap();
-        assert_eq!(config.base_url.unwrap().as_str(), "https://cli:3/");
-        assert_eq!(config.concurrency, 1);
+        assert_eq!(config.engine.base_url.unwrap().as_str(), "https://cli:3/");
+        assert_eq!(config.engine.concurrency, 1);
     }
 
     #[test]
@@ -815,11 +1155,16 @@ mod tests {
             ("\ntimeout = \"soon\"", 2, "expected a duration"),
             ("concurrency = 0", 1, "at least 1"),
             ("[reports]\nformats = [\"xml\"]", 2, "unknown variant `xml`"),
-            ("[server]\nerror_rate = 1.5", 2, "from 0 to 1"),
+            ("[api]\nmax_queued = -1", 2, "invalid value: integer `-1`"),
+            ("reports = 3", 1, "expected a table"),
             ("retry_backoff = 0.5", 1, "at least 1"),
             ("[groups]\ncheckout = 0", 2, "at least 1"),
             ("max_fail = 0", 1, "at least 1"),
-            ("[server]\nlatency_ms = -1", 2, "latency_ms"),
+            (
+                "\n[api]\ntokn = \"x\"",
+                3,
+                "unknown field `tokn`, expected one of `token`",
+            ),
         ] {
             let text = text.replace("x = 1", "bogus = 1");
             let (err, _) = load_with(Some(&text), &[], Overrides::default());
@@ -838,21 +1183,13 @@ mod tests {
             "{msg}"
         );
 
-        let cli = Overrides {
-            concurrency: Some(0),
-            ..Overrides::default()
-        };
-        let (err, _) = load_with(None, &[], cli);
+        let (err, _) = load_with(None, &[], cli(&[("--test-threads", "0")]));
         assert_eq!(
             err.unwrap_err().to_string(),
             "--test-threads 0: must be at least 1"
         );
 
-        let cli = Overrides {
-            base_url: Some("not a url".into()),
-            ..Overrides::default()
-        };
-        let (err, _) = load_with(None, &[], cli);
+        let (err, _) = load_with(None, &[], cli(&[("--base-url", "not a url")]));
         assert!(
             err.unwrap_err()
                 .to_string()
@@ -865,12 +1202,13 @@ mod tests {
         let file = "retries = 2\nretry_delay = \"10ms\"\nretry_backoff = 2.0\nfail_fast = true\nstep_timeout = \"5s\"\n[groups]\ncheckout = 2\n";
         let (config, _) = load_with(Some(file), &[], Overrides::default());
         let config = config.unwrap();
-        assert_eq!(config.retries, 2);
-        assert_eq!(config.retry_delay, Duration::from_millis(10));
-        assert_eq!(config.retry_backoff, 2.0);
-        assert_eq!(config.max_fail, Some(1));
-        assert_eq!(config.step_timeout, Some(Duration::from_secs(5)));
-        assert_eq!(config.groups.get("checkout"), Some(&2));
+        let engine = config.engine;
+        assert_eq!(engine.retries, 2);
+        assert_eq!(engine.retry_delay, Duration::from_millis(10));
+        assert_eq!(engine.retry_backoff, 2.0);
+        assert_eq!(engine.max_fail, Some(1));
+        assert_eq!(engine.step_timeout, Some(Duration::from_secs(5)));
+        assert_eq!(engine.groups.get("checkout"), Some(&2));
 
         let env = [
             ("WORKFLOW_RETRIES", "3"),
@@ -879,23 +1217,22 @@ mod tests {
         ];
         let (config, _) = load_with(Some(file), &env, Overrides::default());
         let config = config.unwrap();
-        assert_eq!(config.retries, 3);
+        assert_eq!(config.engine.retries, 3);
         assert!(config.no_deps);
         assert_eq!(
-            config.groups,
+            config.engine.groups,
             BTreeMap::from([("a".to_owned(), 1), ("b".to_owned(), 4)])
         );
 
-        let cli = Overrides {
-            retries: Some(0),
-            max_fail: Some(3),
-            flaky_fails: true,
-            ..Overrides::default()
-        };
-        let (config, _) = load_with(Some(file), &env, cli);
-        let config = config.unwrap();
+        let flags = cli(&[
+            ("--retries", "0"),
+            ("--max-fail", "3"),
+            ("--flaky-fails", "true"),
+        ]);
+        let (config, _) = load_with(Some(file), &env, flags);
+        let engine = config.unwrap().engine;
         assert_eq!(
-            (config.retries, config.max_fail, config.flaky_fails),
+            (engine.retries, engine.max_fail, engine.flaky_fails),
             (0, Some(3), true)
         );
 
@@ -915,7 +1252,7 @@ mod tests {
         let (config, _) = load_with(Some(file), &[], Overrides::default());
         let config = config.unwrap();
         assert_eq!(
-            config.retry_delay,
+            config.engine.retry_delay,
             Duration::ZERO,
             "retrying at once is allowed"
         );
@@ -926,7 +1263,7 @@ mod tests {
         let config = config.unwrap();
         assert_eq!(config.api.token.as_deref(), Some("other"));
         assert_eq!(
-            config.max_fail,
+            config.engine.max_fail,
             Some(3),
             "WORKFLOW_FAIL_FAST=0 leaves max_fail alone"
         );
@@ -942,11 +1279,7 @@ mod tests {
         let env = [("WORKFLOW_NO_TESTS", "Pass")];
         let (config, _) = load_with(Some(file), &env, Overrides::default());
         assert_eq!(config.unwrap().no_tests, NoTests::Pass);
-        let cli = Overrides {
-            no_tests: Some(NoTests::Warn),
-            ..Overrides::default()
-        };
-        let (config, _) = load_with(Some(file), &env, cli);
+        let (config, _) = load_with(Some(file), &env, cli(&[("--no-tests", "warn")]));
         assert_eq!(config.unwrap().no_tests, NoTests::Warn);
 
         let (err, _) = load_with(Some("\nno_tests = \"never\"\n"), &[], Overrides::default());
@@ -1032,5 +1365,189 @@ mod tests {
                 .to_string()
                 .starts_with("cannot read /nonexistent/h.toml")
         );
+    }
+
+    #[test]
+    fn fail_fast_is_max_fail_one_unless_the_same_source_says_more() {
+        let (config, _) = load_with(
+            Some("max_fail = 3\nfail_fast = true\n"),
+            &[],
+            Overrides::default(),
+        );
+        assert_eq!(config.unwrap().engine.max_fail, Some(3), "the more precise");
+        let env = [("WORKFLOW_FAIL_FAST", "1")];
+        let (config, _) = load_with(Some("max_fail = 3\n"), &env, Overrides::default());
+        assert_eq!(config.unwrap().engine.max_fail, Some(1), "env beats file");
+        let flags = cli(&[("--fail-fast", "true")]);
+        let (config, _) = load_with(None, &[("WORKFLOW_MAX_FAIL", "5")], flags);
+        assert_eq!(config.unwrap().engine.max_fail, Some(1), "flag beats env");
+    }
+
+    #[test]
+    fn every_setting_is_read_from_file_env_and_its_flag() {
+        // A valid value of each kind, as text and as TOML.
+        let sample = |s: &Setting| match s.metavar {
+            _ if s.key == "groups" => ("g=2", "{ g = 2 }".to_owned()),
+            None => ("true", "true".to_owned()),
+            Some("N") => ("7", "7".to_owned()),
+            Some("FACTOR") => ("2.5", "2.5".to_owned()),
+            Some("DURATION") => ("7s", "\"7s\"".to_owned()),
+            Some("URL") => ("http://h:7", "\"http://h:7\"".to_owned()),
+            Some("LIST") if s.key.contains("formats") => ("csv", "[\"csv\"]".to_owned()),
+            Some("LIST") => ("h7", "[\"h7\"]".to_owned()),
+            Some("pass|warn|fail") => ("fail", "\"fail\"".to_owned()),
+            Some(_) => ("x7", "\"x7\"".to_owned()),
+        };
+        let root = Path::new("/r");
+        for s in settings() {
+            let (text, toml) = sample(s);
+            let (section, name) = s.key.rsplit_once('.').unwrap_or(("", s.key));
+            let file = match section {
+                "" => format!("{name} = {toml}\n"),
+                section => format!("[{section}]\n{name} = {toml}\n"),
+            };
+            let (from_file, _) = load_with(Some(&file), &[], Overrides::default());
+            let from_file = from_file.unwrap_or_else(|e| panic!("{file}: {e}"));
+            let (from_env, _) = load_with(None, &[(s.env, text)], Overrides::default());
+            let from_env = from_env.unwrap_or_else(|e| panic!("{}: {e}", s.env));
+            let mut changed = Config::defaults(root);
+            (s.parse)(text).unwrap()(&mut changed);
+            assert_ne!(changed, Config::defaults(root), "{} changes nothing", s.key);
+            let comparable = |mut c: Config| {
+                c.file = None;
+                c.report_dir = c
+                    .report_dir
+                    .file_name()
+                    .map(PathBuf::from)
+                    .unwrap_or_default();
+                c
+            };
+            let (from_file, from_env) = (comparable(from_file), comparable(from_env));
+            assert_eq!(
+                from_file, from_env,
+                "{}: the file and {} differ",
+                s.key, s.env
+            );
+            if let Some(flag) = s.flag {
+                let (from_flag, _) = load_with(None, &[], cli(&[(flag, text)]));
+                assert_eq!(comparable(from_flag.unwrap()), from_env, "{flag}");
+            }
+        }
+    }
+
+    #[derive(Debug, Default, PartialEq, Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    struct Server {
+        #[serde(deserialize_with = "small")]
+        latency_ms: u64,
+        error_rate: f64,
+        name: String,
+    }
+
+    fn small<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        match u64::deserialize(d)? {
+            n if n <= 100 => Ok(n),
+            n => Err(D::Error::custom(format!("{n} is more than 100"))),
+        }
+    }
+
+    #[test]
+    fn server_table_is_passed_through_with_its_variables() {
+        let file = "concurrency = 2\n[server]\nlatency_ms = 5\nerror_rate = 0.25\n";
+        let (config, _) = load_with(Some(file), &[], Overrides::default());
+        let server = config.unwrap().server;
+        assert_eq!(server.table().len(), 2, "kept as written");
+        let env = HashMap::from([
+            ("WORKFLOW_SERVER_LATENCY_MS", "7"),
+            ("WORKFLOW_SERVER_NAME", "demo"),
+            ("WORKFLOW_SERVER_OTHER", "ignored"),
+        ]);
+        let parsed: Server = server
+            .parse_with(&|k| env.get(k).map(|v| v.to_string()))
+            .unwrap();
+        assert_eq!(
+            parsed,
+            Server {
+                latency_ms: 7,
+                error_rate: 0.25,
+                name: "demo".into()
+            }
+        );
+        let error_rate = |v: &'static str| {
+            move |k: &str| (k == "WORKFLOW_SERVER_ERROR_RATE").then(|| v.to_owned())
+        };
+        let parsed: Server = server.parse_with(&error_rate("1")).unwrap();
+        assert_eq!(parsed.error_rate, 1.0, "an integer is a number too");
+        let err = server
+            .parse_with::<Server>(&error_rate("lots"))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "environment variable WORKFLOW_SERVER_ERROR_RATE=\"lots\": invalid type: string \"lots\", expected f64"
+        );
+
+        for (text, line, needle) in [
+            ("[server]\nlatency_ms = 500", 2, "500 is more than 100"),
+            ("[server]\n\nlatncy_ms = 5", 3, "unknown field `latncy_ms`"),
+            ("[server]\nname = 5", 2, "invalid type: integer `5`"),
+        ] {
+            let (config, _) = load_with(Some(text), &[], Overrides::default());
+            let err = config
+                .unwrap()
+                .server
+                .parse_with::<Server>(&|_| None)
+                .unwrap_err();
+            let msg = err.to_string();
+            assert!(msg.contains("harness.toml"), "{msg}");
+            assert!(
+                msg.contains(&format!("line {line}")) && msg.contains(needle),
+                "{text}: {msg}"
+            );
+        }
+        let (config, _) = load_with(Some("[server]\nnot_checked = 1"), &[], Overrides::default());
+        assert!(config.is_ok(), "[server] is the factory's to check");
+        let none: Server = Config::default().server.parse_with(&|_| None).unwrap();
+        assert_eq!(none, Server::default());
+    }
+
+    /// The rows of the README's configuration table: key, env, flag, default.
+    fn readme_rows() -> Vec<[String; 4]> {
+        let readme = include_str!("../README.md");
+        let header = "| key | env | flag | default | meaning |";
+        let table = readme
+            .split(header)
+            .nth(1)
+            .expect("the configuration table");
+        table
+            .lines()
+            .skip(2)
+            .take_while(|line| line.starts_with('|'))
+            .map(|line| {
+                let cells: Vec<String> = line
+                    .split('|')
+                    .skip(1)
+                    .map(|c| c.trim().trim_matches('`').to_owned())
+                    .collect();
+                [0, 1, 2, 3].map(|i| cells.get(i).cloned().unwrap_or_default())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_readme_lists_exactly_the_declared_settings() {
+        let mut declared: Vec<[String; 4]> = settings()
+            .map(|s| {
+                let flag = s.flag.unwrap_or_default().to_owned();
+                [s.key.to_owned(), s.env.to_owned(), flag, s.default_value()]
+            })
+            .collect();
+        let mut listed = readme_rows();
+        let print: Vec<String> = declared
+            .iter()
+            .map(|[k, e, f, d]| format!("| `{k}` | `{e}` | {f} | {d} |"))
+            .collect();
+        declared.sort();
+        listed.sort();
+        assert_eq!(listed, declared, "declared:\n{}", print.join("\n"));
     }
 }

@@ -3,14 +3,13 @@
 //! `max_fail` or the run's deadline, and emits events as it goes.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
-use url::Url;
 
 use crate::ctx::{Outputs, Shared};
 use crate::event::{Event, EventKind, EventSink, PlannedWorkflow};
@@ -21,53 +20,7 @@ use crate::workflow::WorkflowSpec;
 
 pub use crate::plan::SuiteError;
 
-/// What the engine needs besides the workflows.
-#[derive(Debug, Clone)]
-pub struct EngineConfig {
-    /// The URL paths are joined to; `None` accepts only absolute URLs.
-    pub base_url: Option<Url>,
-    /// How many workflows run at once (at least 1).
-    pub concurrency: usize,
-    /// Deadline of a workflow that declares none; `None` waits forever.
-    pub default_timeout: Option<Duration>,
-    /// Deadline of each step of a workflow that declares none.
-    pub step_timeout: Option<Duration>,
-    /// Limits of the concurrency groups workflows may join.
-    pub groups: BTreeMap<String, usize>,
-    /// Retries after a failed attempt, for workflows that declare none.
-    pub retries: u32,
-    /// Wait before the first retry.
-    pub retry_delay: Duration,
-    /// Factor applied to the wait before each further retry (1 keeps it constant).
-    pub retry_backoff: f64,
-    /// Count a workflow that failed and then passed (flaky) as failed.
-    pub flaky_fails: bool,
-    /// Deadline of the whole run: then every unfinished workflow is reported as timed out.
-    pub run_timeout: Option<Duration>,
-    /// Stop starting workflows after this many failures; the rest are reported cancelled.
-    pub max_fail: Option<usize>,
-    /// After an interrupt, how long running workflows may still take before they are cut.
-    pub interrupt_grace: Duration,
-}
-
-impl Default for EngineConfig {
-    fn default() -> Self {
-        EngineConfig {
-            base_url: None,
-            concurrency: 16,
-            default_timeout: Some(Duration::from_secs(300)),
-            step_timeout: None,
-            groups: BTreeMap::new(),
-            retries: 0,
-            retry_delay: Duration::from_secs(1),
-            retry_backoff: 1.0,
-            flaky_fails: false,
-            run_timeout: None,
-            max_fail: None,
-            interrupt_grace: Duration::from_secs(3),
-        }
-    }
-}
+pub use crate::config::EngineConfig;
 
 /// Runs sets of workflows with one shared HTTP client.
 pub struct Engine {

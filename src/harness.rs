@@ -207,8 +207,12 @@ impl Harness {
 
         let root = manifest_dir();
         let config = config::load(&cli.overrides(), &|k| std::env::var(k).ok(), &root)?;
-        plan::validate(&self.workflows, Some(&config.groups), OutsideDeps::Reject)
-            .context(invalid)?;
+        plan::validate(
+            &self.workflows,
+            Some(&config.engine.groups),
+            OutsideDeps::Reject,
+        )
+        .context(invalid)?;
         let runtime = runtime()?;
         match &cli.serve {
             Some(addr) => {
@@ -252,7 +256,7 @@ impl Harness {
         // Panics are recorded for the failure texts while the run goes on.
         let _panics = crate::panics::capture();
         let (base_url, server) = match selected.is_empty() {
-            true => (config.base_url.clone(), None),
+            true => (config.engine.base_url.clone(), None),
             false => start_server(self.server, &runtime, &config)?,
         };
         let mut engine = Engine::with_client(engine_config(&config, base_url), client(&config)?);
@@ -266,7 +270,7 @@ impl Harness {
             Some(live) => Arc::new(live.say()),
             None => Arc::new(|line: &str| eprintln!("{line}")),
         };
-        let signals = Signals::listen(&runtime, config.interrupt_grace, say);
+        let signals = Signals::listen(&runtime, config.engine.interrupt_grace, say);
         let interrupt = signals.interrupted();
         let run = runtime.spawn(async move { engine.run_until(selected, interrupt).await });
 
@@ -280,7 +284,7 @@ impl Harness {
             .collect();
         // Waiting trials cost a parked thread each; with enough of them lines print in
         // completion order. One thread keeps `--test-threads 1` strictly sequential output.
-        let waiters = if config.concurrency == 1 {
+        let waiters = if config.engine.concurrency == 1 {
             1
         } else {
             trials.len().clamp(2, 256)
@@ -473,14 +477,14 @@ fn start_server(
     runtime: &tokio::runtime::Runtime,
     config: &Config,
 ) -> anyhow::Result<(Option<Url>, Option<BoxFuture<'static, ()>>)> {
-    match (&config.base_url, factory) {
+    match (&config.engine.base_url, factory) {
         (None, Some(start)) => {
             let started = runtime
                 .block_on(start(config.clone()))
                 .context("cannot start the embedded server")?;
             Ok((Some(started.base_url), Some(started.shutdown)))
         }
-        _ => Ok((config.base_url.clone(), None)),
+        _ => Ok((config.engine.base_url.clone(), None)),
     }
 }
 
@@ -491,20 +495,11 @@ fn client(config: &Config) -> anyhow::Result<reqwest::Client> {
         .context("cannot build the HTTP client")
 }
 
+/// The engine's settings, with the base URL of the embedded server when one was started.
 fn engine_config(config: &Config, base_url: Option<Url>) -> EngineConfig {
     EngineConfig {
         base_url,
-        concurrency: config.concurrency,
-        default_timeout: Some(config.timeout),
-        step_timeout: config.step_timeout,
-        groups: config.groups.clone(),
-        retries: config.retries,
-        retry_delay: config.retry_delay,
-        retry_backoff: config.retry_backoff,
-        flaky_fails: config.flaky_fails,
-        run_timeout: config.run_timeout,
-        max_fail: config.max_fail,
-        interrupt_grace: config.interrupt_grace,
+        ..config.engine.clone()
     }
 }
 

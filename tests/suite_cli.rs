@@ -522,6 +522,14 @@ fn bad_configuration_is_a_clear_error() {
         assert!(!run.stdout.contains("test pass-chain"), "nothing runs");
         assert!(!run.report_dir().exists());
     }
+    // A declared flag's value is checked by the command line, with the setting's own check.
+    let run = run_suite(&["--timeout", "soon", "pass-"], &[]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("'--timeout <DURATION>'") && run.stderr.contains("expected a duration"),
+        "{}",
+        run.stderr
+    );
     let run = run_suite(&["pass-"], &[("WORKFLOW_BASE_URL", "ftp://x")]);
     assert_eq!(run.code, 2);
     assert!(

@@ -1,7 +1,8 @@
 //! The suite: the 20 seed workflows, run concurrently against the demo marketplace.
 //!
 //! Without `base_url` (harness.toml, `WORKFLOW_BASE_URL`, `--base-url`) the marketplace starts
-//! in-process on 127.0.0.1 before the first workflow and stops after the last.
+//! in-process on 127.0.0.1 before the first workflow and stops after the last, with the options
+//! of `[server]` in harness.toml and `WORKFLOW_SERVER_*` variables (`marketplace::Options`).
 
 mod admin;
 mod auction;
@@ -21,15 +22,10 @@ fn main() -> ExitCode {
     Harness::new().embedded_server(start_marketplace).main()
 }
 
+/// Starts the marketplace with the options of `[server]` and `WORKFLOW_SERVER_*` (the
+/// marketplace's own struct parses them; errors name the file and key, or the variable).
 async fn start_marketplace(config: Config) -> anyhow::Result<EmbeddedServer> {
-    let defaults = marketplace::Options::default();
-    let options = marketplace::Options {
-        latency_ms: config.server.latency_ms,
-        jitter_ms: config.server.jitter_ms,
-        error_rate: config.server.error_rate,
-        seed: config.server.seed.unwrap_or(defaults.seed),
-    };
-    options.validate().map_err(anyhow::Error::msg)?;
+    let options: marketplace::Options = config.server.parse()?;
     let running = marketplace::start(SocketAddr::from(([127, 0, 0, 1], 0)), options).await?;
     Ok(EmbeddedServer {
         base_url: running.base_url().parse()?,

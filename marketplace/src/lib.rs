@@ -25,16 +25,32 @@ use std::net::SocketAddr;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-/// Server options (all also CLI flags of the binary).
-#[derive(Debug, Clone)]
+/// The longest delay `latency_ms` and `jitter_ms` may ask for: 10 minutes.
+pub const MAX_DELAY_MS: u64 = 600_000;
+
+/// Server options, declared once for both of their sources: the binary's flags and
+/// `MARKETPLACE_*` variables (clap), and a TOML or JSON table such as the workflow suite's
+/// `[server]` (serde; every key optional, unknown keys refused, values checked as parsed).
+#[derive(Debug, Clone, PartialEq, clap::Args, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Options {
     /// Delay added to every request, in milliseconds.
+    #[arg(long, env = "MARKETPLACE_LATENCY_MS", default_value_t = Options::default().latency_ms,
+          value_parser = |s: &str| parsed(s).and_then(delay_ms))]
+    #[serde(deserialize_with = "checked_delay")]
     pub latency_ms: u64,
     /// Extra random delay in `0..=jitter_ms` per request.
+    #[arg(long, env = "MARKETPLACE_JITTER_MS", default_value_t = Options::default().jitter_ms,
+          value_parser = |s: &str| parsed(s).and_then(delay_ms))]
+    #[serde(deserialize_with = "checked_delay")]
     pub jitter_ms: u64,
     /// Fraction of requests (0.0–1.0) answered `503 {"error":"injected fault"}`.
+    #[arg(long, env = "MARKETPLACE_ERROR_RATE", default_value_t = Options::default().error_rate,
+          value_parser = |s: &str| parsed(s).and_then(fraction))]
+    #[serde(deserialize_with = "checked_fraction")]
     pub error_rate: f64,
     /// Seed of the seed data, tokens of registered users and fault draws.
+    #[arg(long, env = "MARKETPLACE_SEED", default_value_t = Options::default().seed)]
     pub seed: u64,
 }
 
@@ -50,23 +66,40 @@ impl Default for Options {
 }
 
 impl Options {
-    /// Checks the ranges: `error_rate` in `[0, 1]`, delays at most 10 minutes.
+    /// Checks the ranges: `error_rate` in `[0, 1]`, delays at most [`MAX_DELAY_MS`].
     pub fn validate(&self) -> Result<(), String> {
-        if !(0.0..=1.0).contains(&self.error_rate) {
-            return Err(format!(
-                "error_rate must be between 0 and 1, got {}",
-                self.error_rate
-            ));
-        }
-        const MAX_DELAY_MS: u64 = 600_000;
-        if self.latency_ms > MAX_DELAY_MS {
-            return Err(format!("latency_ms must be at most {MAX_DELAY_MS}"));
-        }
-        if self.jitter_ms > MAX_DELAY_MS {
-            return Err(format!("jitter_ms must be at most {MAX_DELAY_MS}"));
-        }
+        let named = |name: &'static str| move |e: String| format!("{name} {e}");
+        fraction(self.error_rate).map_err(named("error_rate"))?;
+        delay_ms(self.latency_ms).map_err(named("latency_ms"))?;
+        delay_ms(self.jitter_ms).map_err(named("jitter_ms"))?;
         Ok(())
     }
+}
+
+fn parsed<T: std::str::FromStr<Err: std::fmt::Display>>(s: &str) -> Result<T, String> {
+    s.trim().parse().map_err(|e: T::Err| e.to_string())
+}
+
+fn fraction(f: f64) -> Result<f64, String> {
+    match (0.0..=1.0).contains(&f) {
+        true => Ok(f),
+        false => Err(format!("must be between 0 and 1, got {f}")),
+    }
+}
+
+fn delay_ms(ms: u64) -> Result<u64, String> {
+    match ms <= MAX_DELAY_MS {
+        true => Ok(ms),
+        false => Err(format!("must be at most {MAX_DELAY_MS}, got {ms}")),
+    }
+}
+
+fn checked_delay<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    delay_ms(serde::Deserialize::deserialize(d)?).map_err(serde::de::Error::custom)
+}
+
+fn checked_fraction<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    fraction(serde::Deserialize::deserialize(d)?).map_err(serde::de::Error::custom)
 }
 
 /// The app (router with state) for tests that use `tower::ServiceExt::oneshot` or their own
@@ -76,7 +109,7 @@ pub fn app(opts: &Options) -> axum::Router {
     let st = state::AppState::new(seed::seed(opts.seed, time::Ts::now()));
     let faults = faults::Faults::new(
         opts.latency_ms,
-        opts.jitter_ms.min(600_000),
+        opts.jitter_ms.min(MAX_DELAY_MS),
         opts.error_rate,
         opts.seed,
     );
@@ -131,5 +164,52 @@ impl Running {
             let _ = stop.send(());
         }
         let _ = (&mut self.task).await;
+    }
+}
+
+#[cfg(test)]
+mod options_tests {
+    use super::Options;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        options: Options,
+    }
+
+    #[test]
+    fn a_table_and_the_flags_give_the_same_options_with_the_same_checks() {
+        let table: Options =
+            serde_json::from_str(r#"{"latency_ms": 20, "error_rate": 1}"#).expect("a valid table");
+        let flags = Cli::try_parse_from(["m", "--latency-ms", "20", "--error-rate", "1"])
+            .expect("valid flags")
+            .options;
+        assert_eq!(table, flags);
+        assert_eq!(
+            (table.jitter_ms, table.seed),
+            (0, 42),
+            "the defaults fill the rest"
+        );
+
+        let error = serde_json::from_str::<Options>(r#"{"error_rate": 1.5}"#).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("must be between 0 and 1, got 1.5"),
+            "{error}"
+        );
+        let error = serde_json::from_str::<Options>(r#"{"latency": 5}"#).unwrap_err();
+        assert!(
+            error.to_string().contains("unknown field `latency`"),
+            "{error}"
+        );
+        let error = Cli::try_parse_from(["m", "--jitter-ms", "600001"])
+            .err()
+            .expect("refused");
+        assert!(
+            error.to_string().contains("must be at most 600000"),
+            "{error}"
+        );
     }
 }

@@ -14,29 +14,15 @@ struct Cli {
     /// Address to bind.
     #[arg(long, env = "MARKETPLACE_HOST", default_value = "127.0.0.1")]
     host: IpAddr,
-    /// Delay added to every request, in milliseconds.
-    #[arg(long, env = "MARKETPLACE_LATENCY_MS", default_value_t = 0)]
-    latency_ms: u64,
-    /// Extra random delay (0..=N ms) per request.
-    #[arg(long, env = "MARKETPLACE_JITTER_MS", default_value_t = 0)]
-    jitter_ms: u64,
-    /// Fraction of requests (0.0-1.0) answered 503 {"error":"injected fault"}.
-    #[arg(long, env = "MARKETPLACE_ERROR_RATE", default_value_t = 0.0)]
-    error_rate: f64,
-    /// Seed of the seed data and fault draws.
-    #[arg(long, env = "MARKETPLACE_SEED", default_value_t = 42)]
-    seed: u64,
+    /// Latency, faults and seed.
+    #[command(flatten)]
+    options: marketplace::Options,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let opts = marketplace::Options {
-        latency_ms: cli.latency_ms,
-        jitter_ms: cli.jitter_ms,
-        error_rate: cli.error_rate,
-        seed: cli.seed,
-    };
+    let opts = cli.options;
     if let Err(e) = opts.validate() {
         eprintln!("marketplace: {e}");
         return ExitCode::from(2);
