@@ -306,6 +306,7 @@ impl Config {
 /// What a run whose filters select no workflow does (nextest's `--no-tests`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum NoTests {
     /// Exit 0 without a word.
     Pass,
@@ -313,7 +314,7 @@ pub enum NoTests {
     #[default]
     Warn,
     /// Print an error naming the filters and exit with
-    /// [`NO_WORKFLOWS`](crate::harness::NO_WORKFLOWS).
+    /// [`NO_WORKFLOWS`](crate::NO_WORKFLOWS).
     Fail,
 }
 
@@ -422,6 +423,7 @@ fn fields_of<T: DeserializeOwned>() -> &'static [&'static str] {
 
 /// A setting that could not be used; the message names where it came from.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// The file could not be read.
     #[error("cannot read {}", path.display())]

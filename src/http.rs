@@ -20,6 +20,7 @@ const BODY_EXCERPT: usize = 500;
 /// timeout, …) is the error's [`source`](std::error::Error::source), so print the whole chain
 /// (anyhow's `{:#}`, as the step and workflow errors do) to see it.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum HttpError {
     /// The path could not be turned into a URL.
     #[error("{method} {path}: {reason}")]

@@ -15,9 +15,6 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-#[doc(hidden)]
-pub use serde_json::json as __json;
-
 /// How many characters of a value an error message quotes.
 const VALUE_EXCERPT: usize = 300;
 
@@ -35,6 +32,7 @@ pub fn short(value: &Value) -> String {
 
 /// A path that does not lead to a value of the kind asked for.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum JsonError {
     /// Nothing is at the path: a key is absent, an index is past the end, or a step of the
     /// path goes through a value that is not an object or array.
@@ -216,9 +214,14 @@ fn type_error(pointer: String, expected: &'static str, found: &Value) -> JsonErr
     }
 }
 
-/// Reading JSON by path (see the [module docs](self) for the syntax), with errors that name the
-/// path and what was there instead: `/data/0/id: missing; /data has 0 items`, `/price: expected
-/// a number, got "12"`.
+/// Reading JSON by path, with errors that name the path and what was there instead:
+/// `/data/0/id: missing; /data has 0 items`, `/price: expected a number, got "12"`.
+///
+/// A path is a JSON Pointer (RFC 6901): `/data/0/id` is the `id` of the first item of `data`;
+/// `~1` stands for `/` and `~0` for `~` inside a key; `""` is the whole value. As a shorthand, a
+/// path without a leading `/` is a dot-separated list of keys and indexes: `status` is
+/// `/status`, `pagination.total` is `/pagination/total`, `items.0.id` is `/items/0/id`. Errors
+/// always name the path as a JSON Pointer.
 ///
 /// ```
 /// use workflow_harness::prelude::*;
@@ -501,7 +504,7 @@ macro_rules! expect_json {
     ($actual:expr, $($expected:tt)+) => {{
         // Bound first, so that `actual` may be a `Value`, a `&Value` or `x.at(…)?`.
         let actual = &$actual;
-        $crate::json::expect_subset(actual, &$crate::json::__json!($($expected)+))
+        $crate::expect_subset(actual, &$crate::__json!($($expected)+))
     }};
 }
 

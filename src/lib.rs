@@ -4,55 +4,70 @@
 //! → verify") concurrently as an ordinary `cargo test` target, and reports them as JSON, CSV
 //! and JUnit XML.
 //!
-//! Data flows one way: [`registry`] (workflows registered with [`workflow!`]) → selection
-//! (libtest's filters, in [`harness`]) → [`engine`] (the one scheduler) → [`event`]s →
-//! [`report`]s. The same engine backs the programmatic [`Executor`].
+//! - **Writing workflows**: [`prelude`] ([`workflow!`], [`Ctx`], [`Response`], [`JsonExt`],
+//!   [`expect_json!`]).
+//! - **Running them**: [`main`] / [`Harness`] for a `harness = false` test target,
+//!   [`Executor`] (or [`Engine`]) from a program.
+//! - **What a run tells**: its [`Event`]s, and the [`report`] model folded from them.
+//!
+//! Data flows one way: registry (workflows registered with [`workflow!`]) → selection
+//! (libtest's filters) → engine (the one scheduler) → [`Event`]s → folds: the report, live
+//! statuses, the terminal view, serve mode's log.
 
 #![warn(missing_docs)]
 
-pub mod cli;
 pub mod config;
-pub mod ctx;
-pub mod engine;
-pub mod event;
-pub mod executor;
-pub mod harness;
-pub mod http;
-pub mod json;
-pub mod outcome;
+mod ctx;
+mod engine;
+mod event;
+mod executor;
+mod harness;
+mod http;
+mod json;
+mod outcome;
 mod panics;
-pub mod plan;
+mod plan;
 mod progress;
-pub mod registry;
 pub mod report;
-pub mod serve;
 mod signal;
-pub mod status;
-pub mod step;
+mod status;
+mod step;
 mod supervisor;
-pub mod workflow;
+mod workflow;
 mod workload;
 
+#[doc(hidden)]
+pub mod cli;
+#[doc(hidden)]
+pub mod registry;
+#[doc(hidden)]
+pub mod serve;
+
+pub use config::EngineConfig;
 pub use ctx::{Ctx, StepFailed, StepTimedOut};
-pub use engine::{Engine, EngineConfig, SuiteError};
-pub use event::{Event, EventKind};
+pub use engine::{Engine, SuiteError};
+pub use event::{Event, EventKind, LateGuard, PlannedWorkflow};
 pub use executor::{Executor, execute_in_parallel};
-pub use harness::{EmbeddedServer, Harness, main};
-pub use http::{HttpError, Response};
-pub use report::{RunReport, WorkflowReport};
+pub use harness::{EmbeddedServer, Harness, NO_WORKFLOWS, REPORT_ERROR, SETUP_ERROR, main};
+pub use http::{Http, HttpError, Identity, Response};
+pub use json::{JsonError, JsonExt, SubsetError, expect_each, expect_subset, find_subset, short};
+pub use outcome::{RunOutcome, WorkflowOutcome};
+pub use report::{RunReport, Status, WorkflowReport};
+pub use status::{LiveStatus, StatusBoard};
 pub use workflow::{BoxFuture, StepResult, WorkflowSpec};
 
 #[doc(hidden)]
 pub use inventory;
+#[doc(hidden)]
+pub use serde_json::json as __json;
 
 /// What a workflow file needs: `use workflow_harness::prelude::*;`.
 pub mod prelude {
-    pub use crate::http::{Http, Identity};
-    pub use crate::json::{
-        JsonError, JsonExt, SubsetError, expect_each, expect_subset, find_subset, short,
-    };
     pub use crate::workflow;
-    pub use crate::{Ctx, HttpError, Response, StepResult, expect_json};
+    pub use crate::{
+        Ctx, Http, HttpError, Identity, JsonError, JsonExt, Response, StepResult, SubsetError,
+        expect_each, expect_json, expect_subset, find_subset, short,
+    };
     pub use anyhow::{Context as _, anyhow, bail, ensure};
     pub use serde_json::{Value, json};
     pub use std::time::Duration;

@@ -7,6 +7,7 @@ use crate::workflow::{WorkflowSpec, validate_id};
 
 /// The workflows handed to a run are not a valid set.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SuiteError {
     /// An id breaks the id rules.
     #[error("{reason}{}", at(.location))]

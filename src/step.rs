@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 /// How a step ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum StepStatus {
     /// The step returned `Ok`.
     Passed,

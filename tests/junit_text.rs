@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use proptest::prelude::*;
 use workflow_harness::RunReport;
 use workflow_harness::report::{Attempt, FailureKind, Status, StepSummary, WorkflowReport};
-use workflow_harness::step::{StepRecord, StepStatus};
+use workflow_harness::report::{StepRecord, StepStatus};
 
 /// Strings built from pieces that break XML or terminals, and ordinary text.
 fn text() -> impl Strategy<Value = String> {

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 use workflow_harness::prelude::*;
+use workflow_harness::report::StepStatus;
 use workflow_harness::report::{FailureKind, Status};
-use workflow_harness::step::StepStatus;
 use workflow_harness::{EngineConfig, Executor, RunReport, SuiteError, WorkflowSpec};
 
 type Log = Arc<Mutex<Vec<String>>>;

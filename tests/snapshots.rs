@@ -22,12 +22,12 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime};
 
-use workflow_harness::event::PlannedWorkflow;
+use workflow_harness::PlannedWorkflow;
 use workflow_harness::prelude::*;
 use workflow_harness::report::{
     Attempt, FailureKind, ReportFormat, Status, StepSummary, WorkflowOutcome, WorkflowReport,
 };
-use workflow_harness::step::{StepRecord, StepStatus};
+use workflow_harness::report::{StepRecord, StepStatus};
 use workflow_harness::{RunReport, WorkflowSpec};
 
 use support::{Run, run_suite};

@@ -7,8 +7,8 @@ mod support;
 use std::process::ExitCode;
 
 use workflow_harness::prelude::*;
+use workflow_harness::report::StepStatus;
 use workflow_harness::report::{FailureKind, Status};
-use workflow_harness::step::StepStatus;
 
 use support::run_suite;
 

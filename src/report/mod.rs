@@ -16,9 +16,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::event::PlannedWorkflow;
 use crate::outcome::{epoch_millis, millis, percent, round2};
-use crate::step::{StepRecord, StepStatus};
 
-pub use crate::outcome::{Attempt, FailureKind, Status, WorkflowOutcome};
+pub use crate::outcome::{Attempt, FailureKind, RunOutcome, Status, WorkflowOutcome};
+pub use crate::step::{StepRecord, StepStatus};
 pub use fold::{ReportFold, collect};
 
 pub use write::{

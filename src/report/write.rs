@@ -21,6 +21,7 @@ use super::RunReport;
 /// A report file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum ReportFormat {
     /// `report.json`.
     Json,

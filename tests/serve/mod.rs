@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use tokio::sync::{Semaphore, oneshot};
-use workflow_harness::engine::EngineConfig;
+use workflow_harness::EngineConfig;
 use workflow_harness::serve::{self, ServeContext, ServeLimits, Stopped};
 use workflow_harness::{StepResult, WorkflowSpec};
 
