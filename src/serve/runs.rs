@@ -8,26 +8,61 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::SystemTime;
 
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::sync::{mpsc, watch};
 
 use crate::event::{Event, EventKind, LateGuard, PlannedWorkflow};
-use crate::report::{ReportFold, RunReport};
+use crate::report::{ReportFold, RunReport, WorkflowReport};
 use crate::status::{LiveStatus, StatusBoard};
 
-/// One server-sent event, serialized once and shared by every subscriber.
+/// One server-sent event, serialized once (when a client first needs it, so a run nobody
+/// follows costs no JSON) and shared by every subscriber.
 #[derive(Debug)]
 pub struct Frame {
     /// Position in the run's log, from 1 (a snapshot carries the last position it covers).
     pub seq: u64,
     /// The SSE event name: the engine event's `type`, or `snapshot`.
     pub kind: &'static str,
+    source: Source,
+    data: OnceLock<String>,
+}
+
+/// What a frame's JSON is made of.
+#[derive(Debug)]
+enum Source {
+    Json(String),
+    /// An engine event, with what the report fold adds: the workflow's report entry to
+    /// `workflowFinished`, the report to `runFinished`.
+    Event(Event, Option<Extra>),
+}
+
+#[derive(Debug)]
+enum Extra {
+    Workflow(Box<WorkflowReport>),
+    Report(Arc<RunReport>),
+}
+
+impl Frame {
+    fn json(seq: u64, kind: &'static str, data: String) -> Self {
+        Frame {
+            seq,
+            kind,
+            source: Source::Json(data),
+            data: OnceLock::new(),
+        }
+    }
+
     /// The event as JSON (one line).
-    pub data: String,
+    pub fn data(&self) -> &str {
+        self.data.get_or_init(|| match &self.source {
+            Source::Json(text) => text.clone(),
+            Source::Event(event, extra) => to_json(event, extra.as_ref()),
+        })
+    }
 }
 
 /// Whether a run is still going.
@@ -138,31 +173,29 @@ impl Run {
         inner.board.apply(&event);
         // The stream's clients get the report entry with `workflowFinished` and the whole
         // report with `runFinished`, folded here from the same events.
-        let entry = inner
-            .fold
-            .apply(&event)
-            .and_then(|entry| serde_json::to_value(entry).ok());
+        let entry = inner.fold.apply(&event).cloned();
+        let report = inner.fold.report().map(|r| Arc::new(r.clone()));
         let extra = match (&event.kind, entry) {
-            (EventKind::WorkflowFinished { .. }, Some(entry)) => Some(("workflow", entry)),
-            (EventKind::RunFinished { .. }, _) => inner
-                .fold
-                .report()
-                .and_then(|report| serde_json::to_value(report).ok())
-                .map(|report| ("report", report)),
+            (EventKind::WorkflowFinished { .. }, Some(entry)) => {
+                Some(Extra::Workflow(Box::new(entry)))
+            }
+            (EventKind::RunFinished { .. }, _) => report.clone().map(Extra::Report),
             _ => None,
         };
+        let kind = event_type(&event);
         let frame = Arc::new(Frame {
             seq: inner.log.len() as u64 + 1,
-            kind: event_type(&event),
-            data: to_json(&event, extra),
+            kind,
+            source: Source::Event(event, extra),
+            data: OnceLock::new(),
         });
         inner.log.push(frame.clone());
         // A subscriber whose client went away is dropped here.
         inner
             .subscribers
             .retain(|subscriber| subscriber.send(frame.clone()).is_ok());
-        if let Some(report) = inner.fold.report() {
-            inner.outcome = Some(Outcome::Report(Arc::new(report.clone())));
+        if let Some(report) = report {
+            inner.outcome = Some(Outcome::Report(report));
             self.close(inner);
         }
     }
@@ -219,11 +252,11 @@ impl Run {
                     "statuses": inner.board.statuses(),
                     "lastEventId": covered,
                 });
-                initial.push(Arc::new(Frame {
-                    seq: covered,
-                    kind: "snapshot",
-                    data: snapshot.to_string(),
-                }));
+                initial.push(Arc::new(Frame::json(
+                    covered,
+                    "snapshot",
+                    snapshot.to_string(),
+                )));
                 initial.extend(last);
             }
         }
@@ -272,9 +305,13 @@ pub fn event_type(event: &Event) -> &'static str {
     event.kind.name()
 }
 
-fn to_json(event: &Event, extra: Option<(&str, Value)>) -> String {
+fn to_json(event: &Event, extra: Option<&Extra>) -> String {
     // Events hold strings, numbers and report structs: serializing cannot fail, but a failure
     // must still never take the server down.
+    let extra = extra.and_then(|extra| match extra {
+        Extra::Workflow(entry) => Some(("workflow", serde_json::to_value(entry).ok()?)),
+        Extra::Report(report) => Some(("report", serde_json::to_value(&**report).ok()?)),
+    });
     match serde_json::to_value(event) {
         Ok(mut value) => {
             if let (Some((key, extra)), Some(object)) = (extra, value.as_object_mut()) {
@@ -413,7 +450,7 @@ mod tests {
         let late = run.subscribe(None);
         assert_eq!(late.initial.len(), 1);
         assert_eq!((late.initial[0].kind, late.initial[0].seq), ("snapshot", 1));
-        assert!(late.initial[0].data.contains("\"running\""));
+        assert!(late.initial[0].data().contains("\"running\""));
         run.record(finished());
         assert_eq!(run.state(), RunState::Finished);
 
@@ -441,7 +478,7 @@ mod tests {
         let registry = Registry::new(10);
         let run = registry.create(vec!["a".into()], vec![planned("a")], true);
         assert_eq!(run.state(), RunState::Queued);
-        assert!(run.subscribe(None).initial[0].data.contains("\"queued\""));
+        assert!(run.subscribe(None).initial[0].data().contains("\"queued\""));
         run.start();
         assert_eq!(run.state(), RunState::Running);
         run.finish(Err("x".into()));

@@ -70,5 +70,5 @@ fn to_sse(frame: &Arc<Frame>) -> SseEvent {
     SseEvent::default()
         .event(frame.kind)
         .id(frame.seq.to_string())
-        .data(&frame.data)
+        .data(frame.data())
 }
