@@ -30,13 +30,18 @@ workflow! {
     run: block_after_await,
 }
 
-async fn block_after_await(cx: &mut Ctx) -> StepResult {
-    cx.step("Block", async |_| {
+/// A step that awaits once, then blocks its thread for `block`.
+async fn await_then_block(cx: &mut Ctx, name: &str, block: Duration) -> StepResult {
+    cx.step(name, async |_| {
         tokio::time::sleep(Duration::from_millis(5)).await;
-        std::thread::sleep(BLOCK);
+        std::thread::sleep(block);
         Ok(())
     })
     .await
+}
+
+async fn block_after_await(cx: &mut Ctx) -> StepResult {
+    await_then_block(cx, "Block", BLOCK).await
 }
 
 workflow! {
@@ -47,12 +52,7 @@ workflow! {
 }
 
 async fn late_finisher(cx: &mut Ctx) -> StepResult {
-    cx.step("Block a little too long", async |_| {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-        std::thread::sleep(Duration::from_millis(700));
-        Ok(())
-    })
-    .await
+    await_then_block(cx, "Block a little too long", Duration::from_millis(700)).await
 }
 
 workflow! {
@@ -63,12 +63,8 @@ workflow! {
 }
 
 async fn step_returns_late(cx: &mut Ctx) -> StepResult {
-    cx.step("Blocks past its step deadline", async |_| {
-        tokio::time::sleep(Duration::from_millis(1)).await;
-        std::thread::sleep(Duration::from_millis(500));
-        Ok(())
-    })
-    .await?;
+    let late = Duration::from_millis(500);
+    await_then_block(cx, "Blocks past its step deadline", late).await?;
     cx.step("Never reached", async |_| Ok(())).await
 }
 
