@@ -27,14 +27,14 @@ workflow! {
 
 const AGENTS: [&str; 3] = ["agent-001", "agent-002", "agent-003"];
 
-/// The `data` of a paginated list, checking it respects `limit` and every item `matches`.
-fn items(list: &Value, limit: usize, matches: impl Fn(&Value) -> bool) -> StepResult<Vec<Value>> {
+/// The `data` of a paginated list, checking it respects `limit`, every item has a string `id`
+/// and matches `filter` (as `expect_json!` matches).
+fn items(list: &Value, limit: usize, filter: Value) -> StepResult<Vec<Value>> {
     list.at("pagination")?;
     let data = list.data()?;
     ensure!(data.len() <= limit, "asked for {limit}, got {}", data.len());
-    if let Some(bad) = data.iter().find(|v| !matches(v)) {
-        bail!("an item does not match the filter: {}", short(bad));
-    }
+    list.ids_at("data")?;
+    expect_each(data, &filter)?;
     Ok(data.clone())
 }
 
@@ -42,21 +42,17 @@ async fn admin_inline_edits(cx: &mut Ctx) -> StepResult {
     as_seeded(cx, ADMIN_ID)?;
 
     cx.step("Step 1: Verify Admin Authentication", async |cx| {
-        let me: Value = cx.get_json("/api/auth/me").await?;
-        let role = me.str_at("user.role")?;
-        ensure!(role == "admin", "the caller is a {role}, not an admin");
-        Ok(())
+        let me = cx.get_value("/api/auth/me").await?;
+        Ok(expect_json!(me, { "user": { "role": "admin" } })?)
     })
     .await?;
 
     let orders = cx
         .step("Step 2: Fetch Pending Orders (Bulk)", async |cx| {
-            let list: Value = cx
-                .get_json("/api/orders?status=pending&limit=10&sortBy=createdAt&sortOrder=desc")
+            let list = cx
+                .get_value("/api/orders?status=pending&limit=10&sortBy=createdAt&sortOrder=desc")
                 .await?;
-            items(&list, 10, |o| {
-                o["status"] == "pending" && o["id"].is_string()
-            })
+            items(&list, 10, json!({ "status": "pending" }))
         })
         .await?;
 
@@ -87,10 +83,10 @@ async fn admin_inline_edits(cx: &mut Ctx) -> StepResult {
 
     let reviews = cx
         .step("Step 5: Fetch Pending Reviews (Bulk)", async |cx| {
-            let list: Value = cx
-                .get_json("/api/reviews?isApproved=false&limit=15&sortBy=createdAt&sortOrder=desc")
+            let list = cx
+                .get_value("/api/reviews?isApproved=false&limit=15&sortBy=createdAt&sortOrder=desc")
                 .await?;
-            let reviews = items(&list, 15, |r| r["isApproved"] == false)?;
+            let reviews = items(&list, 15, json!({ "isApproved": false }))?;
             for review in &reviews {
                 let rating = review.at("rating")?.as_u64();
                 ensure!(
@@ -139,10 +135,10 @@ async fn admin_inline_edits(cx: &mut Ctx) -> StepResult {
 
     let tickets = cx
         .step("Step 9: Fetch Open Support Tickets (Bulk)", async |cx| {
-            let list: Value = cx
-                .get_json("/api/support/tickets?status=open&limit=20")
+            let list = cx
+                .get_value("/api/support/tickets?status=open&limit=20")
                 .await?;
-            items(&list, 20, |t| t["status"] == "open" && t["id"].is_string())
+            items(&list, 20, json!({ "status": "open" }))
         })
         .await?;
 
