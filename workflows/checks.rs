@@ -57,16 +57,27 @@ pub(crate) fn expect_strings(value: &Value, fields: &[&str]) -> StepResult {
     Ok(())
 }
 
-/// `GET path` (the returns statistics), checked to hold every field of `fields` as a number and
-/// to count at least `own` returns (the ones this run filed).
+/// The fields of every returns statistics answer (the shop's and the marketplace's).
+const RETURN_STATS: [&str; 6] = [
+    "total",
+    "pending",
+    "approved",
+    "rejected",
+    "completed",
+    "totalRefundAmount",
+];
+
+/// `GET path` (the returns statistics), checked to hold [`RETURN_STATS`] and `more` as numbers
+/// and to count at least `own` returns (the ones this run filed).
 pub(crate) async fn return_stats(
     http: &Http,
     path: &str,
-    fields: &[&str],
+    more: &[&str],
     own: usize,
 ) -> StepResult<Value> {
     let stats = http.get_value(path).await?;
-    expect_numbers(&stats, fields)?;
+    expect_numbers(&stats, &RETURN_STATS)?;
+    expect_numbers(&stats, more)?;
     ensure!(
         stats.f64_at("total")? >= own as f64,
         "this run's returns are not counted: {}",
