@@ -13,7 +13,6 @@
 
 use workflow_harness::prelude::*;
 
-use crate::checks::{expect_bool, expect_num, expect_str};
 use crate::common::*;
 
 workflow! {
@@ -24,31 +23,29 @@ workflow! {
     run: admin_category_creation,
 }
 
-/// `{success, data}` → `data`, checking `success`.
-fn unwrap(answer: Value) -> StepResult<Value> {
-    ensure!(
-        answer["success"] == true,
-        "expected success: {}",
-        short(&answer)
-    );
+/// `{success, data}` → `data`, checking `success` and that `data` holds all of `sent` (`{}`
+/// for a read).
+fn data(answer: Value, sent: &Value) -> StepResult<Value> {
+    expect_json!(answer, { "success": true, "data": sent })?;
     Ok(answer.at("data")?.clone())
 }
 
 async fn get_category(cx: &Ctx, id: &str) -> StepResult<Value> {
-    unwrap(cx.get_json(&format!("/api/categories/{id}")).await?)
-}
-
-async fn patch_category(cx: &Ctx, id: &str, body: Value) -> StepResult<Value> {
-    unwrap(
-        cx.patch_json(&format!("/api/categories/{id}"), &body)
-            .await?,
+    data(
+        cx.get_value(&format!("/api/categories/{id}")).await?,
+        &json!({}),
     )
 }
 
+/// PATCHes a category, checking it stored `body`.
+async fn patch_category(cx: &Ctx, id: &str, body: Value) -> StepResult<Value> {
+    let path = format!("/api/categories/{id}");
+    data(cx.patch_value(&path, &body).await?, &body)
+}
+
+/// Creates a category, checking it stored `body`.
 async fn create_category(cx: &Ctx, body: Value) -> StepResult<Value> {
-    let category = unwrap(cx.post_json("/api/categories", &body).await?)?;
-    expect_str(&category, "slug", body.str_at("slug")?)?;
-    Ok(category)
+    data(cx.post_value("/api/categories", &body).await?, &body)
 }
 
 /// The category's path, which must start with `parent_path` followed by `/`.
@@ -66,158 +63,116 @@ async fn admin_category_creation(cx: &mut Ctx) -> StepResult {
     let tag = unique("");
 
     cx.step("Step 1: List Existing Categories", async |cx| {
-        let categories = unwrap(cx.get_json("/api/categories?isActive=true").await?)?;
-        let list = categories.as_array().context("`data` is not an array")?;
-        ensure!(
-            list.iter().all(|c| c["isActive"] == true),
-            "the active filter returned inactive categories"
-        );
-        Ok(())
+        let answer = cx.get_value("/api/categories?isActive=true").await?;
+        expect_json!(answer, { "success": true })?;
+        Ok(expect_each(
+            answer.array_at("data")?,
+            &json!({ "isActive": true }),
+        )?)
     })
     .await?;
 
+    // Every write below checks the category stored what it sent (a root has no `parentId`).
     let parent: String = cx
         .step("Step 2: Create Parent Category", async |cx| {
-            let category = create_category(
-                cx,
-                json!({
-                    "name": format!("Test Category {tag}"),
-                    "slug": format!("test-category-{tag}"),
-                    "description": "Parent category created by the admin workflow",
-                    "parentId": null,
-                    "sortOrder": 999,
-                    "isFeatured": false,
-                    "showOnHomepage": true,
-                    "isActive": true,
-                    "commissionRate": 10,
-                }),
-            )
-            .await?;
-            expect_num(&category, "level", 0.0)?;
-            ensure!(
-                category["parentId"].is_null(),
-                "a root category has a parent: {}",
-                short(&category)
-            );
+            let body = json!({
+                "name": format!("Test Category {tag}"),
+                "slug": format!("test-category-{tag}"),
+                "description": "Parent category created by the admin workflow",
+                "parentId": null,
+                "sortOrder": 999,
+                "isFeatured": false,
+                "showOnHomepage": true,
+                "isActive": true,
+                "commissionRate": 10,
+            });
+            let category = create_category(cx, body).await?;
+            expect_json!(category, { "level": 0 })?;
             Ok(category.id()?)
         })
         .await?;
 
     cx.step("Step 3: Add Parent Icon/Image", async |cx| {
-        let category = patch_category(
-            cx,
-            &parent,
-            json!({
-                "icon": "📦",
-                "image": format!("https://example.test/categories/{tag}.jpg"),
-                "color": "#3B82F6",
-            }),
-        )
-        .await?;
-        expect_str(&category, "icon", "📦")?;
-        expect_str(&category, "color", "#3B82F6")
+        let body = json!({
+            "icon": "📦",
+            "image": format!("https://example.test/categories/{tag}.jpg"),
+            "color": "#3B82F6",
+        });
+        patch_category(cx, &parent, body).await?;
+        Ok(())
     })
     .await?;
 
     cx.step("Step 4: Set Parent SEO Metadata", async |cx| {
         let current = get_category(cx, &parent).await?;
-        let title = format!("{} | Shop Online", current.str_at("name")?);
-        let category = patch_category(
-            cx,
-            &parent,
-            json!({
-                "metaTitle": title,
-                "metaDescription": "Browse the test category and its subcategories.",
-            }),
-        )
-        .await?;
-        expect_str(&category, "metaTitle", &title)
+        let body = json!({
+            "metaTitle": format!("{} | Shop Online", current.str_at("name")?),
+            "metaDescription": "Browse the test category and its subcategories.",
+        });
+        patch_category(cx, &parent, body).await?;
+        Ok(())
     })
     .await?;
 
-    let child = async |cx: &mut Ctx, which: &str, parent: &str, sort: u32, rate: f64| {
-        let category = create_category(
-            cx,
-            json!({
-                "name": format!("Test {which} {tag}"),
-                "slug": format!("test-{}-{tag}", which.to_lowercase().replace(' ', "-")),
-                "description": format!("{which} created by the admin workflow"),
-                "parentId": parent,
-                "sortOrder": sort,
-                "isFeatured": false,
-                "showOnHomepage": false,
-                "isActive": true,
-                "commissionRate": rate,
-            }),
-        )
-        .await?;
-        expect_str(&category, "parentId", parent)?;
-        StepResult::Ok(category)
+    let child = async |cx: &mut Ctx, which: &str, parent: &str, sort: u32, rate: f64, level| {
+        let body = json!({
+            "name": format!("Test {which} {tag}"),
+            "slug": format!("test-{}-{tag}", which.to_lowercase().replace(' ', "-")),
+            "description": format!("{which} created by the admin workflow"),
+            "parentId": parent,
+            "sortOrder": sort,
+            "isFeatured": false,
+            "showOnHomepage": false,
+            "isActive": true,
+            "commissionRate": rate,
+        });
+        let category = create_category(cx, body).await?;
+        expect_json!(category, { "level": level })?;
+        StepResult::Ok(category.id()?)
     };
 
-    let child1: String = cx
+    let child1 = cx
         .step("Step 5: Create First Child Category", async |cx| {
-            let category = child(cx, "Child One", &parent, 1, 12.0).await?;
-            expect_num(&category, "level", 1.0)?;
-            Ok(category.id()?)
+            child(cx, "Child One", &parent, 1, 12.0, 1).await
         })
         .await?;
 
     cx.step("Step 6: Update Parent hasChildren Flag", async |cx| {
         let category = get_category(cx, &parent).await?;
-        expect_bool(&category, "hasChildren", true)?;
-        expect_num(&category, "childCount", 1.0)
+        Ok(expect_json!(category, { "hasChildren": true, "childCount": 1 })?)
     })
     .await?;
 
-    let child2: String = cx
+    let child2 = cx
         .step("Step 7: Create Second Child Category", async |cx| {
-            let category = child(cx, "Child Two", &parent, 2, 10.0).await?;
-            expect_num(&category, "level", 1.0)?;
-            Ok(category.id()?)
+            child(cx, "Child Two", &parent, 2, 10.0, 1).await
         })
         .await?;
 
-    let grandchild: String = cx
+    let grandchild = cx
         .step("Step 8: Create Grandchild (Level 3)", async |cx| {
-            let category = child(cx, "Grandchild", &child1, 1, 15.0).await?;
-            expect_num(&category, "level", 2.0)?;
-            expect_num(&category, "commissionRate", 15.0)?;
-            Ok(category.id()?)
+            child(cx, "Grandchild", &child1, 1, 15.0, 2).await
         })
         .await?;
 
     cx.step("Step 9: Reorder Category Sort Order", async |cx| {
-        let one = patch_category(cx, &child1, json!({ "sortOrder": 2 })).await?;
-        expect_num(&one, "sortOrder", 2.0)?;
-        let two = patch_category(cx, &child2, json!({ "sortOrder": 1 })).await?;
-        expect_num(&two, "sortOrder", 1.0)?;
+        patch_category(cx, &child1, json!({ "sortOrder": 2 })).await?;
+        patch_category(cx, &child2, json!({ "sortOrder": 1 })).await?;
         let category = get_category(cx, &parent).await?;
-        ensure!(
-            category["childrenIds"] == json!([child2, child1]),
-            "the children are not in their new order: {}",
-            short(&category)
-        );
-        Ok(())
+        Ok(expect_json!(category, { "childrenIds": [child2, child1] })?)
     })
     .await?;
 
     cx.step("Step 10: Add Category Attributes & Features", async |cx| {
-        let category = patch_category(
-            cx,
-            &parent,
-            json!({ "isFeatured": true, "showOnHomepage": true }),
-        )
-        .await?;
-        expect_bool(&category, "isFeatured", true)?;
-        expect_bool(&category, "showOnHomepage", true)
+        let body = json!({ "isFeatured": true, "showOnHomepage": true });
+        patch_category(cx, &parent, body).await?;
+        Ok(())
     })
     .await?;
 
     cx.step("Step 11: Publish Category Hierarchy", async |cx| {
         for id in [&parent, &child1, &child2, &grandchild] {
-            let category = patch_category(cx, id, json!({ "isActive": true })).await?;
-            expect_bool(&category, "isActive", true)?;
+            patch_category(cx, id, json!({ "isActive": true })).await?;
         }
         Ok(())
     })
@@ -227,14 +182,11 @@ async fn admin_category_creation(cx: &mut Ctx) -> StepResult {
         let top = get_category(cx, &parent).await?;
         let one = get_category(cx, &child1).await?;
         let leaf = get_category(cx, &grandchild).await?;
-        expect_num(&top, "level", 0.0)?;
-        expect_bool(&top, "hasChildren", true)?;
-        expect_num(&top, "childCount", 2.0)?;
-        expect_bool(&top, "showOnHomepage", true)?;
-        expect_num(&one, "level", 1.0)?;
-        expect_str(&one, "parentId", &parent)?;
-        expect_num(&leaf, "level", 2.0)?;
-        expect_str(&leaf, "parentId", &child1)?;
+        let tree =
+            json!({ "level": 0, "hasChildren": true, "childCount": 2, "showOnHomepage": true });
+        expect_subset(&top, &tree)?;
+        expect_json!(one, { "level": 1, "parentId": parent })?;
+        expect_json!(leaf, { "level": 2, "parentId": child1 })?;
         check_path(&one, top.str_at("path")?)?;
         check_path(&leaf, one.str_at("path")?)
     })

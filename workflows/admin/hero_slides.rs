@@ -13,7 +13,6 @@
 
 use workflow_harness::prelude::*;
 
-use crate::checks::{expect_bool, expect_num, expect_str};
 use crate::common::*;
 
 workflow! {
@@ -39,142 +38,104 @@ async fn admin_hero_slides(cx: &mut Ctx) -> StepResult {
     result
 }
 
-/// The `slide` of a `{slide}` answer.
-fn slide(answer: &Value) -> StepResult<&Value> {
-    Ok(answer.at("slide")?)
-}
-
-fn slide_ids(list: &Value) -> StepResult<Vec<String>> {
-    Ok(list
-        .array_at("slides")?
-        .iter()
-        .map(JsonExt::id)
-        .collect::<Result<_, _>>()?)
+/// Creates a slide, records its id, and checks the `{slide}` answer holds all of `body`.
+async fn create(cx: &Ctx, created: &mut Vec<String>, body: Value) -> StepResult<String> {
+    let answer = cx.post_value(BASE, &body).await?;
+    let id = answer.str_at("/slide/id")?.to_owned();
+    created.push(id.clone());
+    expect_json!(answer, { "slide": body })?;
+    Ok(id)
 }
 
 async fn slide_steps(cx: &mut Ctx, created: &mut Vec<String>) -> StepResult {
     let tag = unique("");
 
     cx.step("Navigate to Hero Slides Management", async |cx| {
-        let list: Value = cx.get_json(BASE).await?;
-        list.array_at("slides")?;
+        cx.get_value(BASE).await?.array_at("slides")?;
         Ok(())
     })
     .await?;
 
-    let first: String = cx
+    let first = cx
         .step("Create First Hero Slide", async |cx| {
-            let answer: Value = cx
-                .post_json(
-                    BASE,
-                    &json!({
-                        "title": format!("Test Hero Slide {tag}"),
-                        "subtitle": "Automated test slide",
-                        "description": "Created by the admin hero slides workflow",
-                        "image": format!("https://example.test/hero/{tag}-1.jpg"),
-                        "mobileImage": format!("https://example.test/hero/{tag}-1-mobile.jpg"),
-                        "ctaText": "Shop Now",
-                        "ctaLink": "/products",
-                        "ctaTarget": "_self",
-                        "order": 1,
-                        "isActive": false,
-                        "backgroundColor": "#1F2937",
-                        "textColor": "#FFFFFF",
-                    }),
-                )
-                .await?;
-            let s = slide(&answer)?;
-            let id = s.id()?;
-            created.push(id.clone());
-            expect_bool(s, "isActive", false)?;
-            expect_str(s, "ctaLink", "/products")?;
-            Ok(id)
+            let body = json!({
+                "title": format!("Test Hero Slide {tag}"),
+                "subtitle": "Automated test slide",
+                "description": "Created by the admin hero slides workflow",
+                "image": format!("https://example.test/hero/{tag}-1.jpg"),
+                "mobileImage": format!("https://example.test/hero/{tag}-1-mobile.jpg"),
+                "ctaText": "Shop Now",
+                "ctaLink": "/products",
+                "ctaTarget": "_self",
+                "order": 1,
+                "isActive": false,
+                "backgroundColor": "#1F2937",
+                "textColor": "#FFFFFF",
+            });
+            create(cx, created, body).await
         })
         .await?;
     let first_path = format!("{BASE}/{first}");
 
     cx.step("Verify Display Priority", async |cx| {
-        let answer: Value = cx.get_json(&first_path).await?;
-        expect_num(slide(&answer)?, "order", 1.0)
+        let answer = cx.get_value(&first_path).await?;
+        Ok(expect_json!(answer, { "slide": { "order": 1 } })?)
     })
     .await?;
 
     cx.step("Schedule Display Dates", async |cx| {
-        let answer: Value = cx
-            .patch_json(
-                &first_path,
-                &json!({ "startDate": iso_in_days(0), "endDate": iso_in_days(30) }),
-            )
-            .await?;
-        let s = slide(&answer)?;
-        s.str_at("startDate")?;
-        s.str_at("endDate")?;
-        Ok(())
+        let body = json!({ "startDate": iso_in_days(0), "endDate": iso_in_days(30) });
+        let answer = cx.patch_value(&first_path, &body).await?;
+        Ok(expect_json!(answer, { "slide": body })?)
     })
     .await?;
 
     cx.step("Activate Hero Slide", async |cx| {
-        let answer: Value = cx
-            .patch_json(&first_path, &json!({ "isActive": true }))
+        let answer = cx
+            .patch_value(&first_path, &json!({ "isActive": true }))
             .await?;
-        expect_bool(slide(&answer)?, "isActive", true)
+        Ok(expect_json!(answer, { "slide": { "isActive": true } })?)
     })
     .await?;
 
-    let second: String = cx
+    let second = cx
         .step("Create Second Hero Slide", async |cx| {
-            let answer: Value = cx
-                .post_json(
-                    BASE,
-                    &json!({
-                        "title": format!("Test Hero Slide Two {tag}"),
-                        "subtitle": "New arrivals",
-                        "image": format!("https://example.test/hero/{tag}-2.jpg"),
-                        "ctaText": "See What's New",
-                        "ctaLink": "/products/new",
-                        "ctaTarget": "_self",
-                        "order": 2,
-                        "isActive": true,
-                    }),
-                )
-                .await?;
-            let s = slide(&answer)?;
-            let id = s.id()?;
-            created.push(id.clone());
-            expect_bool(s, "isActive", true)?;
-            expect_num(s, "order", 2.0)?;
-            Ok(id)
+            let body = json!({
+                "title": format!("Test Hero Slide Two {tag}"),
+                "subtitle": "New arrivals",
+                "image": format!("https://example.test/hero/{tag}-2.jpg"),
+                "ctaText": "See What's New",
+                "ctaLink": "/products/new",
+                "ctaTarget": "_self",
+                "order": 2,
+                "isActive": true,
+            });
+            create(cx, created, body).await
         })
         .await?;
     let second_path = format!("{BASE}/{second}");
 
     cx.step("Reorder Hero Slides", async |cx| {
-        cx.post(
-            &format!("{BASE}/reorder"),
-            &json!({ "slides": [{ "id": first, "order": 2 }, { "id": second, "order": 1 }] }),
-        )
-        .await?
-        .expect_success()?;
-        let one: Value = cx.get_json(&first_path).await?;
-        let two: Value = cx.get_json(&second_path).await?;
-        expect_num(slide(&one)?, "order", 2.0)?;
-        expect_num(slide(&two)?, "order", 1.0)
+        let order =
+            json!({ "slides": [{ "id": first, "order": 2 }, { "id": second, "order": 1 }] });
+        cx.post(&format!("{BASE}/reorder"), &order)
+            .await?
+            .expect_success()?;
+        expect_json!(cx.get_value(&first_path).await?, { "slide": { "order": 2 } })?;
+        Ok(expect_json!(cx.get_value(&second_path).await?, { "slide": { "order": 1 } })?)
     })
     .await?;
 
     cx.step("View All Active Slides", async |cx| {
-        let active: Value = cx.get_json(&format!("{BASE}?isActive=true")).await?;
-        let all: Value = cx.get_json(BASE).await?;
+        let active = cx.get_value(&format!("{BASE}?isActive=true")).await?;
+        let all = cx.get_value(BASE).await?;
         // Other runs may add or remove slides between the two reads, so their sizes are not
         // compared; the filter is checked on what it returned and on this run's slides.
-        ensure!(
-            active
-                .array_at("slides")?
-                .iter()
-                .all(|s| s["isActive"] == true),
-            "the active filter returned inactive slides"
-        );
-        for (listing, ids) in [("active", slide_ids(&active)?), ("all", slide_ids(&all)?)] {
+        expect_each(active.array_at("slides")?, &json!({ "isActive": true }))?;
+        for (listing, ids) in [
+            ("active", active.ids_at("slides")?),
+            ("all", all.ids_at("slides")?),
+        ] {
             ensure!(
                 ids.contains(&first) && ids.contains(&second),
                 "this run's slides {first} and {second} are not both in the {listing} list: {ids:?}"
@@ -190,8 +151,7 @@ async fn slide_steps(cx: &mut Ctx, created: &mut Vec<String>) -> StepResult {
             cx.get(path).await?.expect_status(404)?;
         }
         created.clear();
-        let all: Value = cx.get_json(BASE).await?;
-        let left = slide_ids(&all)?;
+        let left = cx.get_value(BASE).await?.ids_at("slides")?;
         ensure!(
             !left.contains(&first) && !left.contains(&second),
             "deleted slides are still listed"

@@ -27,36 +27,36 @@ workflow! {
 
 const AGENTS: [&str; 3] = ["agent-001", "agent-002", "agent-003"];
 
-/// The `data` of a paginated list, checking it respects `limit` and every item `matches`.
-fn items(list: &Value, limit: usize, matches: impl Fn(&Value) -> bool) -> StepResult<Vec<Value>> {
+/// The ids of a paginated list's items, checking it respects `limit` and every item has a
+/// string `id` and matches `filter` (as `expect_json!` matches).
+fn items(list: &Value, limit: usize, filter: Value) -> StepResult<Vec<String>> {
     list.at("pagination")?;
     let data = list.data()?;
     ensure!(data.len() <= limit, "asked for {limit}, got {}", data.len());
-    if let Some(bad) = data.iter().find(|v| !matches(v)) {
-        bail!("an item does not match the filter: {}", short(bad));
-    }
-    Ok(data.clone())
+    expect_each(data, &filter)?;
+    Ok(list.ids_at("data")?)
+}
+
+/// A simulated bulk edit: `action` for each of the first `n` of `ids`.
+fn plan<'a>(ids: &[String], n: usize, action: &'a str) -> Vec<(String, &'a str)> {
+    ids.iter().take(n).map(|id| (id.clone(), action)).collect()
 }
 
 async fn admin_inline_edits(cx: &mut Ctx) -> StepResult {
     as_seeded(cx, ADMIN_ID)?;
 
     cx.step("Step 1: Verify Admin Authentication", async |cx| {
-        let me: Value = cx.get_json("/api/auth/me").await?;
-        let role = me.str_at("user.role")?;
-        ensure!(role == "admin", "the caller is a {role}, not an admin");
-        Ok(())
+        let me = cx.get_value("/api/auth/me").await?;
+        Ok(expect_json!(me, { "user": { "role": "admin" } })?)
     })
     .await?;
 
     let orders = cx
         .step("Step 2: Fetch Pending Orders (Bulk)", async |cx| {
-            let list: Value = cx
-                .get_json("/api/orders?status=pending&limit=10&sortBy=createdAt&sortOrder=desc")
+            let list = cx
+                .get_value("/api/orders?status=pending&limit=10&sortBy=createdAt&sortOrder=desc")
                 .await?;
-            items(&list, 10, |o| {
-                o["status"] == "pending" && o["id"].is_string()
-            })
+            items(&list, 10, json!({ "status": "pending" }))
         })
         .await?;
 
@@ -65,11 +65,7 @@ async fn admin_inline_edits(cx: &mut Ctx) -> StepResult {
             "Step 3: Update Order Statuses (Bulk Inline Edits)",
             async |_| {
                 // Simulated: the plan a bulk edit would send for up to 5 orders.
-                orders
-                    .iter()
-                    .take(5)
-                    .map(|o| Ok((o.id()?, "confirmed")))
-                    .collect()
+                Ok(plan(&orders, 5, "confirmed"))
             },
         )
         .await?;
@@ -87,11 +83,11 @@ async fn admin_inline_edits(cx: &mut Ctx) -> StepResult {
 
     let reviews = cx
         .step("Step 5: Fetch Pending Reviews (Bulk)", async |cx| {
-            let list: Value = cx
-                .get_json("/api/reviews?isApproved=false&limit=15&sortBy=createdAt&sortOrder=desc")
+            let list = cx
+                .get_value("/api/reviews?isApproved=false&limit=15&sortBy=createdAt&sortOrder=desc")
                 .await?;
-            let reviews = items(&list, 15, |r| r["isApproved"] == false)?;
-            for review in &reviews {
+            let reviews = items(&list, 15, json!({ "isApproved": false }))?;
+            for review in list.data()? {
                 let rating = review.at("rating")?.as_u64();
                 ensure!(
                     rating.is_some_and(|r| (1..=5).contains(&r)),
@@ -108,22 +104,14 @@ async fn admin_inline_edits(cx: &mut Ctx) -> StepResult {
     let approved: Vec<String> = cx
         .step("Step 6: Approve Reviews (Bulk Inline)", async |_| {
             // Simulated: approves ceil(70 %) of the queue.
-            Ok(reviews
-                .iter()
-                .take(to_approve)
-                .map(JsonExt::id)
-                .collect::<Result<_, _>>()?)
+            Ok(reviews[..to_approve].to_vec())
         })
         .await?;
 
     let rejected: Vec<String> = cx
         .step("Step 7: Reject Spam Reviews (Bulk Inline)", async |_| {
             // Simulated: rejects the rest.
-            Ok(reviews
-                .iter()
-                .skip(to_approve)
-                .map(JsonExt::id)
-                .collect::<Result<_, _>>()?)
+            Ok(reviews[to_approve..].to_vec())
         })
         .await?;
 
@@ -139,10 +127,10 @@ async fn admin_inline_edits(cx: &mut Ctx) -> StepResult {
 
     let tickets = cx
         .step("Step 9: Fetch Open Support Tickets (Bulk)", async |cx| {
-            let list: Value = cx
-                .get_json("/api/support/tickets?status=open&limit=20")
+            let list = cx
+                .get_value("/api/support/tickets?status=open&limit=20")
                 .await?;
-            items(&list, 20, |t| t["status"] == "open" && t["id"].is_string())
+            items(&list, 20, json!({ "status": "open" }))
         })
         .await?;
 
@@ -151,12 +139,13 @@ async fn admin_inline_edits(cx: &mut Ctx) -> StepResult {
             "Step 10: Assign Tickets to Agents (Bulk Inline)",
             async |_| {
                 // Simulated: round-robin over three agents, up to 10 tickets.
-                tickets
+                let agents = AGENTS.iter().cycle();
+                Ok(tickets
                     .iter()
                     .take(10)
-                    .enumerate()
-                    .map(|(i, t)| Ok((t.id()?, AGENTS[i % AGENTS.len()])))
-                    .collect()
+                    .cloned()
+                    .zip(agents.copied())
+                    .collect())
             },
         )
         .await?;
@@ -166,11 +155,7 @@ async fn admin_inline_edits(cx: &mut Ctx) -> StepResult {
             "Step 11: Update Ticket Priorities (Bulk Inline)",
             async |_| {
                 // Simulated: raises up to 5 tickets to high priority.
-                tickets
-                    .iter()
-                    .take(5)
-                    .map(|t| Ok((t.id()?, "high")))
-                    .collect()
+                Ok(plan(&tickets, 5, "high"))
             },
         )
         .await?;
@@ -188,24 +173,13 @@ async fn admin_inline_edits(cx: &mut Ctx) -> StepResult {
 
     let edits = order_edits.len() + approved.len() + rejected.len() + assignments.len();
     cx.step("Step 13: Generate Admin Audit Trail", async |_| {
+        let entry = |entity, id, action| json!({ "entity": entity, "id": id, "action": action });
         let trail: Vec<Value> = order_edits
             .iter()
-            .map(|(id, to)| json!({ "entity": "order", "id": id, "action": to }))
-            .chain(
-                approved
-                    .iter()
-                    .map(|id| json!({ "entity": "review", "id": id, "action": "approve" })),
-            )
-            .chain(
-                rejected
-                    .iter()
-                    .map(|id| json!({ "entity": "review", "id": id, "action": "reject" })),
-            )
-            .chain(
-                assignments
-                    .iter()
-                    .map(|(id, a)| json!({ "entity": "ticket", "id": id, "action": a })),
-            )
+            .map(|(id, to)| entry("order", id, *to))
+            .chain(approved.iter().map(|id| entry("review", id, "approve")))
+            .chain(rejected.iter().map(|id| entry("review", id, "reject")))
+            .chain(assignments.iter().map(|(id, a)| entry("ticket", id, *a)))
             .collect();
         ensure!(trail.len() == edits, "the audit trail misses edits");
         Ok(())
@@ -219,8 +193,7 @@ async fn admin_inline_edits(cx: &mut Ctx) -> StepResult {
             "ticketsFetched": tickets.len(),
             "edits": edits,
         });
-        ensure!(summary["edits"] == edits);
-        Ok(())
+        Ok(expect_json!(summary, { "edits": edits })?)
     })
     .await
 }

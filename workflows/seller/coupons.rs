@@ -16,7 +16,7 @@
 
 use workflow_harness::prelude::*;
 
-use crate::checks::{expect_bool, expect_num, expect_str};
+use crate::checks::patch_stored;
 use crate::common::*;
 
 workflow! {
@@ -55,8 +55,9 @@ async fn delete_coupons(cx: &Ctx, codes: &[String]) -> StepResult {
     Ok(())
 }
 
-/// The coupon fields every coupon of the seed shares.
-fn coupon(fields: Value) -> Value {
+/// Creates a coupon of [`TEST_SHOP_ID`] from `fields` plus the fields every coupon of the
+/// seed shares, records its code, and checks it is active and holds every field sent.
+async fn create(cx: &Ctx, created: &mut Vec<String>, fields: Value) -> StepResult<Value> {
     let mut body = json!({
         "shopId": TEST_SHOP_ID,
         "minQuantity": 1,
@@ -64,22 +65,13 @@ fn coupon(fields: Value) -> Value {
         "isPublic": true,
         "canCombineWithOtherCoupons": false,
     });
-    if let (Some(body), Some(fields)) = (body.as_object_mut(), fields.as_object()) {
-        body.extend(fields.clone());
+    if let (Some(body), Value::Object(fields)) = (body.as_object_mut(), fields) {
+        body.extend(fields);
     }
-    body
-}
-
-/// Creates a coupon, checks it echoes the code, type and shop, and records its code.
-async fn create(cx: &Ctx, created: &mut Vec<String>, fields: Value) -> StepResult<Value> {
-    let body = coupon(fields);
-    let answer: Value = cx.post_json("/api/coupons", &body).await?;
-    let code = answer.str_at("code")?.to_owned();
-    created.push(code.clone());
-    expect_str(&answer, "code", body.str_at("code")?)?;
-    expect_str(&answer, "type", body.str_at("type")?)?;
-    expect_str(&answer, "shopId", TEST_SHOP_ID)?;
-    expect_str(&answer, "status", "active")?;
+    let answer = cx.post_value("/api/coupons", &body).await?;
+    created.push(answer.str_at("code")?.to_owned());
+    expect_subset(&answer, &body)?;
+    expect_json!(answer, { "status": "active" })?;
     Ok(answer)
 }
 
@@ -93,37 +85,29 @@ async fn coupon_steps(cx: &mut Ctx, suffix: &str, created: &mut Vec<String>) -> 
     cx.step(
         "Step 1: Navigate to Coupons Page & Verify Access",
         async |cx| {
-            let shop: Value = cx.get_json(&format!("/api/shops/{TEST_SHOP_ID}")).await?;
-            expect_str(&shop, "ownerId", SELLER_ID)?;
-            let list: Value = cx
-                .get_json(&format!("/api/coupons?shopId={TEST_SHOP_ID}&limit=5"))
+            let shop = cx.get_value(&format!("/api/shops/{TEST_SHOP_ID}")).await?;
+            expect_json!(shop, { "ownerId": SELLER_ID })?;
+            let list = cx
+                .get_value(&format!("/api/coupons?shopId={TEST_SHOP_ID}&limit=5"))
                 .await?;
             let coupons = list.data()?;
-            ensure!(
-                coupons.len() <= 5 && coupons.iter().all(|c| c["shopId"] == TEST_SHOP_ID),
-                "the shop's coupon list holds other coupons: {}",
-                short(&list)
-            );
-            Ok(())
+            ensure!(coupons.len() <= 5, "asked for 5, got {}", coupons.len());
+            Ok(expect_each(coupons, &json!({ "shopId": TEST_SHOP_ID }))?)
         },
     )
     .await?;
 
+    // Each creation checks the coupon holds every field sent (type, value, limits, flags).
     cx.step(
         "Step 2: Create Percentage Discount Coupon (10% off)",
         async |cx| {
-            let c = create(
-                cx,
-                created,
-                json!({
-                    "code": save10, "name": "Save 10%", "type": "percentage",
-                    "discountValue": 10, "maxDiscountAmount": 500, "minPurchaseAmount": 0,
-                    "applicability": "all", "usageLimitPerUser": 1,
-                    "startDate": iso_in_days(0), "endDate": iso_in_days(30), "isFeatured": false,
-                }),
-            )
-            .await?;
-            expect_num(&c, "discountValue", 10.0)
+            let fields = json!({
+                "code": save10, "name": "Save 10%", "type": "percentage",
+                "discountValue": 10, "maxDiscountAmount": 500, "minPurchaseAmount": 0,
+                "applicability": "all", "usageLimitPerUser": 1,
+                "startDate": iso_in_days(0), "endDate": iso_in_days(30), "isFeatured": false,
+            });
+            create(cx, created, fields).await.map(drop)
         },
     )
     .await?;
@@ -131,38 +115,21 @@ async fn coupon_steps(cx: &mut Ctx, suffix: &str, created: &mut Vec<String>) -> 
     cx.step(
         "Step 3: Set Coupon Restrictions (Min Order ₹500, Categories)",
         async |cx| {
-            let answer: Value = cx.get_json("/api/categories").await?;
-            let categories: Vec<String> = answer
-                .array_at("data")?
-                .iter()
-                .take(2)
-                .map(JsonExt::id)
-                .collect::<Result<_, _>>()?;
+            let answer = cx.get_value("/api/categories").await?;
+            let categories: Vec<String> = answer.ids_at("data")?.into_iter().take(2).collect();
             let applicability = if categories.len() == 2 {
                 "category"
             } else {
                 "all"
             };
-            let c = create(
-                cx,
-                created,
-                json!({
-                    "code": restricted, "name": "Restricted 15%", "type": "percentage",
-                    "discountValue": 15, "maxDiscountAmount": 1000, "minPurchaseAmount": 500,
-                    "applicability": applicability, "applicableCategories": categories,
-                    "usageLimitPerUser": 3, "usageLimit": 100,
-                    "startDate": iso_in_days(0), "endDate": iso_in_days(15),
-                }),
-            )
-            .await?;
-            expect_num(&c, "minPurchaseAmount", 500.0)?;
-            expect_str(&c, "applicability", applicability)?;
-            ensure!(
-                c["applicableCategories"] == json!(categories),
-                "the categories were not stored: {}",
-                short(&c)
-            );
-            Ok(())
+            let fields = json!({
+                "code": restricted, "name": "Restricted 15%", "type": "percentage",
+                "discountValue": 15, "maxDiscountAmount": 1000, "minPurchaseAmount": 500,
+                "applicability": applicability, "applicableCategories": categories,
+                "usageLimitPerUser": 3, "usageLimit": 100,
+                "startDate": iso_in_days(0), "endDate": iso_in_days(15),
+            });
+            create(cx, created, fields).await.map(drop)
         },
     )
     .await?;
@@ -170,62 +137,45 @@ async fn coupon_steps(cx: &mut Ctx, suffix: &str, created: &mut Vec<String>) -> 
     cx.step(
         "Step 4: Create Fixed Amount Coupon (₹100 off)",
         async |cx| {
-            let c = create(
-                cx,
-                created,
-                json!({
-                    "code": flat100, "name": "Flat 100 off", "type": "flat",
-                    "discountValue": 100, "minPurchaseAmount": 1000, "applicability": "all",
-                    "usageLimitPerUser": 2,
-                    "startDate": iso_in_days(0), "endDate": iso_in_days(20), "isFeatured": true,
-                }),
-            )
-            .await?;
-            expect_num(&c, "discountValue", 100.0)
+            let fields = json!({
+                "code": flat100, "name": "Flat 100 off", "type": "flat",
+                "discountValue": 100, "minPurchaseAmount": 1000, "applicability": "all",
+                "usageLimitPerUser": 2,
+                "startDate": iso_in_days(0), "endDate": iso_in_days(20), "isFeatured": true,
+            });
+            create(cx, created, fields).await.map(drop)
         },
     )
     .await?;
 
     cx.step("Step 5: Verify Usage Limits Configuration", async |cx| {
-        let c: Value = cx.get_json(&format!("/api/coupons/{flat100}")).await?;
-        expect_num(&c, "usageLimitPerUser", 2.0)?;
-        expect_num(&c, "minPurchaseAmount", 1000.0)?;
-        expect_num(&c, "usageCount", 0.0)
+        let c = cx.get_value(&format!("/api/coupons/{flat100}")).await?;
+        Ok(expect_json!(c, { "usageLimitPerUser": 2, "minPurchaseAmount": 1000, "usageCount": 0 })?)
     })
     .await?;
 
     cx.step(
         "Step 6: Create First-Time Buyer Coupon (20% off)",
         async |cx| {
-            let c = create(
-                cx,
-                created,
-                json!({
-                    "code": welcome20, "name": "Welcome 20%", "type": "percentage",
-                    "discountValue": 20, "maxDiscountAmount": 1000, "minPurchaseAmount": 500,
-                    "applicability": "all", "firstOrderOnly": true, "newUsersOnly": true,
-                    "startDate": iso_in_days(0), "endDate": iso_in_days(60), "isFeatured": true,
-                }),
-            )
-            .await?;
-            expect_bool(&c, "firstOrderOnly", true)?;
-            expect_bool(&c, "newUsersOnly", true)
+            let fields = json!({
+                "code": welcome20, "name": "Welcome 20%", "type": "percentage",
+                "discountValue": 20, "maxDiscountAmount": 1000, "minPurchaseAmount": 500,
+                "applicability": "all", "firstOrderOnly": true, "newUsersOnly": true,
+                "startDate": iso_in_days(0), "endDate": iso_in_days(60), "isFeatured": true,
+            });
+            create(cx, created, fields).await.map(drop)
         },
     )
     .await?;
 
     cx.step("Step 7: Create Scheduled Future Coupon", async |cx| {
-        let c = create(
-            cx,
-            created,
-            json!({
-                "code": future25, "name": "Future 25%", "type": "percentage",
-                "discountValue": 25, "maxDiscountAmount": 2000, "minPurchaseAmount": 1500,
-                "applicability": "all", "usageLimit": 50,
-                "startDate": iso_in_days(7), "endDate": iso_in_days(37),
-            }),
-        )
-        .await?;
+        let fields = json!({
+            "code": future25, "name": "Future 25%", "type": "percentage",
+            "discountValue": 25, "maxDiscountAmount": 2000, "minPurchaseAmount": 1500,
+            "applicability": "all", "usageLimit": 50,
+            "startDate": iso_in_days(7), "endDate": iso_in_days(37),
+        });
+        let c = create(cx, created, fields).await?;
         ensure!(
             starts_later(&c)?,
             "the coupon should start in the future: {}",
@@ -240,31 +190,23 @@ async fn coupon_steps(cx: &mut Ctx, suffix: &str, created: &mut Vec<String>) -> 
             (&save10, 1000.0, 500.0, 2, 100.0),
             (&flat100, 1200.0, 1200.0, 1, 100.0),
         ] {
-            let check: Value = cx
-                .post_json(
-                    "/api/coupons/validate",
-                    &json!({
-                        "code": code,
-                        "cartTotal": total,
-                        "items": [{ "productId": "test-product-1", "categoryId": "test-category-1",
-                                    "quantity": quantity, "price": price }],
-                    }),
-                )
-                .await?;
-            ensure!(
-                check["valid"] == true,
-                "{code} should be valid for a cart of {total}: {}",
-                short(&check)
-            );
-            expect_num(&check, "discount", discount)?;
+            let body = json!({
+                "code": code,
+                "cartTotal": total,
+                "items": [{ "productId": "test-product-1", "categoryId": "test-category-1",
+                            "quantity": quantity, "price": price }],
+            });
+            let check = cx.post_value("/api/coupons/validate", &body).await?;
+            expect_json!(check, { "valid": true, "discount": discount })
+                .with_context(|| format!("{code} for a cart of {total}"))?;
         }
         Ok(())
     })
     .await?;
 
     cx.step("Step 9: View Coupon Usage Statistics", async |cx| {
-        let list: Value = cx
-            .get_json(&format!("/api/coupons?shopId={TEST_SHOP_ID}&limit=20"))
+        let list = cx
+            .get_value(&format!("/api/coupons?shopId={TEST_SHOP_ID}&limit=20"))
             .await?;
         ensure!(list.data()?.len() <= 20, "the limit was not applied");
         let ours = own_coupons(cx, suffix).await?;
@@ -272,12 +214,11 @@ async fn coupon_steps(cx: &mut Ctx, suffix: &str, created: &mut Vec<String>) -> 
             .iter()
             .filter(|c| starts_later(c).unwrap_or(false))
             .count();
-        let active = ours.iter().filter(|c| c["status"] == "active").count();
+        ensure!(ours.len() == 5, "expected 5 coupons, got {}", ours.len());
+        expect_each(&ours, &json!({ "status": "active" }))?;
         ensure!(
-            ours.len() == 5 && active == 5 && scheduled == 1,
-            "expected 5 active coupons of which 1 scheduled, got {} ({active} active, \
-             {scheduled} scheduled)",
-            ours.len()
+            scheduled == 1,
+            "expected 1 scheduled coupon, got {scheduled}"
         );
         Ok(())
     })
@@ -285,25 +226,16 @@ async fn coupon_steps(cx: &mut Ctx, suffix: &str, created: &mut Vec<String>) -> 
 
     cx.step("Step 10: Bulk Update Coupons (Make Featured)", async |cx| {
         for code in [&save10, &restricted] {
-            let c: Value = cx
-                .patch_json(
-                    &format!("/api/coupons/{code}"),
-                    &json!({ "isFeatured": true }),
-                )
-                .await?;
-            expect_bool(&c, "isFeatured", true)?;
+            let path = format!("/api/coupons/{code}");
+            patch_stored(cx, &path, json!({ "isFeatured": true })).await?;
         }
         Ok(())
     })
     .await?;
 
     cx.step("Step 11: Extend Coupon Expiry Date", async |cx| {
-        let c: Value = cx
-            .patch_json(
-                &format!("/api/coupons/{save10}"),
-                &json!({ "endDate": iso_in_days(60) }),
-            )
-            .await?;
+        let path = format!("/api/coupons/{save10}");
+        let c = patch_stored(cx, &path, json!({ "endDate": iso_in_days(60) })).await?;
         let end = timestamp(c.str_at("endDate")?)?;
         ensure!(
             end > chrono::Utc::now() + chrono::Duration::days(59),
@@ -315,13 +247,9 @@ async fn coupon_steps(cx: &mut Ctx, suffix: &str, created: &mut Vec<String>) -> 
     .await?;
 
     cx.step("Step 12: Deactivate Coupon", async |cx| {
-        let c: Value = cx
-            .patch_json(
-                &format!("/api/coupons/{future25}"),
-                &json!({ "status": "inactive" }),
-            )
-            .await?;
-        expect_str(&c, "status", "inactive")
+        let path = format!("/api/coupons/{future25}");
+        patch_stored(cx, &path, json!({ "status": "inactive" })).await?;
+        Ok(())
     })
     .await?;
 
@@ -334,24 +262,25 @@ async fn coupon_steps(cx: &mut Ctx, suffix: &str, created: &mut Vec<String>) -> 
             "expected 4 percentage and 1 flat coupon, got {percentage} and {flat} of {}",
             ours.len()
         );
-        let by_code = |code: &str| {
-            ours.iter()
-                .find(|c| c["code"] == code)
-                .with_context(|| format!("{code} is missing"))
-        };
-        expect_bool(by_code(&save10)?, "isFeatured", true)?;
-        expect_bool(by_code(&restricted)?, "isFeatured", true)?;
-        expect_bool(by_code(&flat100)?, "isFeatured", true)?;
-        expect_str(by_code(&future25)?, "status", "inactive")?;
-        expect_str(by_code(&welcome20)?, "status", "active")
+        for (code, state) in [
+            (&save10, json!({ "isFeatured": true })),
+            (&restricted, json!({ "isFeatured": true })),
+            (&flat100, json!({ "isFeatured": true })),
+            (&future25, json!({ "status": "inactive" })),
+            (&welcome20, json!({ "status": "active" })),
+        ] {
+            let coupon = find_subset(&ours, &json!({ "code": code }))?;
+            expect_subset(coupon, &state).with_context(|| format!("coupon {code}"))?;
+        }
+        Ok(())
     })
     .await
 }
 
 /// This run's coupons: the shop's coupons whose code contains the run's suffix.
 async fn own_coupons(cx: &Ctx, suffix: &str) -> StepResult<Vec<Value>> {
-    let list: Value = cx
-        .get_json(&format!(
+    let list = cx
+        .get_value(&format!(
             "/api/coupons?shopId={TEST_SHOP_ID}&search={suffix}&limit=50"
         ))
         .await?;

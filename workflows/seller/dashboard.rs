@@ -12,7 +12,7 @@
 
 use workflow_harness::prelude::*;
 
-use crate::checks::expect_str;
+use crate::checks::{expect_numbers, expect_strings};
 use crate::common::*;
 
 workflow! {
@@ -38,19 +38,17 @@ const OVERVIEW_FIELDS: [&str; 8] = [
 async fn seller_dashboard(cx: &mut Ctx) -> StepResult {
     as_seeded(cx, SELLER_ID)?;
     let analytics = format!("/api/analytics?shopId={TEST_SHOP_ID}");
+    let of_shop = |what: &str| format!("/api/analytics/{what}?shopId={TEST_SHOP_ID}");
 
     cx.step("Navigate to Seller Dashboard", async |cx| {
-        let shop: Value = cx.get_json(&format!("/api/shops/{TEST_SHOP_ID}")).await?;
-        expect_str(&shop, "id", TEST_SHOP_ID)?;
-        expect_str(&shop, "ownerId", SELLER_ID)
+        let shop = cx.get_value(&format!("/api/shops/{TEST_SHOP_ID}")).await?;
+        Ok(expect_json!(shop, { "id": TEST_SHOP_ID, "ownerId": SELLER_ID })?)
     })
     .await?;
 
     cx.step("View Dashboard Overview", async |cx| {
-        let overview: Value = cx.get_json(&analytics).await?;
-        for field in OVERVIEW_FIELDS {
-            overview.f64_at(field)?;
-        }
+        let overview = cx.get_value(&analytics).await?;
+        expect_numbers(&overview, &OVERVIEW_FIELDS)?;
         ensure!(
             overview.f64_at("totalProducts")? >= 1.0,
             "{TEST_SHOP_ID} should have products: {}",
@@ -61,7 +59,7 @@ async fn seller_dashboard(cx: &mut Ctx) -> StepResult {
     .await?;
 
     cx.step("Check Revenue Metrics", async |cx| {
-        let overview: Value = cx.get_json(&analytics).await?;
+        let overview = cx.get_value(&analytics).await?;
         let revenue = overview.f64_at("totalRevenue")?;
         let rate = overview.f64_at("conversionRate")?;
         ensure!(revenue >= 0.0, "negative revenue: {revenue}");
@@ -81,38 +79,25 @@ async fn seller_dashboard(cx: &mut Ctx) -> StepResult {
     .await?;
 
     cx.step("Check Top Products", async |cx| {
-        let top: Vec<Value> = cx
-            .get_json(&format!(
-                "/api/analytics/top-products?shopId={TEST_SHOP_ID}&limit=5"
-            ))
+        let top = cx
+            .get_value(&format!("{}&limit=5", of_shop("top-products")))
             .await?;
         check_top_products(&top, 5)
     })
     .await?;
 
     cx.step("View Customer Insights", async |cx| {
-        let insights: Value = cx
-            .get_json(&format!("/api/analytics/customers?shopId={TEST_SHOP_ID}"))
-            .await?;
-        ensure!(
-            insights.is_object(),
-            "expected an object: {}",
-            short(&insights)
-        );
+        cx.get_value(&of_shop("customers")).await?.object_at("")?;
         Ok(())
     })
     .await?;
 
     cx.step("Check Category Performance", async |cx| {
-        let categories: Vec<Value> = cx
-            .get_json(&format!("/api/analytics/categories?shopId={TEST_SHOP_ID}"))
-            .await?;
-        for row in &categories {
-            row.str_at("categoryId")?;
-            row.str_at("categoryName")?;
-            row.f64_at("revenue")?;
-            row.f64_at("orders")?;
-            row.f64_at("products")?;
+        let categories = cx.get_value(&of_shop("categories")).await?;
+        let categories = categories.array_at("")?;
+        for row in categories {
+            expect_strings(row, &["categoryId", "categoryName"])?;
+            expect_numbers(row, &["revenue", "orders", "products"])?;
         }
         ensure!(
             !categories.is_empty(),
@@ -123,20 +108,13 @@ async fn seller_dashboard(cx: &mut Ctx) -> StepResult {
     .await?;
 
     cx.step("View Traffic Analytics", async |cx| {
-        let traffic: Value = cx
-            .get_json(&format!("/api/analytics/traffic?shopId={TEST_SHOP_ID}"))
-            .await?;
-        ensure!(
-            traffic.is_object(),
-            "expected an object: {}",
-            short(&traffic)
-        );
+        cx.get_value(&of_shop("traffic")).await?.object_at("")?;
         Ok(())
     })
     .await?;
 
     cx.step("Check Conversion Rates", async |cx| {
-        let overview: Value = cx.get_json(&analytics).await?;
+        let overview = cx.get_value(&analytics).await?;
         let rate = overview.f64_at("conversionRate")?;
         let average = overview.f64_at("averageOrderValue")?;
         let orders = overview.f64_at("totalOrders")?;
@@ -155,18 +133,12 @@ async fn seller_dashboard(cx: &mut Ctx) -> StepResult {
     .await?;
 
     cx.step("Export Sales Report (CSV)", async |cx| {
-        let response = cx
-            .get(&format!(
-                "/api/analytics/export?shopId={TEST_SHOP_ID}&period=week&format=csv"
-            ))
-            .await?
-            .expect_success()?;
-        let content_type = response
-            .headers()
-            .get("content-type")
+        let path = format!("{}&period=week&format=csv", of_shop("export"));
+        let response = cx.get(&path).await?.expect_success()?;
+        let content_type = response.headers().get("content-type");
+        let content_type = content_type
             .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
+            .unwrap_or_default();
         ensure!(
             content_type.starts_with("text/csv"),
             "expected a CSV content type, got {content_type:?}"
@@ -197,49 +169,41 @@ async fn seller_dashboard(cx: &mut Ctx) -> StepResult {
     .await?;
 
     cx.step("Generate Summary Report", async |cx| {
-        let overview: Value = cx.get_json(&analytics).await?;
-        let top: Vec<Value> = cx
-            .get_json(&format!(
-                "/api/analytics/top-products?shopId={TEST_SHOP_ID}&limit=3"
-            ))
+        let overview = cx.get_value(&analytics).await?;
+        let top = cx
+            .get_value(&format!("{}&limit=3", of_shop("top-products")))
             .await?;
         check_top_products(&top, 3)?;
-        for field in OVERVIEW_FIELDS {
-            overview.f64_at(field)?;
-        }
-        Ok(())
+        expect_numbers(&overview, &OVERVIEW_FIELDS)
     })
     .await
 }
 
 /// `GET /api/analytics/sales` for `period`, checking every row's fields.
 async fn sales(cx: &Ctx, period: &str) -> StepResult<Vec<Value>> {
-    let rows: Vec<Value> = cx
-        .get_json(&format!(
+    let rows = cx
+        .get_json::<Vec<Value>>(&format!(
             "/api/analytics/sales?shopId={TEST_SHOP_ID}&period={period}"
         ))
         .await?;
     for row in &rows {
         row.str_at("date")?;
-        row.f64_at("revenue")?;
-        row.f64_at("orders")?;
-        row.f64_at("customers")?;
+        expect_numbers(row, &["revenue", "orders", "customers"])?;
     }
     Ok(rows)
 }
 
 /// At most `limit` rows with the top-product fields, best revenue first.
-fn check_top_products(top: &[Value], limit: usize) -> StepResult {
+fn check_top_products(top: &Value, limit: usize) -> StepResult {
+    let top = top.array_at("")?;
     ensure!(
         top.len() <= limit,
         "asked for {limit} top products, got {}",
         top.len()
     );
     for row in top {
-        row.str_at("productId")?;
-        row.str_at("productName")?;
-        row.f64_at("sales")?;
-        row.f64_at("views")?;
+        expect_strings(row, &["productId", "productName"])?;
+        expect_numbers(row, &["sales", "views"])?;
     }
     let revenues: Vec<f64> = top
         .iter()

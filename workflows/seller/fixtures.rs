@@ -74,12 +74,9 @@ fn unit_of(product: &Value) -> StepResult<Unit> {
 
 /// Purchasable units of [`TEST_SHOP_ID`]'s published products with at least `units` units
 /// to spare, the best stocked first.
-async fn stocked_units(cx: &Ctx, units: usize) -> StepResult<Vec<Unit>> {
-    let list: Value = cx
-        .get_json(&format!(
-            "/api/products?shopId={TEST_SHOP_ID}&status=published&limit=100"
-        ))
-        .await?;
+async fn stocked_units(http: &Http, units: usize) -> StepResult<Vec<Unit>> {
+    let path = format!("/api/products?shopId={TEST_SHOP_ID}&status=published&limit=100");
+    let list = http.get_value(&path).await?;
     let wanted = (units + STOCK_MARGIN) as f64;
     let mut found = Vec::new();
     for product in list.data()? {
@@ -98,134 +95,78 @@ async fn stocked_units(cx: &Ctx, units: usize) -> StepResult<Vec<Unit>> {
     Ok(found)
 }
 
-/// The current user orders `lines` lines of one unit each from [`TEST_SHOP_ID`] (distinct
-/// products while there are enough) and checks the new order.
-async fn order_from_test_shop(cx: &Ctx, lines: usize) -> StepResult<Value> {
-    let units = stocked_units(cx, lines).await?;
-    let items: Vec<Value> = units
+/// A freshly registered customer orders `lines` lines of one unit each from [`TEST_SHOP_ID`]
+/// (distinct products while there are enough); the new order is checked to be pending and to
+/// hold `lines` lines of that shop.
+pub(crate) async fn customer_order(cx: &Ctx, lines: usize) -> StepResult<(Session, Value)> {
+    let customer = register(cx, "customer").await?;
+    let items: Vec<Value> = stocked_units(cx, lines)
+        .await?
         .iter()
         .cycle()
         .take(lines)
         .map(|u| json!({ "productId": u.product_id, "quantity": 1, "variant": u.variant }))
         .collect();
-    let order: Value = cx
-        .post_json(
-            "/api/orders",
-            &json!({
-                "items": items,
-                "shippingAddress": shipping_address(),
-                "billingAddress": shipping_address(),
-                "paymentMethod": "cod",
-                "customerNotes": format!("Placed by workflow {}", cx.workflow_id()),
-            }),
-        )
+    let body = json!({
+        "items": items,
+        "shippingAddress": shipping_address(),
+        "billingAddress": shipping_address(),
+        "paymentMethod": "cod",
+        "customerNotes": format!("Placed by workflow {}", cx.workflow_id()),
+    });
+    let order = cx
+        .as_user(&customer)
+        .post_value("/api/orders", &body)
         .await?;
-    ensure!(
-        order.str_at("status")? == "pending",
-        "a new order should be pending: {}",
-        short(&order)
-    );
-    let got = order.array_at("items")?;
-    ensure!(
-        got.len() == lines && got.iter().all(|i| i["shopId"] == TEST_SHOP_ID),
-        "expected {lines} lines of {TEST_SHOP_ID}: {}",
-        short(&order)
-    );
-    Ok(order)
+    let of_the_shop = vec![json!({ "shopId": TEST_SHOP_ID }); lines];
+    expect_json!(order, { "status": "pending", "items": of_the_shop })?;
+    Ok((customer, order))
 }
 
-/// A freshly registered customer orders `lines` lines from [`TEST_SHOP_ID`]; the workflow
-/// then acts as `resume` again (also when ordering failed).
-pub(crate) async fn customer_order(
-    cx: &mut Ctx,
-    lines: usize,
-    resume: &Session,
-) -> StepResult<(Session, Value)> {
-    let customer = register(cx, "customer").await?;
-    act_as(cx, &customer)?;
-    let order = order_from_test_shop(cx, lines).await;
-    act_as(cx, resume)?;
-    Ok((customer, order?))
-}
-
-/// Moves an order through `confirmed → processing → shipped → delivered` as the current user
-/// (the shop's seller or an admin) and returns it as delivered.
-pub(crate) async fn deliver(cx: &Ctx, order_id: &str) -> StepResult<Value> {
+/// Moves an order through `confirmed → processing → shipped → delivered` as `manager` (the
+/// shop's seller or an admin) and returns it as delivered.
+async fn deliver(manager: &Http, order_id: &str) -> StepResult<Value> {
     let mut order = Value::Null;
     for status in ["confirmed", "processing", "shipped", "delivered"] {
-        order = cx
-            .patch_json(
-                &format!("/api/orders/{order_id}"),
-                &json!({ "status": status, "notes": "Test fixture" }),
-            )
+        let body = json!({ "status": status, "notes": "Test fixture" });
+        order = manager
+            .patch_value(&format!("/api/orders/{order_id}"), &body)
             .await?;
-        ensure!(
-            order.str_at("status")? == status,
-            "order {order_id} should be {status}: {}",
-            short(&order)
-        );
+        expect_json!(order, { "status": status }).context(format!("order {order_id}"))?;
     }
     Ok(order)
 }
 
-/// The current user (the order's customer) files a return for line `line` of `order`.
-pub(crate) async fn file_return(
-    cx: &Ctx,
+/// `customer` (the order's) files a return for line `line` of `order`.
+async fn file_return(
+    customer: &Http,
     order: &Value,
     line: usize,
     spec: &ReturnSpec,
 ) -> StepResult<Value> {
-    let item = order
-        .array_at("items")?
-        .get(line)
-        .with_context(|| format!("the order has no line {line}"))?;
-    let ret: Value = cx
-        .post_json(
-            "/api/returns",
-            &json!({
-                "orderId": order.id()?,
-                "orderItemId": item.id()?,
-                "reason": spec.reason,
-                "description": spec.description,
-                "media": spec.media,
-            }),
-        )
-        .await?;
-    ensure!(
-        ret.str_at("status")? == "requested"
-            && ret.str_at("shopId")? == TEST_SHOP_ID
-            && ret.str_at("orderId")? == order.id()?,
-        "a new return of {TEST_SHOP_ID} should be requested: {}",
-        short(&ret)
-    );
+    let order_id = order.id()?;
+    let body = json!({
+        "orderId": order_id,
+        "orderItemId": order.str_at(&format!("/items/{line}/id"))?,
+        "reason": spec.reason,
+        "description": spec.description,
+        "media": spec.media,
+    });
+    let ret = customer.post_value("/api/returns", &body).await?;
+    expect_json!(ret, { "status": "requested", "shopId": TEST_SHOP_ID, "orderId": order_id })?;
     Ok(ret)
 }
 
-/// A fresh customer orders one line per spec from [`TEST_SHOP_ID`], `manager` (the shop's
-/// seller or an admin) delivers the order, and the customer files one return per line. The
-/// workflow acts as `manager` afterwards (also on failure).
-pub(crate) async fn returned_order(
-    cx: &mut Ctx,
-    manager: &Session,
-    specs: &[ReturnSpec],
-) -> StepResult<ReturnedOrder> {
-    let (customer, order) = customer_order(cx, specs.len(), manager).await?;
+/// A fresh customer orders one line per spec from [`TEST_SHOP_ID`], the workflow's own user
+/// (the shop's seller or an admin) delivers the order, and the customer files one return per
+/// line.
+pub(crate) async fn returned_order(cx: &Ctx, specs: &[ReturnSpec]) -> StepResult<ReturnedOrder> {
+    let (customer, order) = customer_order(cx, specs.len()).await?;
     let order = deliver(cx, &order.id()?).await?;
-    act_as(cx, &customer)?;
+    let as_customer = cx.as_user(&customer);
     let mut returns = Vec::new();
-    let mut failure = None;
     for (line, spec) in specs.iter().enumerate() {
-        match file_return(cx, &order, line, spec).await {
-            Ok(ret) => returns.push(ret),
-            Err(e) => {
-                failure = Some(e);
-                break;
-            }
-        }
-    }
-    act_as(cx, manager)?;
-    if let Some(e) = failure {
-        return Err(e);
+        returns.push(file_return(&as_customer, &order, line, spec).await?);
     }
     Ok(ReturnedOrder {
         customer,
@@ -234,22 +175,13 @@ pub(crate) async fn returned_order(
     })
 }
 
-/// `GET path` (the returns statistics), checked to hold every field of `fields` as a number and
-/// to count at least `own` returns (the ones this run filed).
-pub(crate) async fn return_stats(
-    cx: &Ctx,
-    path: &str,
-    fields: &[&str],
-    own: usize,
-) -> StepResult<Value> {
-    let stats: Value = cx.get_json(path).await?;
-    for field in fields {
-        stats.f64_at(field)?;
+impl ReturnedOrder {
+    /// The ids of the returns filed, in the order of the specs.
+    pub(crate) fn return_ids(&self) -> StepResult<Vec<String>> {
+        Ok(self
+            .returns
+            .iter()
+            .map(JsonExt::id)
+            .collect::<Result<_, _>>()?)
     }
-    ensure!(
-        stats.f64_at("total")? >= own as f64,
-        "this run's returns are not counted: {}",
-        short(&stats)
-    );
-    Ok(stats)
 }

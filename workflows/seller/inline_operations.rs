@@ -22,7 +22,7 @@
 
 use workflow_harness::prelude::*;
 
-use crate::checks::{expect_num, expect_str};
+use crate::checks::{patch_stored, post_stored};
 use crate::common::*;
 
 workflow! {
@@ -39,67 +39,74 @@ const COUPON_CAP: f64 = 500.0;
 const PRODUCT_PRICE: f64 = 2999.0;
 
 async fn seller_inline_operations(cx: &mut Ctx) -> StepResult {
-    let seller = as_seeded(cx, SELLER_ID)?;
+    as_seeded(cx, SELLER_ID)?;
     let mut auction = None;
-    let result = inline_operations(cx, &seller, &mut auction).await;
+    let result = inline_operations(cx, &mut auction).await;
     // Cleanup: cancel the auction this run created, so the shop's active auctions do not pile
     // up. A failure here only matters when the workflow itself passed.
     let cleanup = match auction {
-        Some(id) => cancel_auction(cx, &id).await,
+        Some(id) => patch_stored(
+            cx,
+            &format!("/api/auctions/{id}"),
+            json!({ "status": "cancelled" }),
+        )
+        .await
+        .map(drop),
         None => Ok(()),
     };
     result.and(cleanup.context("cleanup: cancelling the workflow's auction"))
 }
 
-async fn cancel_auction(cx: &Ctx, id: &str) -> StepResult {
-    let cancelled: Value = cx
-        .patch_json(
-            &format!("/api/auctions/{id}"),
-            &json!({ "status": "cancelled" }),
-        )
-        .await?;
-    expect_str(&cancelled, "status", "cancelled")
+/// `amount` rounded to cents, as the marketplace stores money.
+fn cents(amount: f64) -> f64 {
+    (amount * 100.0).round() / 100.0
 }
 
-async fn inline_operations(
-    cx: &mut Ctx,
-    seller: &Session,
-    auction_slot: &mut Option<String>,
-) -> StepResult {
+/// An RFC 3339 timestamp `hours` hours from now.
+fn in_hours(hours: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::hours(hours))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Appends `sentence` to the description of the product at `path`, checking it was stored.
+async fn append_to_description(cx: &Ctx, path: &str, sentence: &str) -> StepResult {
+    let product = cx.get_value(path).await?;
+    let description = format!("{} {sentence}", product.str_at("description")?);
+    patch_stored(cx, path, json!({ "description": description })).await?;
+    Ok(())
+}
+
+async fn inline_operations(cx: &mut Ctx, auction_slot: &mut Option<String>) -> StepResult {
     let tag = unique("");
 
-    let shop: Value = cx
+    let shop = cx
         .step("Step 1: Check or Create Seller Shop (Inline)", async |cx| {
-            let mine: Value = cx
-                .get_json(&format!("/api/shops?ownerId={SELLER_ID}&limit=100"))
+            let mine = cx
+                .get_value(&format!("/api/shops?ownerId={SELLER_ID}&limit=100"))
                 .await?;
             let shops = mine.data()?;
-            let existing = shops
-                .iter()
-                .find(|s| s["id"] == TEST_SHOP_ID)
+            let existing = find_subset(shops, &json!({ "id": TEST_SHOP_ID }))
+                .ok()
                 .or_else(|| shops.first());
             let shop = match existing {
                 Some(shop) => shop.clone(),
                 None => {
-                    cx.post_json(
-                        "/api/shops",
-                        &json!({
-                            "name": format!("Inline Test Shop {tag}"),
-                            "slug": format!("inline-test-shop-{tag}"),
-                            "description": "Shop created inline by the seller workflow",
-                            "email": "inline-shop@example.test",
-                            "phone": "+919876543210",
-                            "address": {
-                                "line1": "123 Test Street", "city": "Mumbai",
-                                "state": "Maharashtra", "pincode": "400001", "country": "India",
-                            },
-                            "showOnHomepage": true,
-                        }),
-                    )
-                    .await?
+                    let body = json!({
+                        "name": format!("Inline Test Shop {tag}"),
+                        "slug": format!("inline-test-shop-{tag}"),
+                        "description": "Shop created inline by the seller workflow",
+                        "email": "inline-shop@example.test",
+                        "phone": "+919876543210",
+                        "address": {
+                            "line1": "123 Test Street", "city": "Mumbai",
+                            "state": "Maharashtra", "pincode": "400001", "country": "India",
+                        },
+                        "showOnHomepage": true,
+                    });
+                    cx.post_value("/api/shops", &body).await?
                 }
             };
-            expect_str(&shop, "ownerId", SELLER_ID)?;
+            expect_json!(shop, { "ownerId": SELLER_ID })?;
             Ok(shop)
         })
         .await?;
@@ -117,8 +124,8 @@ async fn inline_operations(
         .step(
             "Step 3: Browse/Select Category (Create if needed)",
             async |cx| {
-                let answer: Value = cx.get_json("/api/categories").await?;
-                let found = answer.array_at("data")?.iter().find(|c| {
+                let answer = cx.get_value("/api/categories").await?;
+                let found = answer.data()?.iter().find(|c| {
                     c["name"]
                         .as_str()
                         .is_some_and(|n| n.to_lowercase().contains("electronics"))
@@ -127,22 +134,20 @@ async fn inline_operations(
                     return Ok(category.id()?);
                 }
                 // Creating a category needs an admin.
-                as_seeded(cx, ADMIN_ID)?;
+                let body = json!({
+                    "name": format!("Electronics {tag}"),
+                    "slug": format!("electronics-{tag}"),
+                    "parentId": null,
+                    "sortOrder": 1,
+                    "isActive": true,
+                    "commissionRate": 10,
+                });
+                let admin = seeded(ADMIN_ID);
                 let created = cx
-                    .post_json::<Value, _>(
-                        "/api/categories",
-                        &json!({
-                            "name": format!("Electronics {tag}"),
-                            "slug": format!("electronics-{tag}"),
-                            "parentId": null,
-                            "sortOrder": 1,
-                            "isActive": true,
-                            "commissionRate": 10,
-                        }),
-                    )
-                    .await;
-                act_as(cx, seller)?;
-                Ok(created?.at("data")?.id()?)
+                    .as_user(&admin)
+                    .post_value("/api/categories", &body)
+                    .await?;
+                Ok(created.at("data")?.id()?)
             },
         )
         .await?;
@@ -150,27 +155,20 @@ async fn inline_operations(
     let product_name = format!("Inline Test Product {tag}");
     let product_id: String = cx
         .step("Step 4: Create Base Product", async |cx| {
-            let product: Value = cx
-                .post_json(
-                    "/api/products",
-                    &json!({
-                        "shopId": shop_id,
-                        "categoryId": category_id,
-                        "name": product_name,
-                        "slug": format!("inline-test-product-{tag}"),
-                        "description": "Base product created inline.",
-                        "price": PRODUCT_PRICE,
-                        "stockCount": 100,
-                        "lowStockThreshold": 10,
-                        "brand": brand,
-                        "condition": "new",
-                        "status": "draft",
-                    }),
-                )
-                .await?;
-            expect_num(&product, "price", PRODUCT_PRICE)?;
-            expect_str(&product, "status", "draft")?;
-            Ok(product.id()?)
+            let body = json!({
+                "shopId": shop_id,
+                "categoryId": category_id,
+                "name": product_name,
+                "slug": format!("inline-test-product-{tag}"),
+                "description": "Base product created inline.",
+                "price": PRODUCT_PRICE,
+                "stockCount": 100,
+                "lowStockThreshold": 10,
+                "brand": brand,
+                "condition": "new",
+                "status": "draft",
+            });
+            Ok(post_stored(cx, "/api/products", body).await?.id()?)
         })
         .await?;
     let product_path = format!("/api/products/{product_id}");
@@ -181,19 +179,7 @@ async fn inline_operations(
             .iter()
             .map(|v| json!({ "name": v, "value": v, "stock": 30 }))
             .collect();
-        let product: Value = cx
-            .patch_json(&product_path, &json!({ "variants": body }))
-            .await?;
-        let names: Vec<&str> = product
-            .array_at("variants")?
-            .iter()
-            .filter_map(|v| v["name"].as_str())
-            .collect();
-        ensure!(
-            names == variants,
-            "variants not stored: {}",
-            short(&product)
-        );
+        patch_stored(cx, &product_path, json!({ "variants": body })).await?;
         Ok(())
     })
     .await?;
@@ -203,14 +189,7 @@ async fn inline_operations(
             .iter()
             .map(|v| format!("https://example.test/images/inline-{tag}-{v}.jpg"))
             .collect();
-        let product: Value = cx
-            .patch_json(&product_path, &json!({ "images": images }))
-            .await?;
-        ensure!(
-            product["images"] == json!(images),
-            "images not stored: {}",
-            short(&product)
-        );
+        patch_stored(cx, &product_path, json!({ "images": images })).await?;
         Ok(())
     })
     .await?;
@@ -218,149 +197,104 @@ async fn inline_operations(
     let code = format!("INLINE{tag}");
     let coupon_id: String = cx
         .step("Step 7: Create Coupon for Product", async |cx| {
-            let coupon: Value = cx
-                .post_json(
-                    "/api/coupons",
-                    &json!({
-                        "shopId": shop_id,
-                        "code": code,
-                        "name": "Inline product coupon",
-                        "type": "percentage",
-                        "discountValue": COUPON_PERCENT,
-                        "minPurchaseAmount": 2000,
-                        "minQuantity": 1,
-                        "maxDiscountAmount": COUPON_CAP,
-                        "usageLimit": 100,
-                        "usageLimitPerUser": 1,
-                        "applicability": "product",
-                        "applicableProducts": [product_id],
-                        "startDate": iso_in_days(0),
-                        "endDate": iso_in_days(30),
-                        "firstOrderOnly": false,
-                        "newUsersOnly": false,
-                        "canCombineWithOtherCoupons": false,
-                        "autoApply": false,
-                        "isPublic": true,
-                        "isFeatured": false,
-                    }),
-                )
-                .await?;
-            expect_str(&coupon, "code", &code)?;
-            ensure!(
-                coupon["applicableProducts"] == json!([product_id]),
-                "the coupon is not limited to the product: {}",
-                short(&coupon)
-            );
-            Ok(coupon.id()?)
+            let body = json!({
+                "shopId": shop_id,
+                "code": code,
+                "name": "Inline product coupon",
+                "type": "percentage",
+                "discountValue": COUPON_PERCENT,
+                "minPurchaseAmount": 2000,
+                "minQuantity": 1,
+                "maxDiscountAmount": COUPON_CAP,
+                "usageLimit": 100,
+                "usageLimitPerUser": 1,
+                "applicability": "product",
+                "applicableProducts": [product_id],
+                "startDate": iso_in_days(0),
+                "endDate": iso_in_days(30),
+                "firstOrderOnly": false,
+                "newUsersOnly": false,
+                "canCombineWithOtherCoupons": false,
+                "autoApply": false,
+                "isPublic": true,
+                "isFeatured": false,
+            });
+            Ok(post_stored(cx, "/api/coupons", body).await?.id()?)
         })
         .await?;
     let coupon_path = format!("/api/coupons/{coupon_id}");
 
     cx.step("Step 8: Link Coupon to Product", async |cx| {
-        let product: Value = cx.get_json(&product_path).await?;
-        let coupon: Value = cx.get_json(&coupon_path).await?;
-        expect_str(&coupon, "id", &coupon_id)?;
-        let description = format!(
-            "{} Use code {} for {COUPON_PERCENT}% off.",
-            product.str_at("description")?,
+        let coupon = cx.get_value(&coupon_path).await?;
+        expect_json!(coupon, { "id": coupon_id })?;
+        let sentence = format!(
+            "Use code {} for {COUPON_PERCENT}% off.",
             coupon.str_at("code")?
         );
-        let updated: Value = cx
-            .patch_json(&product_path, &json!({ "description": description }))
-            .await?;
-        expect_str(&updated, "description", &description)
+        append_to_description(cx, &product_path, &sentence).await
     })
     .await?;
 
     cx.step("Step 9: Test Coupon Application", async |cx| {
-        let product: Value = cx.get_json(&product_path).await?;
-        let coupon: Value = cx.get_json(&coupon_path).await?;
+        let product = cx.get_value(&product_path).await?;
+        let coupon = cx.get_value(&coupon_path).await?;
         let price = product.f64_at("price")?;
         let percent = coupon.f64_at("discountValue")?;
         let cap = coupon.f64_at("maxDiscountAmount")?;
-        let expected = (price * percent / 100.0).min(cap);
-        let check: Value = cx
-            .post_json(
-                "/api/coupons/validate",
-                &json!({
-                    "code": code,
-                    "cartTotal": price,
-                    "items": [{ "productId": product_id, "categoryId": category_id,
-                                "quantity": 1, "price": price }],
-                }),
-            )
-            .await?;
-        ensure!(
-            check["valid"] == true,
-            "the coupon does not apply: {}",
-            short(&check)
-        );
-        expect_num(&check, "discount", (expected * 100.0).round() / 100.0)
+        let body = json!({
+            "code": code,
+            "cartTotal": price,
+            "items": [{ "productId": product_id, "categoryId": category_id,
+                        "quantity": 1, "price": price }],
+        });
+        let check = cx.post_value("/api/coupons/validate", &body).await?;
+        let discount = cents((price * percent / 100.0).min(cap));
+        Ok(expect_json!(check, { "valid": true, "discount": discount })?)
     })
     .await?;
 
     let auction_id: String = cx
         .step("Step 10: Create Auction from Product", async |cx| {
-            let product: Value = cx.get_json(&product_path).await?;
-            let starting_bid = product.f64_at("price")? * 0.7;
-            let auction: Value = cx
-                .post_json(
-                    "/api/auctions",
-                    &json!({
-                        "shopId": shop_id,
-                        "name": format!("{} - Auction", product.str_at("name")?),
-                        "slug": format!("inline-auction-{tag}"),
-                        "description": format!("Auction of {product_id}"),
-                        "startingBid": starting_bid,
-                        "startTime": chrono_in_hours(1),
-                        "endTime": iso_in_days(7),
-                        "status": "scheduled",
-                    }),
-                )
-                .await?;
+            let product = cx.get_value(&product_path).await?;
+            let starting_bid = cents(product.f64_at("price")? * 0.7);
+            let body = json!({
+                "shopId": shop_id,
+                "name": format!("{} - Auction", product.str_at("name")?),
+                "slug": format!("inline-auction-{tag}"),
+                "description": format!("Auction of {product_id}"),
+                "startingBid": starting_bid,
+                "startTime": in_hours(1),
+                "endTime": iso_in_days(7),
+                "status": "scheduled",
+            });
+            let auction = cx.post_value("/api/auctions", &body).await?;
             let id = auction.id()?;
             *auction_slot = Some(id.clone());
-            expect_num(&auction, "startingBid", starting_bid)?;
-            expect_num(&auction, "currentBid", starting_bid)?;
-            expect_str(&auction, "status", "scheduled")?;
-            auction.str_at("startTime")?;
-            auction.str_at("endTime")?;
+            expect_subset(&auction, &body)?;
+            expect_json!(auction, { "currentBid": starting_bid })?;
             Ok(id)
         })
         .await?;
     let auction_path = format!("/api/auctions/{auction_id}");
 
     cx.step("Step 11: Link Auction to Product", async |cx| {
-        let product: Value = cx.get_json(&product_path).await?;
-        let description = format!(
-            "{} Also up for auction: {auction_id}.",
-            product.str_at("description")?
-        );
-        let updated: Value = cx
-            .patch_json(&product_path, &json!({ "description": description }))
-            .await?;
-        expect_str(&updated, "description", &description)
+        let sentence = format!("Also up for auction: {auction_id}.");
+        append_to_description(cx, &product_path, &sentence).await
     })
     .await?;
 
     cx.step("Step 12: Verify Cross-Resource Links", async |cx| {
-        let product: Value = cx.get_json(&product_path).await?;
-        let shop: Value = cx.get_json(&format!("/api/shops/{shop_slug}")).await?;
-        let category: Value = cx
-            .get_json(&format!("/api/categories/{category_id}"))
+        let product = cx.get_value(&product_path).await?;
+        let shop = cx.get_value(&format!("/api/shops/{shop_slug}")).await?;
+        let category = cx
+            .get_value(&format!("/api/categories/{category_id}"))
             .await?;
-        let coupon: Value = cx.get_json(&coupon_path).await?;
-        let auction: Value = cx.get_json(&auction_path).await?;
-        expect_str(&shop, "id", &shop_id)?;
-        expect_str(&product, "shopId", &shop_id)?;
-        expect_str(&product, "categoryId", category.at("data")?.str_at("id")?)?;
-        expect_str(&coupon, "shopId", &shop_id)?;
-        ensure!(
-            coupon["applicableProducts"] == json!([product_id]),
-            "the coupon lost its product link: {}",
-            short(&coupon)
-        );
-        expect_str(&auction, "shopId", &shop_id)?;
+        let coupon = cx.get_value(&coupon_path).await?;
+        let auction = cx.get_value(&auction_path).await?;
+        expect_json!(shop, { "id": shop_id })?;
+        expect_json!(product, { "shopId": shop_id, "categoryId": category.str_at("/data/id")? })?;
+        expect_json!(coupon, { "shopId": shop_id, "applicableProducts": [product_id] })?;
+        expect_json!(auction, { "shopId": shop_id })?;
         let description = product.str_at("description")?;
         ensure!(
             description.contains(&code) && description.contains(&auction_id),
@@ -371,24 +305,16 @@ async fn inline_operations(
     .await?;
 
     cx.step("Step 13: Publish All Resources", async |cx| {
-        let product: Value = cx
-            .patch_json(&product_path, &json!({ "status": "published" }))
-            .await?;
-        expect_str(&product, "status", "published")?;
-        let auction: Value = cx
-            .patch_json(&auction_path, &json!({ "status": "live" }))
-            .await?;
-        expect_str(&auction, "status", "live")
+        patch_stored(cx, &product_path, json!({ "status": "published" })).await?;
+        patch_stored(cx, &auction_path, json!({ "status": "live" })).await?;
+        Ok(())
     })
     .await?;
 
     cx.step("Step 14: Verify Integrated Workflow", async |cx| {
-        let product: Value = cx.get_json(&product_path).await?;
-        let auction: Value = cx.get_json(&auction_path).await?;
-        let coupon: Value = cx.get_json(&coupon_path).await?;
-        expect_str(&product, "status", "published")?;
-        expect_str(&auction, "status", "live")?;
-        expect_str(&coupon, "status", "active")
+        expect_json!(cx.get_value(&product_path).await?, { "status": "published" })?;
+        expect_json!(cx.get_value(&auction_path).await?, { "status": "live" })?;
+        Ok(expect_json!(cx.get_value(&coupon_path).await?, { "status": "active" })?)
     })
     .await?;
 
@@ -406,10 +332,4 @@ async fn inline_operations(
         Ok(())
     })
     .await
-}
-
-/// An RFC 3339 timestamp `hours` hours from now.
-fn chrono_in_hours(hours: i64) -> String {
-    (chrono::Utc::now() + chrono::Duration::hours(hours))
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

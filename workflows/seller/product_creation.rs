@@ -16,7 +16,7 @@
 
 use workflow_harness::prelude::*;
 
-use crate::checks::{expect_bool, expect_num, expect_str, ids};
+use crate::checks::{expect_listed, patch_stored, post_stored};
 use crate::common::*;
 
 workflow! {
@@ -35,36 +35,31 @@ async fn seller_product_creation(cx: &mut Ctx) -> StepResult {
         .step("Step 1: Check or Create Seller Shop", async |cx| {
             let seeded = cx.get(&format!("/api/shops/{TEST_SHOP_ID}")).await?;
             if seeded.status().is_success() {
-                let shop: Value = seeded.json()?;
+                let shop = seeded.json_value()?;
                 if shop.str_at("ownerId")? == SELLER_ID {
                     return Ok(shop.id()?);
                 }
             }
-            let mine: Value = cx
-                .get_json(&format!("/api/shops?ownerId={SELLER_ID}&limit=1"))
+            let mine = cx
+                .get_value(&format!("/api/shops?ownerId={SELLER_ID}&limit=1"))
                 .await?;
             if let Some(shop) = mine.data()?.first() {
                 return Ok(shop.id()?);
             }
-            let shop: Value = cx
-                .post_json(
-                    "/api/shops",
-                    &json!({
-                        "name": format!("Test Shop {tag}"),
-                        "slug": format!("test-shop-{tag}"),
-                        "description": "Shop created by the seller product creation workflow",
-                        "phone": "+919876543210",
-                        "email": "test-shop@example.test",
-                    }),
-                )
-                .await?;
-            Ok(shop.id()?)
+            let body = json!({
+                "name": format!("Test Shop {tag}"),
+                "slug": format!("test-shop-{tag}"),
+                "description": "Shop created by the seller product creation workflow",
+                "phone": "+919876543210",
+                "email": "test-shop@example.test",
+            });
+            Ok(cx.post_value("/api/shops", &body).await?.id()?)
         })
         .await?;
 
     cx.step("Step 2: Validate Shop Ownership", async |cx| {
-        let shop: Value = cx.get_json(&format!("/api/shops/{shop_id}")).await?;
-        expect_str(&shop, "ownerId", SELLER_ID)?;
+        let shop = cx.get_value(&format!("/api/shops/{shop_id}")).await?;
+        expect_json!(shop, { "ownerId": SELLER_ID })?;
         // An unverified shop may still sell; the seed only warned about it.
         shop.bool_at("isVerified")?;
         Ok(())
@@ -72,17 +67,11 @@ async fn seller_product_creation(cx: &mut Ctx) -> StepResult {
     .await?;
 
     cx.step("Step 3: Browse Available Categories", async |cx| {
-        let answer: Value = cx.get_json("/api/categories?isActive=true").await?;
-        let categories = answer.array_at("data")?;
+        let answer = cx.get_value("/api/categories?isActive=true").await?;
+        let categories = answer.data()?;
         ensure!(!categories.is_empty(), "there are no active categories");
-        ensure!(
-            categories.iter().all(|c| c["isActive"] == true),
-            "the active filter returned inactive categories"
-        );
-        ensure!(
-            categories.iter().any(|c| c["id"] == ELECTRONICS_ID),
-            "{ELECTRONICS_ID} is not among the active categories"
-        );
+        expect_each(categories, &json!({ "isActive": true }))?;
+        find_subset(categories, &json!({ "id": ELECTRONICS_ID }))?;
         Ok(())
     })
     .await?;
@@ -90,63 +79,44 @@ async fn seller_product_creation(cx: &mut Ctx) -> StepResult {
     let name = format!("Test Product {tag}");
     let product_id: String = cx
         .step("Step 4: Create Product Draft", async |cx| {
-            let product: Value = cx
-                .post_json(
-                    "/api/products",
-                    &json!({
-                        "name": name,
-                        "slug": format!("test-product-{tag}"),
-                        "description": "A product created by the seller product creation workflow.",
-                        "price": 999,
-                        "categoryId": ELECTRONICS_ID,
-                        "shopId": shop_id,
-                        "stockCount": 0,
-                        "lowStockThreshold": 5,
-                        "condition": "new",
-                        "countryOfOrigin": "India",
-                        "isReturnable": true,
-                        "returnWindowDays": 7,
-                        "status": "draft",
-                    }),
-                )
-                .await?;
-            expect_str(&product, "status", "draft")?;
-            expect_str(&product, "shopId", &shop_id)?;
-            expect_num(&product, "price", 999.0)?;
-            Ok(product.id()?)
+            let body = json!({
+                "name": name,
+                "slug": format!("test-product-{tag}"),
+                "description": "A product created by the seller product creation workflow.",
+                "price": 999,
+                "categoryId": ELECTRONICS_ID,
+                "shopId": shop_id,
+                "stockCount": 0,
+                "lowStockThreshold": 5,
+                "condition": "new",
+                "countryOfOrigin": "India",
+                "isReturnable": true,
+                "returnWindowDays": 7,
+                "status": "draft",
+            });
+            Ok(post_stored(cx, "/api/products", body).await?.id()?)
         })
         .await?;
     let path = format!("/api/products/{product_id}");
 
     cx.step("Step 5: Add Product Details", async |cx| {
-        let product: Value = cx
-            .patch_json(
-                &path,
-                &json!({
-                    "description": "Detailed description: a well-built test product with a \
-                                    one-year warranty, shipped from Mumbai.",
-                    "price": 1499,
-                    "stockCount": 50,
-                    "sku": format!("SKU-{tag}"),
-                    "brand": "Test Brand",
-                    "specifications": [
-                        { "name": "Material", "value": "Aluminium" },
-                        { "name": "Colour", "value": "Black" },
-                        { "name": "Warranty", "value": "1 year" },
-                    ],
-                    "tags": ["test", "electronics", "workflow", "new"],
-                    "isFeatured": true,
-                    "showOnHomepage": true,
-                }),
-            )
-            .await?;
-        expect_num(&product, "price", 1499.0)?;
-        expect_num(&product, "stockCount", 50.0)?;
-        ensure!(
-            product.array_at("specifications")?.len() == 3,
-            "expected 3 specifications: {}",
-            short(&product)
-        );
+        let body = json!({
+            "description": "Detailed description: a well-built test product with a one-year \
+                            warranty, shipped from Mumbai.",
+            "price": 1499,
+            "stockCount": 50,
+            "sku": format!("SKU-{tag}"),
+            "brand": "Test Brand",
+            "specifications": [
+                { "name": "Material", "value": "Aluminium" },
+                { "name": "Colour", "value": "Black" },
+                { "name": "Warranty", "value": "1 year" },
+            ],
+            "tags": ["test", "electronics", "workflow", "new"],
+            "isFeatured": true,
+            "showOnHomepage": true,
+        });
+        patch_stored(cx, &path, body).await?;
         Ok(())
     })
     .await?;
@@ -155,96 +125,65 @@ async fn seller_product_creation(cx: &mut Ctx) -> StepResult {
         let images: Vec<String> = (1..=3)
             .map(|i| format!("https://example.test/images/test-product-{tag}-{i}.jpg"))
             .collect();
-        let product: Value = cx.patch_json(&path, &json!({ "images": images })).await?;
-        ensure!(
-            product["images"] == json!(images),
-            "the images were not stored: {}",
-            short(&product)
-        );
+        patch_stored(cx, &path, json!({ "images": images })).await?;
         Ok(())
     })
     .await?;
 
     cx.step("Step 7: Set Shipping Details", async |cx| {
-        let product: Value = cx
-            .patch_json(
-                &path,
-                &json!({
-                    "shippingClass": "standard",
-                    "dimensions": {
-                        "length": 20, "width": 15, "height": 10, "unit": "cm",
-                        "weight": 0.5, "weightUnit": "kg",
-                    },
-                    "isReturnable": true,
-                    "returnWindowDays": 7,
-                    "warranty": "1 year manufacturer warranty",
-                }),
-            )
-            .await?;
-        expect_str(&product, "shippingClass", "standard")?;
-        expect_num(&product, "dimensions.length", 20.0)?;
-        expect_str(&product, "dimensions.weightUnit", "kg")?;
-        expect_bool(&product, "isReturnable", true)
+        let body = json!({
+            "shippingClass": "standard",
+            "dimensions": {
+                "length": 20, "width": 15, "height": 10, "unit": "cm",
+                "weight": 0.5, "weightUnit": "kg",
+            },
+            "isReturnable": true,
+            "returnWindowDays": 7,
+            "warranty": "1 year manufacturer warranty",
+        });
+        patch_stored(cx, &path, body).await?;
+        Ok(())
     })
     .await?;
 
     cx.step("Step 8: Add SEO Metadata", async |cx| {
-        let current: Value = cx.get_json(&path).await?;
-        let title = format!("{} | Buy Online", current.str_at("name")?);
-        let mut tags: Vec<Value> = current.array_at("tags")?.clone();
+        let current = cx.get_value(&path).await?;
+        let mut tags = current.array_at("tags")?.clone();
         tags.push(json!("seo"));
-        let product: Value = cx
-            .patch_json(
-                &path,
-                &json!({
-                    "metaTitle": title,
-                    "metaDescription": "Buy the test product online with free returns.",
-                    "tags": tags,
-                }),
-            )
-            .await?;
-        expect_str(&product, "metaTitle", &title)?;
-        ensure!(
-            product.array_at("tags")?.iter().any(|t| t == "seo"),
-            "the SEO tag was not stored: {}",
-            short(&product)
-        );
+        let body = json!({
+            "metaTitle": format!("{} | Buy Online", current.str_at("name")?),
+            "metaDescription": "Buy the test product online with free returns.",
+            "tags": tags,
+        });
+        patch_stored(cx, &path, body).await?;
         Ok(())
     })
     .await?;
 
     cx.step("Step 9: Publish Product", async |cx| {
-        let product: Value = cx
-            .patch_json(&path, &json!({ "status": "published" }))
-            .await?;
-        expect_str(&product, "status", "published")
+        patch_stored(cx, &path, json!({ "status": "published" })).await?;
+        Ok(())
     })
     .await?;
 
     cx.step(
         "Step 10: Verify Product is Live and Searchable",
         async |cx| {
-            let product: Value = cx.get_json(&path).await?;
-            expect_str(&product, "status", "published")?;
-            expect_bool(&product, "isFeatured", true)?;
-            expect_bool(&product, "showOnHomepage", true)?;
-            let listed: Value = cx
-            .get_json(&format!(
-                "/api/products?shopId={shop_id}&status=published&sortBy=createdAt&sortOrder=desc"
-            ))
-            .await?;
-            ensure!(
-                ids(&listed)?.contains(&product_id),
-                "{product_id} is not on the first page of the shop's published products"
-            );
-            let found: Value = cx
-                .get_json(&format!("/api/products?search={tag}&status=published"))
+            let product = cx.get_value(&path).await?;
+            let live = json!({ "status": "published", "isFeatured": true, "showOnHomepage": true });
+            expect_subset(&product, &live)?;
+            let listed = cx
+                .get_value(&format!(
+                    "/api/products?shopId={shop_id}&status=published&sortBy=createdAt&sortOrder=desc"
+                ))
                 .await?;
-            ensure!(
-                ids(&found)?.contains(&product_id),
-                "searching for {name:?} does not find {product_id}"
-            );
-            Ok(())
+            expect_listed(&listed, &product_id)
+                .context("not on the first page of the shop's published products")?;
+            let found = cx
+                .get_value(&format!("/api/products?search={tag}&status=published"))
+                .await?;
+            expect_listed(&found, &product_id)
+                .with_context(|| format!("searching for {name:?} does not find it"))
         },
     )
     .await
