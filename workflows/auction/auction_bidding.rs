@@ -21,7 +21,7 @@
 
 use super::{
     PlacedBid, at_or_above, bid_in_history, bid_over_current, current_price, established_first,
-    get_auction, in_future, live_at_or_above,
+    get_auction, in_future, monitor_notify_and_pay,
 };
 use crate::common::*;
 use workflow_harness::prelude::*;
@@ -124,24 +124,7 @@ async fn auction_bidding(cx: &mut Ctx) -> StepResult {
     .await;
 
     let ours = higher.as_ref().unwrap_or(&first_bid);
-    let final_state = cx
-        .step("Monitor Auction Status", async |cx| {
-            live_at_or_above(cx, auction_id, ours.amount).await
-        })
-        .await?;
-    let amount = ours.bid.f64_at("bidAmount")?;
-
-    cx.step("Winning Notification (Simulated)", async |_| {
-        let leading = final_state.f64_at("currentBid")? <= amount;
-        Ok(json!({ "bidAmount": amount, "leading": leading }))
-    })
-    .await?;
-
-    cx.step("Process Payment (Simulated)", async |_| {
-        ensure!(amount > 0.0, "nothing to pay");
-        Ok(())
-    })
-    .await?;
+    let (final_state, amount) = monitor_notify_and_pay(cx, auction_id, ours).await?;
 
     cx.step("Confirmation Email (Simulated)", async |_| {
         let name = final_state.str_at("name")?;

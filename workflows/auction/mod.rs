@@ -162,3 +162,31 @@ pub(crate) async fn at_or_above(cx: &Ctx, auction_id: &str, ours: f64) -> StepRe
     );
     Ok(now)
 }
+
+/// Steps "Monitor Auction Status", "Winning Notification (Simulated)" and "Process Payment
+/// (Simulated)", shared by 02 and 07: the auction is still live at or above `ours`, the
+/// notification says whether we lead, the payment has something to pay. Returns the auction's
+/// final state and our amount.
+pub(crate) async fn monitor_notify_and_pay(
+    cx: &mut Ctx,
+    auction_id: &str,
+    ours: &PlacedBid,
+) -> StepResult<(Value, f64)> {
+    let final_state = cx
+        .step("Monitor Auction Status", async |cx| {
+            live_at_or_above(cx, auction_id, ours.amount).await
+        })
+        .await?;
+    let amount = ours.bid.f64_at("bidAmount")?;
+    cx.step("Winning Notification (Simulated)", async |_| {
+        let leading = final_state.f64_at("currentBid")? <= amount;
+        Ok(json!({ "bidAmount": amount, "leading": leading }))
+    })
+    .await?;
+    cx.step("Process Payment (Simulated)", async |_| {
+        ensure!(amount > 0.0, "nothing to pay");
+        Ok(())
+    })
+    .await?;
+    Ok((final_state, amount))
+}
