@@ -49,13 +49,34 @@ pub struct StatusBoard {
     index: HashMap<String, usize>,
     /// Each workflow's planned step count, in run order.
     planned: Vec<Option<usize>>,
+    /// How many workflows are in each status (indexed by `Status as usize`), and flaky.
+    counts: [usize; STATUSES],
+    flaky: usize,
     guard: LateGuard,
 }
+
+/// The number of `Status` values.
+const STATUSES: usize = 8;
 
 impl StatusBoard {
     /// The statuses now.
     pub fn statuses(&self) -> &[LiveStatus] {
         &self.statuses
+    }
+
+    /// The status of workflow `id` (O(1)).
+    pub fn status(&self, id: &str) -> Option<&LiveStatus> {
+        self.index.get(id).and_then(|&i| self.statuses.get(i))
+    }
+
+    /// How many workflows are in `status` now (O(1)).
+    pub fn count(&self, status: Status) -> usize {
+        self.counts.get(status as usize).copied().unwrap_or(0)
+    }
+
+    /// How many workflows are flaky so far (O(1)).
+    pub fn flaky(&self) -> usize {
+        self.flaky
     }
 
     /// A board showing `workflows` as pending (or waiting for their dependencies), before the
@@ -102,6 +123,11 @@ impl StatusBoard {
                 }
             })
             .collect();
+        self.counts = [0; STATUSES];
+        for status in &self.statuses {
+            self.counts[status.status as usize] += 1;
+        }
+        self.flaky = 0;
     }
 
     /// Folds one event in; returns whether a status changed.
@@ -172,7 +198,12 @@ impl StatusBoard {
     fn update(&mut self, id: &str, f: impl FnOnce(&mut LiveStatus)) -> bool {
         match self.index.get(id).and_then(|&i| self.statuses.get_mut(i)) {
             Some(status) => {
+                let (before, was_flaky) = (status.status, status.flaky);
                 f(status);
+                let (after, is_flaky) = (status.status, status.flaky);
+                self.counts[before as usize] -= 1;
+                self.counts[after as usize] += 1;
+                self.flaky = self.flaky + usize::from(is_flaky) - usize::from(was_flaky);
                 true
             }
             None => false,
@@ -215,6 +246,7 @@ mod tests {
         let spec = WorkflowSpec::new("a", "A", |_| Box::pin(async { Ok(()) }));
         let mut board = StatusBoard::planned(&[PlannedWorkflow::from(&spec)]);
         assert_eq!(board.statuses()[0].status, Status::Pending);
+        assert_eq!(board.count(Status::Pending), 1);
         board.apply(&event(
             1,
             EventKind::WorkflowStarted {
@@ -247,6 +279,10 @@ mod tests {
         ));
         assert!(!changed);
         assert_eq!(board.statuses()[0].status, Status::Failed);
+        // The counts follow every change, and a late event changes none.
+        assert_eq!(board.count(Status::Failed), 1);
+        assert_eq!(board.count(Status::Running), 0);
+        assert_eq!(board.count(Status::Pending), 0);
         assert_ne!(board.statuses()[0].current_step, "late");
     }
 }

@@ -5,7 +5,7 @@
 mod redirect;
 mod summary;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io::IsTerminal;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -140,6 +140,8 @@ struct ViewState {
     bars: HashMap<String, ProgressBar>,
     board: StatusBoard,
     guard: LateGuard,
+    /// Running workflows without a bar, oldest first (some may have finished since).
+    hidden: VecDeque<String>,
     style: ProgressStyle,
 }
 
@@ -170,6 +172,7 @@ impl ViewState {
             bars: HashMap::new(),
             board: StatusBoard::default(),
             guard: LateGuard::default(),
+            hidden: VecDeque::new(),
             style,
         }
     }
@@ -181,8 +184,12 @@ impl ViewState {
         }
         self.board.apply(event);
         match &event.kind {
-            EventKind::WorkflowStarted { workflow_id, .. } if self.bars.len() < MAX_BARS => {
-                self.add_bar(workflow_id, 0, "starting".into());
+            EventKind::WorkflowStarted { workflow_id, .. } => {
+                if self.bars.len() < MAX_BARS {
+                    self.add_bar(workflow_id, 0, "starting".into());
+                } else {
+                    self.hidden.push_back(workflow_id.clone());
+                }
             }
             EventKind::StepStarted {
                 workflow_id, step, ..
@@ -231,30 +238,31 @@ impl ViewState {
         self.bars.insert(workflow_id.to_owned(), bar);
     }
 
-    /// Gives a freed bar to a running workflow that had none.
+    /// Gives a freed bar to the longest-waiting running workflow that had none (amortized
+    /// O(1): the ones that finished meanwhile are dropped from the queue as they come up).
     fn show_hidden(&mut self) {
-        let hidden = self.board.statuses().iter().find(|s| {
-            matches!(s.status, Status::Running | Status::Retrying)
-                && !self.bars.contains_key(&s.workflow_id)
-        });
-        if let Some(status) = hidden.cloned() {
-            let position = status.progress.round().clamp(0.0, 100.0) as u64;
-            self.add_bar(&status.workflow_id, position, status.current_step);
+        while let Some(id) = self.hidden.pop_front() {
+            let status = self
+                .board
+                .status(&id)
+                .filter(|s| matches!(s.status, Status::Running | Status::Retrying))
+                .cloned();
+            if let Some(status) = status {
+                let position = status.progress.round().clamp(0.0, 100.0) as u64;
+                self.add_bar(&status.workflow_id, position, status.current_step);
+                return;
+            }
         }
     }
 
+    /// The header's counts, O(1) per event: the board keeps them.
     fn counts(&self) -> String {
         let statuses = self.board.statuses();
-        let count = |phase| statuses.iter().filter(|s| s.status == phase).count();
-        let finished = statuses
-            .iter()
-            .filter(|s| {
-                matches!(
-                    s.status,
-                    Status::Completed | Status::Failed | Status::Blocked | Status::Cancelled
-                )
-            })
-            .count();
+        let count = |status| self.board.count(status);
+        let finished = count(Status::Completed)
+            + count(Status::Failed)
+            + count(Status::Blocked)
+            + count(Status::Cancelled);
         let running = count(Status::Running) + count(Status::Retrying);
         let hidden = running.saturating_sub(self.bars.len());
         let mut text = format!(
@@ -265,7 +273,7 @@ impl ViewState {
         for (n, label) in [
             (count(Status::Blocked), "blocked"),
             (count(Status::Waiting), "waiting"),
-            (statuses.iter().filter(|s| s.flaky).count(), "flaky"),
+            (self.board.flaky(), "flaky"),
         ] {
             if n > 0 {
                 text.push_str(&format!(" · {n} {label}"));

@@ -42,10 +42,20 @@ mod imp {
                     line.clear();
                     match reader.read_until(b'\n', &mut line) {
                         Ok(0) | Err(_) => break,
-                        Ok(_) => multi.suspend(|| {
-                            let _ = out.write_all(&line);
-                            let _ = out.flush();
-                        }),
+                        Ok(_) => {
+                            // Every complete line already buffered goes out in the same
+                            // suspend: one redraw of the bars for a burst of lines, not one
+                            // per line (10,000 lines would mean 10,000 redraws).
+                            let buffered = reader.buffer();
+                            if let Some(end) = buffered.iter().rposition(|&b| b == b'\n') {
+                                line.extend_from_slice(&buffered[..=end]);
+                                reader.consume(end + 1);
+                            }
+                            multi.suspend(|| {
+                                let _ = out.write_all(&line);
+                                let _ = out.flush();
+                            });
+                        }
                     }
                 }
             });
