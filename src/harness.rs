@@ -30,6 +30,7 @@ use crate::progress::{self, LiveView};
 use crate::report::{self, FailureKind, ReportFold, RunReport, Status, WorkflowReport};
 use crate::signal::Signals;
 use crate::step::StepStatus;
+use crate::text::terminal_safe;
 use crate::workflow::{BoxFuture, WorkflowSpec};
 
 /// Exit code for a setup problem (bad command line, configuration or suite; the embedded
@@ -541,11 +542,14 @@ fn waiter(w: &WorkflowSpec, outcome: std_mpsc::Receiver<WorkflowReport>) -> Tria
             Status::Completed => Ok(Completion::Completed),
             // libtest has no "cancelled": a workflow the run never started is ignored, with
             // the reason; the failures that stopped the run already fail it.
-            Status::Cancelled => Ok(Completion::ignored_with(
+            Status::Cancelled => Ok(Completion::ignored_with(terminal_safe(
                 entry.error.as_deref().unwrap_or("not run"),
+            ))),
+            // Failed or blocked: a report entry holds verdicts only. Errors quote response
+            // bodies: their escape sequences are shown, never obeyed by the terminal.
+            _ => Err(Failed::from(
+                terminal_safe(&failure_text(&entry)).into_owned(),
             )),
-            // Failed or blocked: a report entry holds verdicts only.
-            _ => Err(Failed::from(failure_text(&entry))),
         },
         Err(_) => Err("the engine stopped before this workflow finished".into()),
     })

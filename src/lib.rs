@@ -33,6 +33,7 @@ mod signal;
 mod status;
 mod step;
 mod supervisor;
+mod text;
 mod workflow;
 mod workload;
 

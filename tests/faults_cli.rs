@@ -139,7 +139,34 @@ async fn stop_waiting(cx: &mut Ctx) -> StepResult {
     cx.step("Never", async |_| Ok(())).await
 }
 
+workflow! { id: "hostile-body", name: "A body full of escape sequences", run: hostile_body }
+
+async fn hostile_body(cx: &mut Ctx) -> StepResult {
+    cx.step("Fetch", async |cx| {
+        cx.get("/hostile").await?.expect_status(200)?;
+        Ok(())
+    })
+    .await
+}
+
 // ---- tests (run in the parent process) ----
+
+/// A response body's escape sequences never reach the terminal (libtest's failure text, the
+/// summary block): they are shown as `\x1b`; the JSON keeps the body verbatim.
+fn escape_sequences_in_a_body_are_shown_not_obeyed() {
+    let run = run_suite(&["hostile-"], &[]);
+    assert_eq!(run.code, 101, "{}\n{}", run.stdout, run.stderr);
+    for (name, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+        assert!(!text.contains('\u{1b}'), "a raw escape on {name}: {text:?}");
+    }
+    assert!(run.stdout.contains("\\x1b[2J"), "{}", run.stdout);
+    assert!(run.stderr.contains("\\x1b[2J"), "{}", run.stderr);
+    let error = run.report().workflows[0].error.clone().unwrap_or_default();
+    assert!(
+        error.contains("\u{1b}[2J"),
+        "JSON keeps the text: {error:?}"
+    );
+}
 
 /// The deadline holds for a workflow that awaits and then blocks, for one that ends a little
 /// after its deadline, and for a step that returns late; the process does not wait for the
@@ -425,6 +452,10 @@ fn main() -> ExitCode {
             first_signal_writes_honest_partial_reports,
         ),
         ("second_signal_exits_at_once", second_signal_exits_at_once),
+        (
+            "escape_sequences_in_a_body_are_shown_not_obeyed",
+            escape_sequences_in_a_body_are_shown_not_obeyed,
+        ),
         (
             "an_interrupt_clears_the_live_view",
             an_interrupt_clears_the_live_view,

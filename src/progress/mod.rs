@@ -18,6 +18,7 @@ use crate::event::{Event, EventKind, LateGuard};
 use crate::outcome::Status;
 use crate::panics;
 use crate::status::StatusBoard;
+use crate::text::terminal_safe;
 
 pub(crate) use summary::print_summary;
 
@@ -195,7 +196,7 @@ impl ViewState {
                 workflow_id, step, ..
             } => {
                 if let Some(bar) = self.bars.get(workflow_id) {
-                    bar.set_message(step.clone());
+                    bar.set_message(terminal_safe(step).into_owned());
                 }
             }
             EventKind::StepFinished {
@@ -249,7 +250,8 @@ impl ViewState {
                 .cloned();
             if let Some(status) = status {
                 let position = status.progress.round().clamp(0.0, 100.0) as u64;
-                self.add_bar(&status.workflow_id, position, status.current_step);
+                let step = terminal_safe(&status.current_step).into_owned();
+                self.add_bar(&status.workflow_id, position, step);
                 return;
             }
         }

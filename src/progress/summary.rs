@@ -6,6 +6,7 @@ use std::time::Duration;
 use owo_colors::OwoColorize;
 
 use crate::report::{RunReport, Status};
+use crate::text::terminal_safe;
 
 /// Writes the summary of `report` to stderr.
 pub(crate) fn print_summary(report: &RunReport, color: bool) {
@@ -62,9 +63,9 @@ fn render(report: &RunReport, color: bool) -> String {
     let _ = writeln!(
         out,
         "  fastest    {}{}\n  slowest    {}{}",
-        stats.fastest_workflow,
+        terminal_safe(&stats.fastest_workflow),
         duration_of(&stats.fastest_workflow),
-        stats.slowest_workflow,
+        terminal_safe(&stats.slowest_workflow),
         duration_of(&stats.slowest_workflow)
     );
     for w in &report.workflows {
@@ -82,7 +83,9 @@ fn render(report: &RunReport, color: bool) -> String {
         } else {
             w.error.clone().unwrap_or_default()
         };
-        let _ = writeln!(out, "  {line}  {}: {}", w.workflow_id, first_line(&detail));
+        // Errors quote response bodies: shown, never obeyed by the terminal.
+        let detail = terminal_safe(first_line(&detail));
+        let _ = writeln!(out, "  {line}  {}: {detail}", w.workflow_id);
     }
     for w in report.workflows.iter().filter(|w| w.as_dependency) {
         let _ = writeln!(
@@ -133,6 +136,15 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains('\u{1b}'), "no escape codes without color");
+        let mut hostile = sample();
+        hostile.workflows[1].error = Some("body: \u{1b}[2J\u{1b}[32mALL TESTS PASSED".into());
+        hostile.aggregate_stats.fastest_workflow = "\u{1b}]0;title\u{7}".into();
+        let text = render(&hostile, false);
+        assert!(!text.contains('\u{1b}'), "{text:?}");
+        assert!(
+            text.contains("body: \\x1b[2J\\x1b[32mALL TESTS PASSED"),
+            "{text}"
+        );
         assert!(render(&sample(), true).contains('\u{1b}'));
     }
 }

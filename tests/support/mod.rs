@@ -77,6 +77,13 @@ fn app() -> Router {
             post(|Json(body): Json<Value>| async move { Json(body) }),
         )
         .route(
+            "/hostile",
+            get(|| async {
+                let body = "\u{1b}[2J\u{1b}[H\u{1b}[32mALL TESTS PASSED\u{1b}[0m";
+                (StatusCode::INTERNAL_SERVER_ERROR, body)
+            }),
+        )
+        .route(
             "/status/{code}",
             get(|UrlPath(code): UrlPath<u16>| async move {
                 let status = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST);
