@@ -40,7 +40,7 @@ enum Stop {
 impl Engine {
     /// An engine with its own HTTP client (rustls, connection pooling).
     pub fn new(config: EngineConfig) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder().build()?;
+        let client = crate::http::client_builder().build()?;
         Ok(Engine::with_client(config, client))
     }
 

@@ -142,7 +142,11 @@ impl Executor {
             Some(&self.config.groups),
             OutsideDeps::Reject,
         )?;
-        let client = self.client.clone().unwrap_or_default();
+        let client = match self.client.clone() {
+            Some(client) => client,
+            // Building fails only without a TLS backend or threads: the plain client then.
+            None => crate::http::client_builder().build().unwrap_or_default(),
+        };
         let mut engine = Engine::with_client(self.config.clone(), client);
         let mut events = engine.subscribe();
         let mut board = StatusBoard::default();

@@ -490,7 +490,7 @@ fn start_server(
 }
 
 fn client(config: &Config) -> anyhow::Result<reqwest::Client> {
-    reqwest::Client::builder()
+    crate::http::client_builder()
         .timeout(config.request_timeout)
         .build()
         .context("cannot build the HTTP client")

@@ -11,6 +11,16 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use url::Url;
 
+/// What every request of the harness says it is, unless a workflow sets its own.
+pub const USER_AGENT: &str = concat!("workflow-harness/", env!("CARGO_PKG_VERSION"));
+
+/// The builder every client of the harness starts from: a `User-Agent`, and `Accept-Encoding`
+/// with transparent gzip, deflate and brotli decoding (the crate's own reqwest features, so a
+/// suite needs nothing in its Cargo.toml for them).
+pub(crate) fn client_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder().user_agent(USER_AGENT)
+}
+
 /// How much of a response body an error message quotes.
 const BODY_EXCERPT: usize = 500;
 

@@ -50,7 +50,7 @@ pub use engine::{Engine, SuiteError};
 pub use event::{Event, EventKind, LateGuard, PlannedWorkflow};
 pub use executor::{Executor, execute_in_parallel};
 pub use harness::{EmbeddedServer, Harness, NO_WORKFLOWS, REPORT_ERROR, SETUP_ERROR, main};
-pub use http::{Http, HttpError, Identity, Response};
+pub use http::{Http, HttpError, Identity, Response, USER_AGENT};
 pub use json::{JsonError, JsonExt, SubsetError, expect_each, expect_subset, find_subset, short};
 pub use outcome::{RunOutcome, WorkflowOutcome};
 pub use report::{RunReport, Status, WorkflowReport};

@@ -98,7 +98,7 @@ pub fn http_client(
     request_timeout: Duration,
     limits: &ServeLimits,
 ) -> reqwest::Result<reqwest::Client> {
-    reqwest::Client::builder()
+    crate::http::client_builder()
         .timeout(request_timeout)
         .connect_timeout(request_timeout.min(Duration::from_secs(10)))
         .pool_max_idle_per_host(limits.max_running)
