@@ -42,6 +42,15 @@ pub enum HttpError {
         /// Why it is not a URL.
         reason: String,
     },
+    /// A request from [`Http::request`] could not be built (a bad header value, a body that
+    /// does not serialize, …).
+    #[error("cannot build the request{}: {reason}", if url.is_empty() { String::new() } else { format!(" to {url}") })]
+    Build {
+        /// The URL it was for, when known.
+        url: String,
+        /// Why, with its causes.
+        reason: String,
+    },
     /// The request did not get an answer (connection refused, timeout, …).
     #[error("{method} {url}: request failed")]
     Transport {
@@ -277,34 +286,41 @@ impl Http {
         &self.headers
     }
 
-    /// A request builder for `path` with the default headers, for anything the helpers below
-    /// do not cover (query structs, other bodies); send it with [`Http::send`].
+    /// A request builder for `path` on the shared client, for anything the helpers below do
+    /// not cover (query structs, other bodies); send it with [`Http::send`], which adds the
+    /// default headers the request does not set itself.
     pub fn request(
         &self,
         method: Method,
         path: &str,
     ) -> Result<reqwest::RequestBuilder, HttpError> {
+        let url = join(self.base_url.as_ref(), &method, path)?;
+        Ok(self.client.request(method, url))
+    }
+
+    /// Sends `builder` (from [`Http::request`], or from any client the workflow built, e.g.
+    /// one that does not follow redirects: that client sends it) and reads the whole response.
+    /// A default header goes only where the request has none of that name, so a one-off
+    /// `Authorization` replaces the workflow's instead of being sent beside it.
+    pub async fn send(&self, builder: reqwest::RequestBuilder) -> Result<Response, HttpError> {
         if let Some((name, reason)) = &self.invalid {
             return Err(HttpError::Header {
                 name: name.clone(),
                 reason: reason.clone(),
             });
         }
-        let url = join(self.base_url.as_ref(), &method, path)?;
-        Ok(self
-            .client
-            .request(method, url)
-            .headers(self.headers.clone()))
-    }
-
-    /// Sends a builder from [`Http::request`] and reads the whole response.
-    pub async fn send(&self, builder: reqwest::RequestBuilder) -> Result<Response, HttpError> {
-        let request = builder.build().map_err(|e| HttpError::Url {
-            method: Method::GET,
-            path: e.url().map(Url::to_string).unwrap_or_default(),
-            reason: e.to_string(),
+        let (client, request) = builder.build_split();
+        let mut request = request.map_err(|e| HttpError::Build {
+            url: e.url().map(Url::to_string).unwrap_or_default(),
+            reason: format!("{:#}", anyhow::Error::from(e.without_url())),
         })?;
-        execute(&self.client, request).await
+        let own: Vec<HeaderName> = request.headers().keys().cloned().collect();
+        for (name, value) in &self.headers {
+            if !own.contains(name) {
+                request.headers_mut().append(name.clone(), value.clone());
+            }
+        }
+        execute(&client, request).await
     }
 
     async fn call<B: Serialize + ?Sized>(

@@ -1,0 +1,109 @@
+//! `Http::request` + `Http::send` for what the helpers do not cover: a one-off header replaces
+//! the workflow's default of the same name, a request built on another client (one that does
+//! not follow redirects) is sent by that client, and a request that cannot be built says why.
+
+use axum::Router;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use reqwest::Method;
+use workflow_harness::prelude::*;
+use workflow_harness::{EngineConfig, Executor, Status, WorkflowSpec};
+
+async fn server() -> String {
+    let app = Router::new()
+        .route(
+            "/headers",
+            get(|headers: HeaderMap| async move {
+                let values: Vec<String> = headers
+                    .get_all(header::AUTHORIZATION)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok().map(str::to_owned))
+                    .collect();
+                axum::Json(json!({ "authorization": values }))
+            }),
+        )
+        .route(
+            "/redirect",
+            get(|| async { (StatusCode::FOUND, [(header::LOCATION, "/headers")]).into_response() }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}")
+}
+
+async fn run(base: &str, spec: WorkflowSpec) -> workflow_harness::WorkflowReport {
+    let mut executor = Executor::new();
+    executor
+        .config(EngineConfig {
+            base_url: Some(base.parse().unwrap()),
+            ..EngineConfig::default()
+        })
+        .add(spec);
+    executor.execute_all().await.unwrap().workflows.remove(0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_off_headers_replace_defaults_and_the_builders_client_sends() {
+    let base = server().await;
+    let spec = WorkflowSpec::new("send", "Send", |cx| {
+        Box::pin(async move {
+            cx.set_bearer("default")?;
+            cx.step("Default header", async |cx| {
+                let body = cx
+                    .send(cx.request(Method::GET, "/headers")?)
+                    .await?
+                    .json_value()?;
+                expect_json!(body, { "authorization": ["Bearer default"] })?;
+                Ok(())
+            })
+            .await?;
+            cx.step("One-off header", async |cx| {
+                let request = cx
+                    .request(Method::GET, "/headers")?
+                    .header("Authorization", "Bearer one-off");
+                let body = cx.send(request).await?.json_value()?;
+                expect_json!(body, { "authorization": ["Bearer one-off"] })?;
+                Ok(())
+            })
+            .await?;
+            cx.step("No redirect", async |cx| {
+                let client = reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()?;
+                let url = format!(
+                    "{}redirect",
+                    cx.base_url().map(|u| u.as_str()).unwrap_or("")
+                );
+                let response = cx.send(client.get(url)).await?;
+                response.expect_status(302)?;
+                Ok(())
+            })
+            .await
+        })
+    });
+    let w = run(&base, spec).await;
+    assert_eq!(w.status, Status::Completed, "{:?}", w.error);
+    assert_eq!(w.result.passed, 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_that_cannot_be_built_says_why() {
+    let base = server().await;
+    let spec = WorkflowSpec::new("bad", "Bad request", |cx| {
+        Box::pin(async move {
+            cx.step("Bad header", async |cx| {
+                let request = cx.request(Method::POST, "/headers")?.header("x", "a\nb");
+                cx.send(request).await?;
+                Ok(())
+            })
+            .await
+        })
+    });
+    let w = run(&base, spec).await;
+    let error = w.error.unwrap_or_default();
+    assert!(error.contains("cannot build the request"), "{error}");
+    assert!(!error.contains("GET"), "not a GET: {error}");
+    assert!(error.contains("header"), "the cause is named: {error}");
+}
