@@ -71,7 +71,7 @@ pub enum HttpError {
         reason: String,
     },
     /// The server answered with another status than expected.
-    #[error("{method} {url}: expected {expected}, got {status}; body: {body}")]
+    #[error("{method} {url}: expected {expected}, got {status}{headers}; body: {body}")]
     Status {
         /// The request method.
         method: Method,
@@ -81,6 +81,9 @@ pub enum HttpError {
         status: StatusCode,
         /// What was expected, e.g. `status 200` or `a 2xx status`.
         expected: String,
+        /// The response headers that explain it (`WWW-Authenticate`, `Retry-After`,
+        /// `Location`), as ` (name: value, …)`, or empty.
+        headers: String,
         /// The start of the response body.
         body: String,
     },
@@ -167,7 +170,7 @@ impl Response {
             status: self.status,
             target: std::any::type_name::<T>(),
             reason: e.to_string(),
-            body: excerpt(&self.text()),
+            body: self.body_excerpt(),
         })
     }
 
@@ -177,12 +180,49 @@ impl Response {
     }
 
     fn status_error(&self, expected: String) -> HttpError {
+        // The headers that explain a refusal come first: who to authenticate with, when to
+        // come back, where it went.
+        let shown: Vec<String> = ["www-authenticate", "retry-after", "location"]
+            .iter()
+            .filter_map(|name| {
+                let value = self.headers.get(*name)?.to_str().ok()?;
+                Some(format!("{name}: {}", excerpt(value)))
+            })
+            .collect();
+        let headers = match shown.is_empty() {
+            true => String::new(),
+            false => format!(" ({})", shown.join(", ")),
+        };
         HttpError::Status {
             method: self.method.clone(),
             url: self.url.clone(),
             status: self.status,
             expected,
-            body: excerpt(&self.text()),
+            headers,
+            body: self.body_excerpt(),
+        }
+    }
+
+    /// The start of the body for an error: text as text, anything else described (its size,
+    /// type and encoding) rather than quoted as garbage.
+    fn body_excerpt(&self) -> String {
+        match std::str::from_utf8(&self.body) {
+            Ok(text) => excerpt(text),
+            Err(_) => {
+                let header = |name: &str| {
+                    self.headers
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .map(|v| format!(", {name}: {v}"))
+                        .unwrap_or_default()
+                };
+                format!(
+                    "<{} bytes, not text{}{}>",
+                    self.body.len(),
+                    header("content-type"),
+                    header("content-encoding")
+                )
+            }
         }
     }
 }

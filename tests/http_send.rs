@@ -24,6 +24,25 @@ async fn server() -> String {
             }),
         )
         .route(
+            "/auth",
+            get(|| async {
+                let challenge = [(header::WWW_AUTHENTICATE, "Bearer realm=\"api\"")];
+                (
+                    StatusCode::UNAUTHORIZED,
+                    challenge,
+                    "{\"error\":\"no token\"}",
+                )
+                    .into_response()
+            }),
+        )
+        .route(
+            "/png",
+            get(|| async {
+                let bytes = vec![0x89, b'P', b'N', b'G', 0xff, 0xfe, 0x00, 0x01];
+                ([(header::CONTENT_TYPE, "image/png")], bytes).into_response()
+            }),
+        )
+        .route(
             "/redirect",
             get(|| async { (StatusCode::FOUND, [(header::LOCATION, "/headers")]).into_response() }),
         );
@@ -106,4 +125,35 @@ async fn a_request_that_cannot_be_built_says_why() {
     assert!(error.contains("cannot build the request"), "{error}");
     assert!(!error.contains("GET"), "not a GET: {error}");
     assert!(error.contains("header"), "the cause is named: {error}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn errors_name_the_headers_that_explain_them_and_describe_binary_bodies() {
+    let base = server().await;
+    let spec = WorkflowSpec::new("explain", "Explain", |cx| {
+        Box::pin(async move {
+            let refused = cx.optional_step("Refused", async |cx| {
+                cx.get("/auth").await?.expect_status(200)?;
+                Ok(())
+            });
+            refused.await;
+            cx.step("Binary", async |cx| {
+                cx.get_value("/png").await?;
+                Ok(())
+            })
+            .await
+        })
+    });
+    let w = run(&base, spec).await;
+    let refused = w.result.steps[0].error.clone().unwrap_or_default();
+    assert!(
+        refused.contains("got 401 Unauthorized (www-authenticate: Bearer realm=\"api\")"),
+        "{refused}"
+    );
+    assert!(refused.contains("no token"), "{refused}");
+    let binary = w.error.unwrap_or_default();
+    assert!(
+        binary.contains("<8 bytes, not text, content-type: image/png>"),
+        "{binary}"
+    );
 }
