@@ -508,9 +508,64 @@ macro_rules! expect_json {
     }};
 }
 
+/// Fails the step unless `left == right`, naming both expressions and both values
+/// (`ensure!` without a message prints neither):
+/// `ensure_eq!(order.str_at("status")?, "pending")` fails with
+/// `order.str_at("status")? == "pending": left "shipped", right "pending"`. An optional
+/// message and arguments come first in the error.
+///
+/// ```
+/// use workflow_harness::prelude::*;
+/// fn check(total: i64) -> StepResult {
+///     ensure_eq!(total, 3, "cart total");
+///     Ok(())
+/// }
+/// let error = check(2).unwrap_err().to_string();
+/// assert_eq!(error, "cart total: total == 3: left 2, right 3");
+/// ```
+#[macro_export]
+macro_rules! ensure_eq {
+    ($left:expr, $right:expr $(,)?) => {
+        $crate::ensure_eq!(@check $left, $right, ::std::string::String::new())
+    };
+    ($left:expr, $right:expr, $($message:tt)+) => {
+        $crate::ensure_eq!(@check $left, $right, ::std::format!("{}: ", ::std::format!($($message)+)))
+    };
+    (@check $left:expr, $right:expr, $prefix:expr) => {
+        match (&$left, &$right) {
+            (left, right) => {
+                if !(*left == *right) {
+                    return ::std::result::Result::Err($crate::__anyhow!(
+                        "{}{} == {}: left {:?}, right {:?}",
+                        $prefix,
+                        ::std::stringify!($left),
+                        ::std::stringify!($right),
+                        left,
+                        right
+                    ));
+                }
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ensure_eq_names_both_sides() {
+        fn check(status: &str) -> crate::StepResult {
+            crate::ensure_eq!(status, "pending");
+            Ok(())
+        }
+        assert!(check("pending").is_ok());
+        let error = check("shipped").unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "status == \"pending\": left \"shipped\", right \"pending\""
+        );
+    }
     use serde_json::json;
 
     fn mismatches(actual: Value, expected: Value) -> Vec<String> {

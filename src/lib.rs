@@ -58,6 +58,8 @@ pub use status::{LiveStatus, StatusBoard};
 pub use workflow::{BoxFuture, StepResult, WorkflowSpec};
 
 #[doc(hidden)]
+pub use anyhow::anyhow as __anyhow;
+#[doc(hidden)]
 pub use inventory;
 #[doc(hidden)]
 pub use serde_json::json as __json;
@@ -67,11 +69,13 @@ pub mod prelude {
     pub use crate::workflow;
     pub use crate::{
         Ctx, Http, HttpError, Identity, JsonError, JsonExt, Response, StepResult, SubsetError,
-        expect_each, expect_json, expect_subset, find_subset, short,
+        ensure_eq, expect_each, expect_json, expect_subset, find_subset, short,
     };
     pub use anyhow::{Context as _, anyhow, bail, ensure};
+    pub use reqwest::{Method, StatusCode};
     pub use serde_json::{Value, json};
     pub use std::time::Duration;
+    pub use tokio::time::sleep;
 }
 
 /// The README's examples, compiled and run as doctests.
