@@ -92,6 +92,15 @@ async fn compressed_bodies_decode_and_the_harness_says_who_it_is() {
                 Ok(())
             })
             .await?;
+            cx.step("A workflow's own User-Agent wins", async |cx| {
+                let mut own = cx.as_user("token");
+                own.set_header("User-Agent", "my-suite/2")?;
+                let response = own.get("/agent").await?.expect_status(200)?;
+                let agent = response.text();
+                ensure_eq!(agent.as_ref(), "my-suite/2");
+                Ok(())
+            })
+            .await?;
             for path in ["/gzip", "/deflate", "/br"] {
                 cx.step(path, async |cx| {
                     let body = cx.get_value(path).await?;
@@ -118,5 +127,5 @@ async fn compressed_bodies_decode_and_the_harness_says_who_it_is() {
         "{:?}",
         w.error
     );
-    assert_eq!(w.result.passed, 4);
+    assert_eq!(w.result.passed, 5);
 }
