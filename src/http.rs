@@ -51,6 +51,20 @@ pub enum HttpError {
         /// Why, with its causes.
         reason: String,
     },
+    /// A response header was not what was expected.
+    #[error("{method} {url}: expected header {name}: {expected:?}, got {got}")]
+    HeaderMismatch {
+        /// The request method.
+        method: Method,
+        /// The full URL (and where redirects led).
+        url: String,
+        /// The header's name.
+        name: String,
+        /// The value expected.
+        expected: String,
+        /// The value that came, or that none did.
+        got: String,
+    },
     /// The request did not get an answer (connection refused, timeout, …).
     #[error("{method} {url}: request failed")]
     Transport {
@@ -112,6 +126,8 @@ pub enum HttpError {
 pub struct Response {
     method: Method,
     url: String,
+    /// Where the answer came from, after redirects.
+    final_url: String,
     status: StatusCode,
     headers: HeaderMap,
     body: Vec<u8>,
@@ -131,6 +147,43 @@ impl Response {
     /// The request's method and URL, as `GET http://…`.
     pub fn request_line(&self) -> String {
         format!("{} {}", self.method, self.url)
+    }
+
+    /// The URL the answer came from: the request's, or where its redirects led.
+    pub fn final_url(&self) -> &str {
+        &self.final_url
+    }
+
+    /// A response header's value, when it is present and text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Passes the response through when header `name` is `value`, else an error naming the
+    /// header, what was expected and what came.
+    pub fn expect_header(self, name: &str, value: &str) -> Result<Response, HttpError> {
+        if self.header(name) == Some(value) {
+            return Ok(self);
+        }
+        Err(HttpError::HeaderMismatch {
+            method: self.method.clone(),
+            url: self.shown_url(),
+            name: name.to_owned(),
+            expected: value.to_owned(),
+            got: self
+                .header(name)
+                .map_or_else(|| "no such header".into(), |v| format!("{v:?}")),
+        })
+    }
+
+    /// The URL for an error: the request's, and where redirects led when they did
+    /// (`http://a/old → http://a/new`).
+    fn shown_url(&self) -> String {
+        if self.final_url == self.url {
+            self.url.clone()
+        } else {
+            format!("{} → {}", self.url, self.final_url)
+        }
     }
 
     /// The body as text (invalid UTF-8 replaced).
@@ -166,7 +219,7 @@ impl Response {
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, HttpError> {
         serde_json::from_slice(&self.body).map_err(|e| HttpError::Decode {
             method: self.method.clone(),
-            url: self.url.clone(),
+            url: self.shown_url(),
             status: self.status,
             target: std::any::type_name::<T>(),
             reason: e.to_string(),
@@ -195,7 +248,7 @@ impl Response {
         };
         HttpError::Status {
             method: self.method.clone(),
-            url: self.url.clone(),
+            url: self.shown_url(),
             status: self.status,
             expected,
             headers,
@@ -533,12 +586,14 @@ pub(crate) async fn execute(
         source: source.without_url(),
     };
     let response = client.execute(request).await.map_err(transport)?;
+    let final_url = response.url().to_string();
     let status = response.status();
     let headers = response.headers().clone();
     let body = response.bytes().await.map_err(transport)?.to_vec();
     Ok(Response {
         method,
         url,
+        final_url,
         status,
         headers,
         body,

@@ -43,6 +43,10 @@ async fn server() -> String {
             }),
         )
         .route(
+            "/moved",
+            get(|| async { (StatusCode::FOUND, [(header::LOCATION, "/gone")]).into_response() }),
+        )
+        .route(
             "/redirect",
             get(|| async { (StatusCode::FOUND, [(header::LOCATION, "/headers")]).into_response() }),
         );
@@ -155,5 +159,50 @@ async fn errors_name_the_headers_that_explain_them_and_describe_binary_bodies() 
     assert!(
         binary.contains("<8 bytes, not text, content-type: image/png>"),
         "{binary}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn responses_know_where_redirects_led_and_check_headers() {
+    let base = server().await;
+    let spec = WorkflowSpec::new("redirects", "Redirects", |cx| {
+        Box::pin(async move {
+            cx.step("Follow", async |cx| {
+                let response = cx.get("/redirect").await?.expect_status(200)?;
+                ensure!(
+                    response.final_url().ends_with("/headers"),
+                    "{}",
+                    response.final_url()
+                );
+                response.expect_header("content-type", "application/json")?;
+                Ok(())
+            })
+            .await?;
+            cx.optional_step("Header mismatch", async |cx| {
+                cx.get("/headers").await?.expect_header("x-version", "2")?;
+                Ok(())
+            })
+            .await;
+            cx.optional_step("Moved to nowhere", async |cx| {
+                cx.get("/moved").await?.expect_status(200)?;
+                Ok(())
+            })
+            .await;
+            Ok(())
+        })
+    });
+    let w = run(&base, spec).await;
+    assert_eq!(w.status, Status::Completed, "{:?}", w.error);
+    let error = |i: usize| w.result.steps[i].error.clone().unwrap_or_default();
+    assert!(
+        error(1).contains("expected header x-version: \"2\", got no such header"),
+        "{}",
+        error(1)
+    );
+    let moved = error(2);
+    assert!(moved.contains("/moved → http://"), "the chain: {moved}");
+    assert!(
+        moved.contains("/gone: expected status 200, got 404"),
+        "{moved}"
     );
 }
