@@ -15,7 +15,7 @@ use super::error::ApiError;
 use super::extract::{JsonBody, RunId, flag};
 use super::runs::{Outcome, Run};
 use super::{launch, request};
-use crate::report::RunReport;
+use crate::report::{ReportFormat, RunReport};
 
 /// Where a run's resources live.
 pub(super) fn run_url(id: &str) -> String {
@@ -154,64 +154,28 @@ pub(super) async fn run_status(
     Ok(Json(body))
 }
 
-/// `GET /api/test-workflows/runs/{id}/report.json` (409 while running).
-pub(super) async fn report_json(
+/// `GET /api/test-workflows/runs/{id}/report.json`, `…/report.csv`, `…/junit.xml`: the run's
+/// report in `format` as a download (409 while running).
+pub(super) async fn report(
     State(state): State<AppState>,
     RunId(id): RunId,
+    format: ReportFormat,
 ) -> Result<Response, ApiError> {
-    download(
-        &state,
-        &id,
-        "report.json",
-        "application/json",
-        RunReport::to_json,
-    )
-}
-
-/// `GET /api/test-workflows/runs/{id}/report.csv` (409 while running).
-pub(super) async fn report_csv(
-    State(state): State<AppState>,
-    RunId(id): RunId,
-) -> Result<Response, ApiError> {
-    download(
-        &state,
-        &id,
-        "report.csv",
-        "text/csv; charset=utf-8",
-        RunReport::to_csv,
-    )
-}
-
-/// `GET /api/test-workflows/runs/{id}/junit.xml` (409 while running).
-pub(super) async fn report_junit(
-    State(state): State<AppState>,
-    RunId(id): RunId,
-) -> Result<Response, ApiError> {
-    download(
-        &state,
-        &id,
-        "junit.xml",
-        "application/xml; charset=utf-8",
-        RunReport::to_junit,
-    )
-}
-
-fn download(
-    state: &AppState,
-    id: &str,
-    file: &str,
-    content_type: &'static str,
-    render: fn(&RunReport) -> String,
-) -> Result<Response, ApiError> {
-    let run = find(state, id)?;
+    let run = find(&state, &id)?;
     let report = finished_report(&run)?;
+    let file = format.file_name();
+    let (content_type, body) = match format {
+        ReportFormat::Csv => ("text/csv; charset=utf-8", report.to_csv()),
+        ReportFormat::Junit => ("application/xml; charset=utf-8", report.to_junit()),
+        _ => ("application/json", report.to_json()),
+    };
     let disposition = header_value(&format!("attachment; filename=\"{}-{file}\"", run.id));
     Ok((
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
             (header::CONTENT_DISPOSITION, disposition),
         ],
-        render(&report),
+        body,
     )
         .into_response())
 }

@@ -36,6 +36,7 @@ use tokio::sync::watch;
 
 use crate::config::ApiOptions;
 use crate::engine::EngineConfig;
+use crate::report::ReportFormat;
 use crate::workflow::WorkflowSpec;
 
 pub use error::ApiError;
@@ -229,15 +230,15 @@ fn app(context: ServeContext, bound: Option<SocketAddr>) -> (Router, AppState) {
         .route("/api/test-workflows/runs/{id}/events", get(sse::events))
         .route(
             "/api/test-workflows/runs/{id}/report.json",
-            get(handlers::report_json),
+            get(|s, id| handlers::report(s, id, ReportFormat::Json)),
         )
         .route(
             "/api/test-workflows/runs/{id}/report.csv",
-            get(handlers::report_csv),
+            get(|s, id| handlers::report(s, id, ReportFormat::Csv)),
         )
         .route(
             "/api/test-workflows/runs/{id}/junit.xml",
-            get(handlers::report_junit),
+            get(|s, id| handlers::report(s, id, ReportFormat::Junit)),
         )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
