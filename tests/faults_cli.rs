@@ -168,19 +168,32 @@ fn escape_sequences_in_a_body_are_shown_not_obeyed() {
     );
 }
 
+/// The suite run with `filter`, which must fail (101), and how long the process lived.
+fn failing_run(filter: &str, round: usize) -> (support::Run, Duration) {
+    let started = Instant::now();
+    let run = run_suite(&[filter], &[]);
+    let wall = started.elapsed();
+    assert_eq!(
+        run.code, 101,
+        "round {round}: {}\n{}",
+        run.stdout, run.stderr
+    );
+    (run, wall)
+}
+
+/// Whether libtest printed `test <id> … ok`.
+fn passed_in_libtest(stdout: &str, id: &str) -> bool {
+    stdout
+        .lines()
+        .any(|l| l.starts_with(&format!("test {id} ")) && l.trim_end().ends_with("... ok"))
+}
+
 /// The deadline holds for a workflow that awaits and then blocks, for one that ends a little
 /// after its deadline, and for a step that returns late; the process does not wait for the
 /// blocked thread.
 fn blocked_threads_are_timed_out_at_their_deadlines() {
     for round in 0..REPEAT {
-        let started = Instant::now();
-        let run = run_suite(&["edge-"], &[]);
-        let wall = started.elapsed();
-        assert_eq!(
-            run.code, 101,
-            "round {round}: {}\n{}",
-            run.stdout, run.stderr
-        );
+        let (run, wall) = failing_run("edge-", round);
         let report = run.report();
         assert_eq!(report.total_workflows, 3, "round {round}");
         for w in &report.workflows {
@@ -188,10 +201,7 @@ fn blocked_threads_are_timed_out_at_their_deadlines() {
             let error = w.error.as_deref().unwrap_or_default();
             assert!(error.contains("timed out"), "round {round}: {error}");
             assert!(
-                !run.stdout
-                    .lines()
-                    .any(|l| l.starts_with(&format!("test {} ", w.workflow_id))
-                        && l.ends_with("... ok")),
+                !passed_in_libtest(&run.stdout, &w.workflow_id),
                 "round {round}: {} passed in libtest:\n{}",
                 w.workflow_id,
                 run.stdout
@@ -226,14 +236,7 @@ fn blocked_threads_are_timed_out_at_their_deadlines() {
 /// every blocker is timed out, the quick one passes at its own pace, and the process ends.
 fn more_blockers_than_workers_delay_no_one() {
     for round in 0..REPEAT {
-        let started = Instant::now();
-        let run = run_suite(&["many-"], &[]);
-        let wall = started.elapsed();
-        assert_eq!(
-            run.code, 101,
-            "round {round}: {}\n{}",
-            run.stdout, run.stderr
-        );
+        let (run, wall) = failing_run("many-", round);
         let report = run.report();
         assert_eq!(report.total_workflows, 13);
         for w in &report.workflows {
@@ -247,9 +250,7 @@ fn more_blockers_than_workers_delay_no_one() {
             }
         }
         assert!(
-            run.stdout
-                .lines()
-                .any(|l| l.starts_with("test many-quick ") && l.ends_with("... ok")),
+            passed_in_libtest(&run.stdout, "many-quick"),
             "{}",
             run.stdout
         );

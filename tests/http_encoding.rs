@@ -2,6 +2,8 @@
 //! (`User-Agent`), asks for compressed bodies (`Accept-Encoding`) and decodes gzip, deflate and
 //! brotli transparently, with nothing in the suite's Cargo.toml.
 
+mod local;
+
 use std::io::Write as _;
 
 use axum::Router;
@@ -9,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use workflow_harness::prelude::*;
-use workflow_harness::{EngineConfig, Executor, USER_AGENT, WorkflowSpec};
+use workflow_harness::{USER_AGENT, WorkflowSpec};
 
 const BODY: &str = r#"{"items":[{"id":1,"name":"first"}],"total":1}"#;
 
@@ -73,10 +75,7 @@ async fn server() -> String {
         .route("/gzip", get(encoded("gzip", gzip)))
         .route("/deflate", get(encoded("deflate", deflate)))
         .route("/br", get(encoded("br", brotli)));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}")
+    local::serve(app).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -112,15 +111,7 @@ async fn compressed_bodies_decode_and_the_harness_says_who_it_is() {
             Ok(())
         })
     });
-    let mut executor = Executor::new();
-    executor
-        .config(EngineConfig {
-            base_url: Some(base.parse().unwrap()),
-            ..EngineConfig::default()
-        })
-        .add(spec);
-    let report = executor.execute_all().await.unwrap();
-    let w = &report.workflows[0];
+    let w = local::run_one(&base, spec).await;
     assert_eq!(
         w.status,
         workflow_harness::Status::Completed,

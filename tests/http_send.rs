@@ -2,13 +2,15 @@
 //! the workflow's default of the same name, a request built on another client (one that does
 //! not follow redirects) is sent by that client, and a request that cannot be built says why.
 
+mod local;
+
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use reqwest::Method;
 use workflow_harness::prelude::*;
-use workflow_harness::{EngineConfig, Executor, Status, WorkflowSpec};
+use workflow_harness::{Status, WorkflowSpec};
 
 async fn server() -> String {
     let app = Router::new()
@@ -50,21 +52,7 @@ async fn server() -> String {
             "/redirect",
             get(|| async { (StatusCode::FOUND, [(header::LOCATION, "/headers")]).into_response() }),
         );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}")
-}
-
-async fn run(base: &str, spec: WorkflowSpec) -> workflow_harness::WorkflowReport {
-    let mut executor = Executor::new();
-    executor
-        .config(EngineConfig {
-            base_url: Some(base.parse().unwrap()),
-            ..EngineConfig::default()
-        })
-        .add(spec);
-    executor.execute_all().await.unwrap().workflows.remove(0)
+    local::serve(app).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -106,7 +94,7 @@ async fn one_off_headers_replace_defaults_and_the_builders_client_sends() {
             .await
         })
     });
-    let w = run(&base, spec).await;
+    let w = local::run_one(&base, spec).await;
     assert_eq!(w.status, Status::Completed, "{:?}", w.error);
     assert_eq!(w.result.passed, 3);
 }
@@ -124,7 +112,7 @@ async fn a_request_that_cannot_be_built_says_why() {
             .await
         })
     });
-    let w = run(&base, spec).await;
+    let w = local::run_one(&base, spec).await;
     let error = w.error.unwrap_or_default();
     assert!(error.contains("cannot build the request"), "{error}");
     assert!(!error.contains("GET"), "not a GET: {error}");
@@ -148,7 +136,7 @@ async fn errors_name_the_headers_that_explain_them_and_describe_binary_bodies() 
             .await
         })
     });
-    let w = run(&base, spec).await;
+    let w = local::run_one(&base, spec).await;
     let refused = w.result.steps[0].error.clone().unwrap_or_default();
     assert!(
         refused.contains("got 401 Unauthorized (www-authenticate: Bearer realm=\"api\")"),
@@ -191,7 +179,7 @@ async fn responses_know_where_redirects_led_and_check_headers() {
             Ok(())
         })
     });
-    let w = run(&base, spec).await;
+    let w = local::run_one(&base, spec).await;
     assert_eq!(w.status, Status::Completed, "{:?}", w.error);
     let error = |i: usize| w.result.steps[i].error.clone().unwrap_or_default();
     assert!(
