@@ -6,7 +6,7 @@
 mod support;
 
 use std::path::PathBuf;
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use workflow_harness::prelude::*;
@@ -285,28 +285,17 @@ fn run_and_signal_in(
     std::fs::create_dir(&markers).unwrap();
     let exe = std::env::current_exe().unwrap();
     let mut cmd = match terminal {
-        None => Command::new(&exe),
+        None => support::fixture_command(&exe, dir.path()),
         Some(()) => {
-            let mut cmd = Command::new("script");
+            let mut cmd = support::fixture_command("script", dir.path());
             let line = format!("stty cols 120 rows 100; '{}' stop-", exe.display());
             cmd.args(["-qec", &line, "/dev/null"]);
             cmd
         }
     };
-    cmd.env(support::FIXTURE_ENV, "1")
-        .env("CARGO_MANIFEST_DIR", dir.path())
-        .env("WORKFLOW_REPORT_DIR", dir.path().join("reports"))
-        .env("WORKFLOW_TEST_MARKERS", &markers)
-        .env_remove("NEXTEST_RUN_ID")
+    cmd.env("WORKFLOW_TEST_MARKERS", &markers)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    for (key, _) in std::env::vars() {
-        if key.starts_with("WORKFLOW_") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd.env("WORKFLOW_REPORT_DIR", dir.path().join("reports"))
-        .env("WORKFLOW_TEST_MARKERS", &markers);
     for (k, v) in env {
         cmd.env(k, v);
     }

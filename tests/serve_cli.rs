@@ -6,7 +6,7 @@ mod poll;
 mod support;
 
 use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Child, ExitCode, Stdio};
 
 use libtest_mimic::{Arguments, Trial};
 use serde_json::json;
@@ -91,19 +91,10 @@ struct Served {
 impl Served {
     fn start(env: &[(&str, &str)]) -> Served {
         let dir = tempfile::tempdir().unwrap();
-        let mut cmd = Command::new(std::env::current_exe().unwrap());
-        cmd.env(FIXTURE_ENV, "1")
-            .env("CARGO_MANIFEST_DIR", dir.path())
-            .env("WORKFLOW_REPORT_DIR", dir.path().join("reports"))
-            .env_remove("NEXTEST_RUN_ID")
-            .args(["--serve", "127.0.0.1:0"])
+        let mut cmd = support::fixture_command(std::env::current_exe().unwrap(), dir.path());
+        cmd.args(["--serve", "127.0.0.1:0"])
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
-        for (key, _) in std::env::vars() {
-            if key.starts_with("WORKFLOW_") && key != "WORKFLOW_REPORT_DIR" {
-                cmd.env_remove(key);
-            }
-        }
         cmd.envs(env.iter().copied());
         let mut child = cmd.spawn().unwrap();
         let stderr = child.stderr.take().unwrap();

@@ -8,14 +8,12 @@ mod support;
 
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
+use std::process::{Child, ExitCode, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use workflow_harness::prelude::*;
-
-use support::FIXTURE_ENV;
 
 /// The file whose existence opens the gate of the `gated` fixture workflow.
 const GATE_ENV: &str = "SERVE_SIGNALS_GATE";
@@ -58,20 +56,11 @@ impl Served {
     fn start(env: &[(&str, &str)]) -> Served {
         let dir = tempfile::tempdir().unwrap();
         let gate = dir.path().join("gate");
-        let mut cmd = Command::new(std::env::current_exe().unwrap());
-        cmd.env(FIXTURE_ENV, "1")
-            .env("CARGO_MANIFEST_DIR", dir.path())
-            .env("WORKFLOW_REPORT_DIR", dir.path().join("reports"))
-            .env(GATE_ENV, &gate)
-            .env_remove("NEXTEST_RUN_ID")
+        let mut cmd = support::fixture_command(std::env::current_exe().unwrap(), dir.path());
+        cmd.env(GATE_ENV, &gate)
             .args(["--serve", "127.0.0.1:0"])
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
-        for (key, _) in std::env::vars() {
-            if key.starts_with("WORKFLOW_") && key != "WORKFLOW_REPORT_DIR" {
-                cmd.env_remove(key);
-            }
-        }
         cmd.envs(env.iter().copied());
         let mut child = cmd.spawn().unwrap();
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();

@@ -290,20 +290,28 @@ pub fn run_suite(args: &[&str], env: &[(&str, &str)]) -> Run {
     run_command(exe.to_str().unwrap(), args, env)
 }
 
-fn run_command(program: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let dir = tempfile::tempdir().unwrap();
+/// `program` as the fixture suite: in the child mode, with `dir` as its (empty) manifest
+/// directory, reports in `dir/reports`, no `WORKFLOW_*` setting of the parent's, not under
+/// nextest.
+pub fn fixture_command(program: impl AsRef<std::ffi::OsStr>, dir: &Path) -> Command {
     let mut cmd = Command::new(program);
     cmd.env(FIXTURE_ENV, "1")
         // An empty manifest dir: no harness.toml but what a test writes.
-        .env("CARGO_MANIFEST_DIR", dir.path())
-        .env("WORKFLOW_REPORT_DIR", dir.path().join("reports"))
-        .env_remove("NEXTEST_RUN_ID")
-        .args(args);
+        .env("CARGO_MANIFEST_DIR", dir)
+        .env_remove("NEXTEST_RUN_ID");
     for (key, _) in std::env::vars() {
-        if key.starts_with("WORKFLOW_") && key != "WORKFLOW_REPORT_DIR" {
+        if key.starts_with("WORKFLOW_") {
             cmd.env_remove(key);
         }
     }
+    cmd.env("WORKFLOW_REPORT_DIR", dir.join("reports"));
+    cmd
+}
+
+fn run_command(program: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = fixture_command(program, dir.path());
+    cmd.args(args);
     for (k, v) in env {
         cmd.env(k, v);
     }
