@@ -61,6 +61,24 @@ pub struct Cli {
     /// running the workflows once.
     #[arg(long, value_name = "ADDR")]
     pub serve: Option<String>,
+
+    /// Run the workflows that failed, were blocked, cancelled or flaky in the latest recorded
+    /// run of this suite (their dependencies as usual); filters narrow that further.
+    #[arg(long)]
+    pub last_failed: bool,
+
+    /// Print each workflow's record over the last runs (see --history-runs) and exit, running
+    /// nothing; with `--format json` as JSON.
+    #[arg(long)]
+    pub history: bool,
+
+    /// How many recorded runs --history and --history-steps look at.
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    pub history_runs: u32,
+
+    /// Like --history, per step of the workflow ID.
+    #[arg(long, value_name = "ID")]
+    pub history_steps: Option<String>,
 }
 
 impl Cli {
@@ -310,6 +328,12 @@ mod tests {
         );
         assert_eq!(cli.libtest.test_threads, Some(3), "libtest keeps its flag");
         assert!(parse(&["seq"]).settings.0.is_empty());
+        let history = parse(&["--history", "--history-runs", "5", "--history-steps", "a"]);
+        assert!(history.history && !history.last_failed);
+        assert_eq!(history.history_runs, 5);
+        assert_eq!(history.history_steps.as_deref(), Some("a"));
+        assert_eq!(parse(&[]).history_runs, 20);
+        assert!(Cli::try_from_iter(["workflows", "--history-runs", "0"]).is_err());
         let error = Cli::try_from_iter(["workflows", "--no-tests", "maybe"]).unwrap_err();
         assert!(
             error.to_string().contains("expected pass, warn or fail"),

@@ -76,6 +76,7 @@ pub fn settings() -> impl Iterator<Item = &'static Setting> {
         .iter()
         .chain(Config::SETTINGS)
         .chain(ApiOptions::SETTINGS)
+        .chain(HistoryOptions::SETTINGS)
         .flatten()
 }
 
@@ -258,6 +259,8 @@ settings! {
             "reports.formats", "WORKFLOW_REPORT_FORMATS", "--report-formats";
         /// Options of serve mode (`[api]`).
         pub api: ApiOptions = ApiOptions::default();
+        /// The run history (`[history]`).
+        pub history: HistoryOptions = HistoryOptions::default();
         /// `[server]`, the embedded server's options, for its factory to parse.
         pub server: ServerTable = ServerTable::default();
         /// The file the settings were read from, if any.
@@ -291,6 +294,48 @@ settings! {
         /// Serve mode: on SIGTERM/SIGINT, how long running runs may still take (0s allowed).
         pub shutdown_grace: Duration = secs(10), Delay, "api.shutdown_grace",
             "WORKFLOW_API_SHUTDOWN_GRACE";
+    }
+}
+
+settings! {
+    /// The run history (`[history]` in harness.toml).
+    pub struct HistoryOptions (c => c.history) {
+        /// History: the database, `sqlite://PATH` or `postgres://USER@HOST/DB` (unset: SQLite
+        /// at `<reports.dir>/history.sqlite`).
+        pub url: Option<String> = None, HistoryUrl, "history.url", "WORKFLOW_HISTORY_URL",
+            "--history-url";
+        /// History: record every run and read it back (false: no history at all).
+        pub enabled: bool = true, Switch, "history.enabled", "WORKFLOW_HISTORY_ENABLED";
+        /// History: the most runs kept per suite; recording prunes the oldest beyond.
+        pub keep_runs: usize = 1000, AtLeastOne, "history.keep_runs",
+            "WORKFLOW_HISTORY_KEEP_RUNS";
+        /// History: a passed step is a regression when it takes more than its recorded p95
+        /// times this factor (at least 1)…
+        pub regression_factor: f64 = 1.5, Backoff, "history.regression_factor",
+            "WORKFLOW_HISTORY_REGRESSION_FACTOR";
+        /// History: …and more than its p95 plus this.
+        pub regression_min: Duration = Duration::from_millis(50), Delay,
+            "history.regression_min", "WORKFLOW_HISTORY_REGRESSION_MIN";
+        /// History: …and at least this many passed runs of the step are recorded.
+        pub regression_runs: usize = 5, AtLeastOne, "history.regression_runs",
+            "WORKFLOW_HISTORY_REGRESSION_RUNS";
+        /// History: name a workflow that fails after passing this many times in a row (0:
+        /// never).
+        pub fail_streak: usize = 3, Whole<usize>, "history.fail_streak",
+            "WORKFLOW_HISTORY_FAIL_STREAK";
+    }
+}
+
+impl HistoryOptions {
+    /// The regression thresholds these settings give.
+    pub fn thresholds(&self) -> crate::history::Thresholds {
+        crate::history::Thresholds {
+            factor: self.regression_factor,
+            min_excess: self.regression_min,
+            min_runs: self.regression_runs,
+            fail_streak: self.fail_streak,
+            ..crate::history::Thresholds::default()
+        }
     }
 }
 
@@ -621,7 +666,10 @@ impl<'de> Visitor<'de> for Level<'_> {
                 Some(value) => Some(value),
                 None => match Config::read_toml(&key, &mut map, self.dir)? {
                     Some(value) => Some(value),
-                    None => ApiOptions::read_toml(&key, &mut map, self.dir)?,
+                    None => match ApiOptions::read_toml(&key, &mut map, self.dir)? {
+                        Some(value) => Some(value),
+                        None => HistoryOptions::read_toml(&key, &mut map, self.dir)?,
+                    },
                 },
             };
             match value {
@@ -722,6 +770,23 @@ impl Kind for Http {
 
     fn check(raw: String, _: &Path) -> Result<Url, String> {
         Http::parse(&raw)
+    }
+}
+
+/// A history database URL: `sqlite://PATH` or `postgres://…` (`postgresql://…`).
+struct HistoryUrl;
+
+impl Kind for HistoryUrl {
+    type Value = String;
+    type Raw = String;
+    const METAVAR: Option<&'static str> = Some("DB_URL");
+
+    fn parse(s: &str) -> Result<String, String> {
+        crate::history::Target::parse(s, Path::new("")).map(|_| s.trim().to_owned())
+    }
+
+    fn check(raw: String, _: &Path) -> Result<String, String> {
+        HistoryUrl::parse(&raw)
     }
 }
 
@@ -1395,6 +1460,7 @@ mod tests {
             Some("FACTOR") => ("2.5", "2.5".to_owned()),
             Some("DURATION") => ("7s", "\"7s\"".to_owned()),
             Some("URL") => ("http://h:7", "\"http://h:7\"".to_owned()),
+            Some("DB_URL") => ("sqlite://h7.db", "\"sqlite://h7.db\"".to_owned()),
             Some("LIST") if s.key.contains("formats") => ("csv", "[\"csv\"]".to_owned()),
             Some("LIST") => ("h7", "[\"h7\"]".to_owned()),
             Some("pass|warn|fail") => ("fail", "\"fail\"".to_owned()),

@@ -25,6 +25,8 @@ use crate::cli::Cli;
 use crate::config::{self, Config, NoTests};
 use crate::engine::{Engine, EngineConfig};
 use crate::event::Event;
+use crate::history::command::Rerun;
+use crate::history::{Journal, RunMeta, Source};
 use crate::plan::{self, OutsideDeps};
 use crate::progress::{self, LiveView};
 use crate::report::{self, FailureKind, ReportFold, RunReport, Status, WorkflowReport};
@@ -214,6 +216,16 @@ impl Harness {
             OutsideDeps::Reject,
         )
         .context(invalid)?;
+        if cli.history || cli.history_steps.is_some() {
+            let suite = crate::history::suite_name(&|k| std::env::var(k).ok());
+            return match crate::history::command::print(&cli, &config, &suite, &root) {
+                Ok(()) => Ok(ExitCode::SUCCESS),
+                Err(message) => {
+                    eprintln!("error: --history: {message}");
+                    Ok(ExitCode::from(SETUP_ERROR))
+                }
+            };
+        }
         let runtime = runtime()?;
         match &cli.serve {
             Some(addr) => {
@@ -224,11 +236,13 @@ impl Harness {
         }
     }
 
-    /// What libtest's filters select, plus their dependencies unless `no_deps`.
-    fn select(&self, cli: &Cli, config: &Config) -> Vec<WorkflowSpec> {
+    /// What libtest's filters select (among `only`, when given: `--last-failed`), plus
+    /// their dependencies unless `no_deps`.
+    fn select(&self, cli: &Cli, config: &Config, only: Option<&[String]>) -> Vec<WorkflowSpec> {
         let selected: Vec<WorkflowSpec> = self
             .workflows
             .iter()
+            .filter(|w| only.is_none_or(|ids| ids.contains(&w.id)))
             .filter(|w| {
                 let probe = placeholder(w);
                 !cli.is_filtered_out(&probe) && !cli.libtest.is_ignored(&probe)
@@ -250,7 +264,26 @@ impl Harness {
         config: Config,
         runtime: tokio::runtime::Runtime,
     ) -> anyhow::Result<ExitCode> {
-        let selected = self.select(&cli, &config);
+        let root = manifest_dir();
+        let env = |k: &str| std::env::var(k).ok();
+        let suite = crate::history::suite_name(&env);
+        let mut journal = Journal::open(&config.history, &config.report_dir, &root);
+        let rerun = match cli.last_failed {
+            false => None,
+            true => match crate::history::command::last_failed(&mut journal, &suite) {
+                Ok(Rerun::Select(ids)) => Some(ids),
+                Ok(Rerun::Nothing(message)) => {
+                    // Nothing runs and no reports are written: the last ones stay as they are.
+                    eprintln!("{message}");
+                    return Ok(ExitCode::SUCCESS);
+                }
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    return Ok(ExitCode::from(SETUP_ERROR));
+                }
+            },
+        };
+        let selected = self.select(&cli, &config, rerun.as_deref());
         let nothing_selected = selected
             .is_empty()
             .then(|| nothing_selected(&cli, &self.workflows));
@@ -307,7 +340,7 @@ impl Harness {
             return Ok(after_run_error(failed, SETUP_ERROR, &error));
         }
         // The engine emitted `runFinished` before it returned: the fold has the whole run.
-        let report = match runtime.block_on(folded) {
+        let mut report = match runtime.block_on(folded) {
             Ok(Some(report)) => report,
             Ok(None) => {
                 let error = "the event stream ended before runFinished";
@@ -329,7 +362,22 @@ impl Harness {
                 }
             });
         }
+        let mut meta = RunMeta::from_env(&env, &root);
+        meta.suite = suite.clone();
+        meta.run_id = report.run_id.clone();
+        meta.source = Some(Source::Cargo);
+        if let Ok(run) = std::env::var("NEXTEST_RUN_ID") {
+            meta.run_id = run;
+            meta.source = Some(Source::Nextest);
+        }
+        meta.base_url = config.engine.base_url.as_ref().map(Url::to_string);
+        meta.selection = std::env::args().skip(1).collect::<Vec<_>>().join(" ");
         if report.total_workflows > 0 {
+            // Against the runs before this one: computed before it is recorded.
+            let thresholds = config.history.thresholds();
+            report.regressions = journal
+                .with(|store| store.regressions(&suite, &meta.run_id, &report, &thresholds))
+                .unwrap_or_default();
             if !quiet(&cli.libtest) {
                 progress::print_summary(&report, output.color);
             }
@@ -344,6 +392,8 @@ impl Harness {
                     None if failed => FAILED,
                     None => REPORT_ERROR,
                 };
+                meta.exit_code = Some(i32::from(code));
+                journal.with(|store| store.record(&report, &meta));
                 return Ok(ExitCode::from(code));
             }
         }
@@ -351,7 +401,7 @@ impl Harness {
         // this one; nothing here waits for it, and the process ends without joining it.
         runtime.shutdown_timeout(Duration::from_millis(200));
         // An interrupted run says so in its exit code, whatever its workflows did.
-        Ok(match signals.received() {
+        let code = match signals.received() {
             Some(signal) => {
                 eprintln!(
                     "run {} interrupted by {}: {} workflow(s) cancelled",
@@ -359,10 +409,16 @@ impl Harness {
                     signal.name(),
                     report.cancelled
                 );
-                ExitCode::from(signal.exit_code())
+                signal.exit_code()
             }
-            None => conclusion.exit_code(),
-        })
+            None if failed => FAILED,
+            None => 0,
+        };
+        if report.total_workflows > 0 {
+            meta.exit_code = Some(i32::from(code));
+            journal.with(|store| store.record(&report, &meta));
+        }
+        Ok(ExitCode::from(code))
     }
 }
 

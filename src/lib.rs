@@ -22,6 +22,7 @@ mod engine;
 mod event;
 mod executor;
 mod harness;
+pub mod history;
 mod http;
 mod json;
 mod outcome;

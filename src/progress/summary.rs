@@ -95,6 +95,15 @@ fn render(report: &RunReport, color: bool) -> String {
             w.status.as_str()
         );
     }
+    // What the run history says got worse (see `history::regress`).
+    for r in &report.regressions {
+        let _ = writeln!(
+            out,
+            "  {}  {}",
+            yellow(format!("{:<9}", "regressed")),
+            terminal_safe(&r.describe())
+        );
+    }
     out
 }
 
@@ -146,5 +155,34 @@ mod tests {
             "{text}"
         );
         assert!(render(&sample(), true).contains('\u{1b}'));
+    }
+
+    #[test]
+    fn regressions_are_listed() {
+        use crate::history::Regression;
+        let mut report = sample();
+        assert!(!render(&report, false).contains("regressed"));
+        report.regressions = vec![
+            Regression::SlowStep {
+                workflow_id: "c".into(),
+                step: "c1".into(),
+                duration_ms: 300,
+                p95_ms: 30,
+                samples: 9,
+            },
+            Regression::StartedFailing {
+                workflow_id: "b".into(),
+                passes: 4,
+            },
+        ];
+        let text = render(&report, false);
+        assert!(
+            text.contains("regressed  c / c1: 300 ms, recorded p95 30 ms (9 runs)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("regressed  b: failing after 4 passes in a row"),
+            "{text}"
+        );
     }
 }

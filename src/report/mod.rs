@@ -206,6 +206,10 @@ pub struct RunReport {
     pub workflows: Vec<WorkflowReport>,
     /// Totals.
     pub aggregate_stats: AggregateStats,
+    /// What the run history says got worse in this run: steps well above their recorded
+    /// p95, workflows that started failing or flip between pass and fail (absent when none).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub regressions: Vec<crate::history::Regression>,
 }
 
 impl RunReport {
@@ -264,6 +268,7 @@ impl RunReport {
             start_time,
             workflows,
             aggregate_stats,
+            regressions: Vec::new(),
         }
     }
 

@@ -1,0 +1,328 @@
+//! The two backends behind one interface: a connection to SQLite or to PostgreSQL, which
+//! run the same SQL (`$1` placeholders, `ON CONFLICT`, `BIGINT`/`TEXT` columns only) with
+//! values of one small type, so every query of the store is written once.
+
+use std::error::Error as StdError;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+
+/// How long a SQLite writer waits for another process's transaction before giving up: far
+/// more than any recording takes, so parallel writers (nextest's processes) queue, never fail.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long connecting to PostgreSQL may take when the URL does not say.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A value going into or coming out of a query: integers, text and nulls are all the schema
+/// holds (booleans are 0/1, times epoch milliseconds).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Value {
+    Null,
+    Int(i64),
+    Text(String),
+}
+
+impl Value {
+    pub fn int(&self) -> i64 {
+        match self {
+            Value::Int(n) => *n,
+            Value::Text(t) => t.parse().unwrap_or(0),
+            Value::Null => 0,
+        }
+    }
+
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Value::Text(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    pub fn string(&self) -> String {
+        match self {
+            Value::Text(t) => t.clone(),
+            Value::Int(n) => n.to_string(),
+            Value::Null => String::new(),
+        }
+    }
+}
+
+impl From<i64> for Value {
+    fn from(n: i64) -> Self {
+        Value::Int(n)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Self {
+        Value::Int(i64::from(b))
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::Text(s.to_owned())
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::Text(s)
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+impl rusqlite::ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(match self {
+            Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            Value::Int(n) => ToSqlOutput::Borrowed(ValueRef::Integer(*n)),
+            Value::Text(t) => ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes())),
+        })
+    }
+}
+
+impl ToSql for Value {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
+        match self {
+            Value::Null => Ok(IsNull::Yes),
+            // Every integer column is BIGINT, so PostgreSQL infers INT8 for integer parameters.
+            Value::Int(n) => n.to_sql(ty, out),
+            Value::Text(t) => t.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+/// Where the history lives, as `[history] url` names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A SQLite file (`sqlite://PATH`; relative paths start at the suite's directory).
+    Sqlite(PathBuf),
+    /// A PostgreSQL server (`postgres://…` or `postgresql://…`, libpq's URL form).
+    Postgres(String),
+}
+
+impl Target {
+    /// Parses a history URL; a relative SQLite path is taken from `root`.
+    pub fn parse(url: &str, root: &Path) -> Result<Target, String> {
+        let url = url.trim();
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(
+                    "sqlite:// needs a file path, e.g. sqlite://target/history.sqlite".into(),
+                );
+            }
+            return Ok(Target::Sqlite(root.join(path)));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            url.parse::<postgres::Config>()
+                .map_err(|e| format!("not a PostgreSQL URL: {e}"))?;
+            return Ok(Target::Postgres(url.to_owned()));
+        }
+        Err("expected sqlite://PATH or postgres://USER@HOST[:PORT]/DATABASE".into())
+    }
+
+    /// How messages name it: the file, or the URL without its password.
+    pub fn display(&self) -> String {
+        match self {
+            Target::Sqlite(path) => path.display().to_string(),
+            Target::Postgres(url) => match url::Url::parse(url) {
+                Ok(mut parsed) if parsed.password().is_some() => {
+                    let _ = parsed.set_password(Some("***"));
+                    parsed.to_string()
+                }
+                _ => url.clone(),
+            },
+        }
+    }
+}
+
+/// An open connection to one of the backends.
+pub(crate) enum Db {
+    Sqlite(rusqlite::Connection),
+    Postgres(Box<postgres::Client>),
+}
+
+/// A database error, as text (the store adds which database).
+pub(crate) type DbResult<T> = Result<T, String>;
+
+fn pg_error(e: postgres::Error) -> String {
+    // The server's own message (with its detail) says more than the client's "db error".
+    match e.as_db_error() {
+        Some(db) => match db.detail() {
+            Some(detail) => format!("{}: {detail}", db.message()),
+            None => db.message().to_owned(),
+        },
+        None => match e.source() {
+            Some(cause) => format!("{e}: {cause}"),
+            None => e.to_string(),
+        },
+    }
+}
+
+fn lite_error(e: rusqlite::Error) -> String {
+    e.to_string()
+}
+
+impl Db {
+    /// Connects. SQLite: creates the file's directory and the file when missing, waits on
+    /// locks up to [`BUSY_TIMEOUT`]; WAL is switched on by the schema, once the version is
+    /// known to be ours (a newer database is left untouched).
+    pub fn connect(target: &Target) -> DbResult<Db> {
+        match target {
+            Target::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                }
+                let conn = rusqlite::Connection::open(path).map_err(lite_error)?;
+                conn.busy_timeout(BUSY_TIMEOUT).map_err(lite_error)?;
+                Ok(Db::Sqlite(conn))
+            }
+            Target::Postgres(url) => {
+                let mut config: postgres::Config = url.parse().map_err(pg_error)?;
+                if config.get_connect_timeout().is_none() {
+                    config.connect_timeout(CONNECT_TIMEOUT);
+                }
+                let client = config.connect(postgres::NoTls).map_err(pg_error)?;
+                Ok(Db::Postgres(Box::new(client)))
+            }
+        }
+    }
+
+    /// Which backend: `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Runs statements without parameters (DDL, `BEGIN`).
+    pub fn batch(&mut self, sql: &str) -> DbResult<()> {
+        match self {
+            Db::Sqlite(conn) => conn.execute_batch(sql).map_err(lite_error),
+            Db::Postgres(client) => client.batch_execute(sql).map_err(pg_error),
+        }
+    }
+
+    /// Runs one statement; returns the rows it changed.
+    pub fn execute(&mut self, sql: &str, params: &[Value]) -> DbResult<u64> {
+        match self {
+            Db::Sqlite(conn) => {
+                let mut stmt = conn.prepare_cached(sql).map_err(lite_error)?;
+                let n = stmt
+                    .execute(rusqlite::params_from_iter(params.iter()))
+                    .map_err(lite_error)?;
+                Ok(n as u64)
+            }
+            Db::Postgres(client) => {
+                let refs: Vec<&(dyn ToSql + Sync)> =
+                    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+                client.execute(sql, &refs).map_err(pg_error)
+            }
+        }
+    }
+
+    /// Runs one query; returns its rows, each as its columns' values.
+    pub fn query(&mut self, sql: &str, params: &[Value]) -> DbResult<Vec<Vec<Value>>> {
+        match self {
+            Db::Sqlite(conn) => {
+                let mut stmt = conn.prepare_cached(sql).map_err(lite_error)?;
+                let columns = stmt.column_count();
+                let rows = stmt
+                    .query_map(rusqlite::params_from_iter(params.iter()), |row| {
+                        use rusqlite::types::ValueRef;
+                        (0..columns)
+                            .map(|i| {
+                                Ok(match row.get_ref(i)? {
+                                    ValueRef::Null => Value::Null,
+                                    ValueRef::Integer(n) => Value::Int(n),
+                                    ValueRef::Real(f) => Value::Int(f as i64),
+                                    ValueRef::Text(t) | ValueRef::Blob(t) => {
+                                        Value::Text(String::from_utf8_lossy(t).into_owned())
+                                    }
+                                })
+                            })
+                            .collect::<rusqlite::Result<Vec<Value>>>()
+                    })
+                    .map_err(lite_error)?;
+                rows.collect::<rusqlite::Result<Vec<_>>>()
+                    .map_err(lite_error)
+            }
+            Db::Postgres(client) => {
+                let refs: Vec<&(dyn ToSql + Sync)> =
+                    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+                let rows = client.query(sql, &refs).map_err(pg_error)?;
+                rows.iter()
+                    .map(|row| {
+                        (0..row.len())
+                            .map(|i| pg_value(row, i))
+                            .collect::<DbResult<Vec<Value>>>()
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// Runs `work` in one write transaction: all of it is stored, or none. SQLite takes the
+    /// write lock at `BEGIN IMMEDIATE` (waiting up to the busy timeout), so two writers never
+    /// deadlock upgrading read locks.
+    pub fn write<T>(&mut self, work: impl FnOnce(&mut Db) -> DbResult<T>) -> DbResult<T> {
+        let begin = match self {
+            Db::Sqlite(_) => "BEGIN IMMEDIATE",
+            Db::Postgres(_) => "BEGIN",
+        };
+        self.batch(begin)?;
+        match work(self) {
+            Ok(value) => {
+                if let Err(error) = self.batch("COMMIT") {
+                    let _ = self.batch("ROLLBACK");
+                    return Err(error);
+                }
+                Ok(value)
+            }
+            Err(error) => {
+                let _ = self.batch("ROLLBACK");
+                Err(error)
+            }
+        }
+    }
+}
+
+fn pg_value(row: &postgres::Row, i: usize) -> DbResult<Value> {
+    let ty = row.columns()[i].type_();
+    let value = if *ty == Type::INT8 {
+        row.try_get::<_, Option<i64>>(i).map(Value::from)
+    } else if *ty == Type::INT4 {
+        row.try_get::<_, Option<i32>>(i)
+            .map(|v| Value::from(v.map(i64::from)))
+    } else if *ty == Type::INT2 {
+        row.try_get::<_, Option<i16>>(i)
+            .map(|v| Value::from(v.map(i64::from)))
+    } else if *ty == Type::NUMERIC || *ty == Type::FLOAT8 {
+        row.try_get::<_, Option<f64>>(i)
+            .map(|v| Value::from(v.map(|f| f as i64)))
+    } else {
+        row.try_get::<_, Option<String>>(i).map(Value::from)
+    };
+    value.map_err(pg_error)
+}
