@@ -308,6 +308,7 @@ impl Harness {
         let interrupt = signals.interrupted();
         let run = runtime.spawn(async move { engine.run_until(selected, interrupt).await });
 
+        let waiting: std::collections::HashSet<String> = outcomes.keys().cloned().collect();
         let trials: Vec<Trial> = self
             .workflows
             .iter()
@@ -324,6 +325,18 @@ impl Harness {
             trials.len().clamp(2, 256)
         };
         let mut args = cli.libtest_for(&trials);
+        if let Some(rerun) = &rerun {
+            // Left out by `--last-failed`, not by a filter: libtest must skip them too, so
+            // its lines and counts describe the rerun.
+            let skip: Vec<String> = self
+                .workflows
+                .iter()
+                .filter(|w| !waiting.contains(&w.id) && !rerun.contains(&w.id))
+                .map(|w| w.id.clone())
+                .filter(|id| !args.skip.contains(id))
+                .collect();
+            args.skip.extend(skip);
+        }
         args.test_threads = Some(waiters);
         let conclusion = libtest_mimic::run(&args, trials);
         // From here on a failed run exits 101, whatever else goes wrong.

@@ -229,9 +229,8 @@ impl Db {
         match self {
             Db::Sqlite(conn) => {
                 let mut stmt = conn.prepare_cached(sql).map_err(lite_error)?;
-                let n = stmt
-                    .execute(rusqlite::params_from_iter(params.iter()))
-                    .map_err(lite_error)?;
+                bind(&mut stmt, params)?;
+                let n = stmt.raw_execute().map_err(lite_error)?;
                 Ok(n as u64)
             }
             Db::Postgres(client) => {
@@ -246,27 +245,27 @@ impl Db {
     pub fn query(&mut self, sql: &str, params: &[Value]) -> DbResult<Vec<Vec<Value>>> {
         match self {
             Db::Sqlite(conn) => {
+                use rusqlite::types::ValueRef;
                 let mut stmt = conn.prepare_cached(sql).map_err(lite_error)?;
                 let columns = stmt.column_count();
-                let rows = stmt
-                    .query_map(rusqlite::params_from_iter(params.iter()), |row| {
-                        use rusqlite::types::ValueRef;
-                        (0..columns)
-                            .map(|i| {
-                                Ok(match row.get_ref(i)? {
-                                    ValueRef::Null => Value::Null,
-                                    ValueRef::Integer(n) => Value::Int(n),
-                                    ValueRef::Real(f) => Value::Int(f as i64),
-                                    ValueRef::Text(t) | ValueRef::Blob(t) => {
-                                        Value::Text(String::from_utf8_lossy(t).into_owned())
-                                    }
-                                })
-                            })
-                            .collect::<rusqlite::Result<Vec<Value>>>()
-                    })
-                    .map_err(lite_error)?;
-                rows.collect::<rusqlite::Result<Vec<_>>>()
-                    .map_err(lite_error)
+                bind(&mut stmt, params)?;
+                let mut rows = stmt.raw_query();
+                let mut out = Vec::new();
+                while let Some(row) = rows.next().map_err(lite_error)? {
+                    let mut values = Vec::with_capacity(columns);
+                    for i in 0..columns {
+                        values.push(match row.get_ref(i).map_err(lite_error)? {
+                            ValueRef::Null => Value::Null,
+                            ValueRef::Integer(n) => Value::Int(n),
+                            ValueRef::Real(f) => Value::Int(f as i64),
+                            ValueRef::Text(t) | ValueRef::Blob(t) => {
+                                Value::Text(String::from_utf8_lossy(t).into_owned())
+                            }
+                        });
+                    }
+                    out.push(values);
+                }
+                Ok(out)
             }
             Db::Postgres(client) => {
                 let refs: Vec<&(dyn ToSql + Sync)> =
@@ -306,6 +305,18 @@ impl Db {
             }
         }
     }
+}
+
+/// Binds `$1`, `$2`, … by name: SQLite numbers `$N` parameters in the order they first
+/// appear in the statement, not by N.
+fn bind(stmt: &mut rusqlite::CachedStatement<'_>, params: &[Value]) -> DbResult<()> {
+    for (i, value) in params.iter().enumerate() {
+        let name = format!("${}", i + 1);
+        if let Some(index) = stmt.parameter_index(&name).map_err(lite_error)? {
+            stmt.raw_bind_parameter(index, value).map_err(lite_error)?;
+        }
+    }
+    Ok(())
 }
 
 fn pg_value(row: &postgres::Row, i: usize) -> DbResult<Value> {
