@@ -3,6 +3,7 @@
 //! and report.json, nextest's processes recorded into one run, concurrent writers, and a
 //! store that fails (corrupt, newer) without changing the run.
 
+mod pg;
 mod support;
 
 use std::collections::BTreeSet;
@@ -503,8 +504,89 @@ fn a_history_url_points_elsewhere() {
     assert_eq!(suite_name, ["hist-a"]);
 }
 
+fn a_dead_postgres_url_keeps_the_run_as_it_was() {
+    for (fail, code) in [("", 0), ("hist-a", 101)] {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path();
+        let url = "postgres://postgres@127.0.0.1:1/nothing_listens_here";
+        let run = suite(
+            dir,
+            &["hist-a"],
+            &[("HIST_FAIL", fail), ("WORKFLOW_HISTORY_URL", url)],
+        );
+        assert_eq!(run.code, code, "{}", run.stderr);
+        assert_eq!(
+            run.stderr.matches("warning: run history:").count(),
+            1,
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("127.0.0.1:1"), "{}", run.stderr);
+        assert_eq!(ids(&report(dir)), set(&["hist-a"]));
+        assert!(run.stdout.contains("test result:"), "{}", run.stdout);
+    }
+}
+
+fn nextest_processes_record_into_postgres() {
+    let Some(url) = pg::database() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let all = ["hist-a", "hist-b", "hist-c", "hist-dep", "hist-slow"];
+    let env = [
+        ("NEXTEST_RUN_ID", "pg-nextest-run"),
+        ("HIST_FAIL", "hist-a"),
+        ("WORKFLOW_HISTORY_URL", url.as_str()),
+    ];
+    let codes = at_once(
+        dir,
+        all.len(),
+        |i| vec!["--exact".into(), all[i].into()],
+        &env,
+    );
+    assert_eq!(codes.iter().filter(|c| **c == 101).count(), 1, "{codes:?}");
+    assert!(!db(dir).exists(), "nothing in the default SQLite file");
+    let mut store = Store::open(&Target::Postgres(url.clone())).unwrap();
+    let runs = store.runs(None, 10, None).unwrap();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0].run_id, "pg-nextest-run");
+    assert_eq!(runs[0].workflow_ids, all);
+    assert_eq!((runs[0].failed, runs[0].exit_code), (1, Some(101)));
+    let rerun = suite(
+        dir,
+        &["--last-failed"],
+        &[("WORKFLOW_HISTORY_URL", url.as_str())],
+    );
+    assert_eq!(rerun.code, 0, "{}", rerun.stderr);
+    assert_eq!(ids(&report(dir)), set(&["hist-a"]));
+    let history = suite(
+        dir,
+        &["--history", "--format", "json"],
+        &[("WORKFLOW_HISTORY_URL", url.as_str())],
+    );
+    let v: Value = serde_json::from_str(&history.stdout).unwrap();
+    assert_eq!(v["recorded"], 2, "{}", history.stdout);
+    assert_eq!(
+        v["rows"][0]["statuses"],
+        serde_json::json!(["failed", "completed"])
+    );
+}
+
 fn main() -> ExitCode {
+    let code = tests();
+    pg::stop();
+    code
+}
+
+fn tests() -> ExitCode {
     support::main(&[
+        (
+            "a_dead_postgres_url_keeps_the_run_as_it_was",
+            a_dead_postgres_url_keeps_the_run_as_it_was,
+        ),
+        (
+            "nextest_processes_record_into_postgres",
+            nextest_processes_record_into_postgres,
+        ),
         (
             "two_runs_then_last_failed_selects_exactly_the_failures",
             two_runs_then_last_failed_selects_exactly_the_failures,
