@@ -113,6 +113,7 @@ async fn serve_run(n: usize) -> RunReport {
         token: None,
         max_workflows: n,
         report_dir: None,
+        history: None,
         limits: ServeLimits {
             max_running: CONCURRENCY,
             ..ServeLimits::default()

@@ -145,6 +145,13 @@ impl Harness {
         let grace = limits.shutdown_grace;
         let client = crate::serve::http_client(config.request_timeout, &limits)
             .context("cannot build the HTTP client")?;
+        // Opened here, off the runtime: the store blocks (and PostgreSQL's client has a
+        // runtime of its own). A store that fails leaves the server on memory alone.
+        let journal = Journal::open(&config.history, &config.report_dir, &manifest_dir());
+        let history = journal.is_open().then(|| {
+            let suite = crate::history::suite_name(&|k| std::env::var(k).ok());
+            Arc::new(crate::history::ServeHistory::new(journal, suite))
+        });
         let context = crate::serve::ServeContext {
             workflows: self.workflows,
             engine: engine_config(&config, base_url),
@@ -153,6 +160,7 @@ impl Harness {
             max_workflows: config.api.max_workflows,
             report_dir: Some(config.report_dir.clone()),
             limits,
+            history,
         };
         let served = runtime.block_on(async move {
             // Before the address is announced, so a signal sent right after is handled.

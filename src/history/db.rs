@@ -158,7 +158,35 @@ impl Target {
 /// An open connection to one of the backends.
 pub(crate) enum Db {
     Sqlite(rusqlite::Connection),
-    Postgres(Box<postgres::Client>),
+    Postgres(PgClient),
+}
+
+/// The sync PostgreSQL client, which runs a runtime of its own: it must never block, nor be
+/// dropped (closing blocks), on a thread driving async tasks. Used in `spawn_blocking` or off
+/// the runtime; dropped on a thread of its own when the last owner goes away on a worker
+/// (serve mode's state).
+pub(crate) struct PgClient(Option<Box<postgres::Client>>);
+
+impl PgClient {
+    fn get(&mut self) -> &mut postgres::Client {
+        match self.0.as_mut() {
+            Some(client) => client,
+            // Only `drop` takes it out.
+            None => unreachable!("the PostgreSQL client is used after it was dropped"),
+        }
+    }
+}
+
+impl Drop for PgClient {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                std::thread::spawn(move || drop(client));
+            } else {
+                drop(client);
+            }
+        }
+    }
 }
 
 /// A database error, as text (the store adds which database).
@@ -203,7 +231,7 @@ impl Db {
                     config.connect_timeout(CONNECT_TIMEOUT);
                 }
                 let client = config.connect(postgres::NoTls).map_err(pg_error)?;
-                Ok(Db::Postgres(Box::new(client)))
+                Ok(Db::Postgres(PgClient(Some(Box::new(client)))))
             }
         }
     }
@@ -220,7 +248,7 @@ impl Db {
     pub fn batch(&mut self, sql: &str) -> DbResult<()> {
         match self {
             Db::Sqlite(conn) => conn.execute_batch(sql).map_err(lite_error),
-            Db::Postgres(client) => client.batch_execute(sql).map_err(pg_error),
+            Db::Postgres(client) => client.get().batch_execute(sql).map_err(pg_error),
         }
     }
 
@@ -236,7 +264,7 @@ impl Db {
             Db::Postgres(client) => {
                 let refs: Vec<&(dyn ToSql + Sync)> =
                     params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-                client.execute(sql, &refs).map_err(pg_error)
+                client.get().execute(sql, &refs).map_err(pg_error)
             }
         }
     }
@@ -270,7 +298,7 @@ impl Db {
             Db::Postgres(client) => {
                 let refs: Vec<&(dyn ToSql + Sync)> =
                     params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-                let rows = client.query(sql, &refs).map_err(pg_error)?;
+                let rows = client.get().query(sql, &refs).map_err(pg_error)?;
                 rows.iter()
                     .map(|row| {
                         (0..row.len())

@@ -108,3 +108,34 @@ impl Journal {
         }
     }
 }
+
+/// Serve mode's history: one journal shared by every run (used off the async runtime, in
+/// `spawn_blocking`), the suite, and the number the server's first run gets (one past the
+/// highest recorded, so ids stay unique across restarts).
+#[derive(Debug)]
+pub struct ServeHistory {
+    /// The store.
+    pub journal: std::sync::Mutex<Journal>,
+    /// The suite whose runs are listed and recorded.
+    pub suite: String,
+    /// The N of this server's first `run-N`.
+    pub first_run: u64,
+}
+
+impl ServeHistory {
+    /// Wraps `journal`, reading the highest recorded serve-mode run number (blocking).
+    pub fn new(mut journal: Journal, suite: String) -> ServeHistory {
+        let last = journal.with(|store| store.last_serve_seq()).unwrap_or(0);
+        ServeHistory {
+            journal: std::sync::Mutex::new(journal),
+            suite,
+            first_run: u64::try_from(last).unwrap_or(0) + 1,
+        }
+    }
+
+    /// Runs `work` on the store (blocking); `None` when the history is off or failed.
+    pub fn with<T>(&self, work: impl FnOnce(&mut Store) -> Result<T, HistoryError>) -> Option<T> {
+        let mut journal = self.journal.lock().unwrap_or_else(|p| p.into_inner());
+        journal.with(work)
+    }
+}

@@ -21,7 +21,7 @@ mod schema;
 mod stats;
 
 pub use db::Target;
-pub use journal::{DEFAULT_FILE, Journal};
+pub use journal::{DEFAULT_FILE, Journal, ServeHistory};
 pub use meta::{RunMeta, Source, suite_name};
 pub use query::{LastRun, RunSummary};
 pub use regress::{Regression, Thresholds};

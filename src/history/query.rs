@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::db::Value;
+use super::db::{Db, DbResult, Value};
 use super::{HistoryError, Store};
 use crate::report::RunReport;
 
@@ -87,11 +87,7 @@ impl Store {
     ) -> Result<Vec<RunSummary>, HistoryError> {
         let result = (|| {
             let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-            let mut sql = String::from(
-                "SELECT r.run_id, r.source, r.started_at, r.ended_at, r.exit_code, r.interrupted,
-                     (SELECT COUNT(*) FROM reports p WHERE p.run_id = r.run_id)
-                 FROM runs r WHERE 1 = 1",
-            );
+            let mut sql = format!("{SUMMARY_COLUMNS} WHERE 1 = 1");
             let mut params: Vec<Value> = Vec::new();
             if let Some(suite) = suite {
                 params.push(suite.into());
@@ -119,38 +115,7 @@ impl Store {
                 params.len()
             ));
             let rows = self.db.query(&sql, &params)?;
-            let mut runs = Vec::with_capacity(rows.len());
-            for r in rows {
-                let run_id = r[0].string();
-                let workflows = self.db.query(
-                    "SELECT workflow_id, status FROM workflows WHERE run_id = $1
-                     ORDER BY workflow_id",
-                    &[run_id.as_str().into()],
-                )?;
-                let count = |s: &[&str]| {
-                    workflows
-                        .iter()
-                        .filter(|w| s.contains(&w[1].text().unwrap_or("")))
-                        .count()
-                };
-                runs.push(RunSummary {
-                    run_id,
-                    source: r[1].string(),
-                    started_at: r[2].int(),
-                    ended_at: r[3].int(),
-                    exit_code: match r[4] {
-                        Value::Null => None,
-                        ref v => Some(v.int()),
-                    },
-                    interrupted: r[5].int() != 0,
-                    total_workflows: workflows.len(),
-                    completed: count(&["completed"]),
-                    failed: count(&["failed", "blocked"]),
-                    workflow_ids: workflows.iter().map(|w| w[0].string()).collect(),
-                    has_report: r[6].int() > 0,
-                });
-            }
-            Ok(runs)
+            summaries(&mut self.db, rows)
         })();
         result.map_err(|m| self.error(m))
     }
@@ -188,4 +153,82 @@ impl Store {
         let n = rows.first().and_then(|r| r.first()).map_or(0, Value::int);
         Ok(usize::try_from(n).unwrap_or(0))
     }
+}
+
+impl Store {
+    /// Serve mode's runs (`source = serve`) of `suite`, newest first by their number; with
+    /// `before` only those numbered below it.
+    pub fn serve_runs(
+        &mut self,
+        suite: &str,
+        limit: usize,
+        before: Option<i64>,
+    ) -> Result<Vec<RunSummary>, HistoryError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let sql = format!(
+            "{SUMMARY_COLUMNS} WHERE r.suite = $1 AND r.source = 'serve' AND r.serve_seq < $2
+             ORDER BY r.serve_seq DESC LIMIT $3"
+        );
+        let params = [
+            suite.into(),
+            before.unwrap_or(i64::MAX).into(),
+            limit.into(),
+        ];
+        let result = self
+            .db
+            .query(&sql, &params)
+            .and_then(|rows| summaries(&mut self.db, rows));
+        result.map_err(|m| self.error(m))
+    }
+
+    /// The summary of one recorded run.
+    pub fn run_summary(&mut self, run_id: &str) -> Result<Option<RunSummary>, HistoryError> {
+        let sql = format!("{SUMMARY_COLUMNS} WHERE r.run_id = $1");
+        let result = self
+            .db
+            .query(&sql, &[run_id.into()])
+            .and_then(|rows| summaries(&mut self.db, rows));
+        result.map(|mut runs| runs.pop()).map_err(|m| self.error(m))
+    }
+}
+
+/// What [`summaries`] reads of a run.
+const SUMMARY_COLUMNS: &str = "SELECT r.run_id, r.source, r.started_at, r.ended_at, r.exit_code,
+        r.interrupted, (SELECT COUNT(*) FROM reports p WHERE p.run_id = r.run_id)
+    FROM runs r";
+
+/// The runs of `rows` (read with [`SUMMARY_COLUMNS`]), with their workflows.
+fn summaries(db: &mut Db, rows: Vec<Vec<Value>>) -> DbResult<Vec<RunSummary>> {
+    let mut runs = Vec::with_capacity(rows.len());
+    for r in rows {
+        let run_id = r[0].string();
+        let workflows = db.query(
+            "SELECT workflow_id, status FROM workflows WHERE run_id = $1
+             ORDER BY workflow_id",
+            &[run_id.as_str().into()],
+        )?;
+        let count = |s: &[&str]| {
+            workflows
+                .iter()
+                .filter(|w| s.contains(&w[1].text().unwrap_or("")))
+                .count()
+        };
+        runs.push(RunSummary {
+            run_id,
+            source: r[1].string(),
+            started_at: r[2].int(),
+            ended_at: r[3].int(),
+            exit_code: match r[4] {
+                Value::Null => None,
+                ref v => Some(v.int()),
+            },
+            interrupted: r[5].int() != 0,
+            total_workflows: workflows.len(),
+            completed: count(&["completed"]),
+            failed: count(&["failed", "blocked"]),
+            workflow_ids: workflows.iter().map(|w| w[0].string()).collect(),
+            has_report: r[6].int() > 0,
+        });
+    }
+    Ok(runs)
 }

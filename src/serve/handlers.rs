@@ -14,7 +14,7 @@ use super::AppState;
 use super::error::ApiError;
 use super::extract::{JsonBody, RunId, flag};
 use super::runs::{Outcome, Run};
-use super::{launch, request};
+use super::{launch, request, stored};
 use crate::report::{ReportFormat, RunReport};
 
 /// Where a run's resources live.
@@ -87,12 +87,24 @@ pub(super) async fn start_run(
     Ok((StatusCode::OK, headers, json_text(report.to_json())).into_response())
 }
 
-/// `GET /api/test-workflows/runs`: every retained run, newest first.
-pub(super) async fn list_runs(State(state): State<AppState>) -> Json<Value> {
-    let runs: Vec<Value> = state
+/// `GET /api/test-workflows/runs[?limit=N&before=run-K]`: the runs, newest first: those
+/// the server holds and, with a run history, the recorded ones before them (also those of
+/// earlier servers on the same history). `limit` (1–1000) cuts the page; `before` starts it
+/// below run K; `next` links the following page.
+pub(super) async fn list_runs(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let (limit, before) = stored::paging(query.as_deref())?;
+    let below = |id: &str| match (before, stored::number(id)) {
+        (Some(before), Some(n)) => n < before,
+        _ => true,
+    };
+    let mut runs: Vec<(u64, Value)> = state
         .runs
         .list()
         .iter()
+        .filter(|run| below(&run.id))
         .map(|run| {
             let mut entry = json!({
                 "runId": run.id,
@@ -106,10 +118,26 @@ pub(super) async fn list_runs(State(state): State<AppState>) -> Json<Value> {
                 entry["completed"] = json!(report.completed);
                 entry["failed"] = json!(report.failed);
             }
-            entry
+            (stored::number(&run.id).unwrap_or(0), entry)
         })
         .collect();
-    Json(json!({
+    let page = limit.unwrap_or(super::RETAINED_RUNS.max(runs.len()));
+    for (n, entry) in stored::listed(&state, page, before).await {
+        if !runs.iter().any(|(m, _)| *m == n) {
+            runs.push((n, entry));
+        }
+    }
+    runs.sort_by(|a, b| b.0.cmp(&a.0));
+    runs.truncate(page);
+    // A full page may have more behind it.
+    let next = match runs.last() {
+        Some((n, _)) if runs.len() == page => Some(format!(
+            "/api/test-workflows/runs?limit={page}&before=run-{n}"
+        )),
+        _ => None,
+    };
+    let runs: Vec<Value> = runs.into_iter().map(|(_, entry)| entry).collect();
+    Ok(Json(json!({
         "totalRuns": runs.len(),
         "slots": {
             "maxRunning": state.slots.max_running(),
@@ -118,7 +146,8 @@ pub(super) async fn list_runs(State(state): State<AppState>) -> Json<Value> {
             "maxQueued": state.context.limits.max_queued,
         },
         "runs": runs,
-    }))
+        "next": next,
+    })))
 }
 
 /// `GET /api/test-workflows/runs/{id}`: the run's live statuses, and its report once over.
@@ -126,7 +155,16 @@ pub(super) async fn run_status(
     State(state): State<AppState>,
     RunId(id): RunId,
 ) -> Result<Json<Value>, ApiError> {
-    let run = find(&state, &id)?;
+    let run = match find(&state, &id) {
+        Ok(run) => run,
+        Err(not_here) => {
+            // Not held (a restart, or retention forgot it): the run history may have it.
+            return match stored::find(&state, &id).await {
+                Some((summary, report)) => Ok(Json(stored::status(&summary, report.as_ref()))),
+                None => Err(not_here),
+            };
+        }
+    };
     let (statuses, event_count) = run.progress();
     let url = run_url(&run.id);
     let mut body = json!({
@@ -161,15 +199,20 @@ pub(super) async fn report(
     RunId(id): RunId,
     format: ReportFormat,
 ) -> Result<Response, ApiError> {
-    let run = find(&state, &id)?;
-    let report = finished_report(&run)?;
+    let report = match find(&state, &id) {
+        Ok(run) => finished_report(&run)?,
+        Err(not_here) => match stored::find(&state, &id).await {
+            Some((_, Some(report))) => Arc::new(report),
+            _ => return Err(not_here),
+        },
+    };
     let file = format.file_name();
     let (content_type, body) = match format {
         ReportFormat::Csv => ("text/csv; charset=utf-8", report.to_csv()),
         ReportFormat::Junit => ("application/xml; charset=utf-8", report.to_junit()),
         _ => ("application/json", report.to_json()),
     };
-    let disposition = header_value(&format!("attachment; filename=\"{}-{file}\"", run.id));
+    let disposition = header_value(&format!("attachment; filename=\"{id}-{file}\""));
     Ok((
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),

@@ -45,6 +45,8 @@ pub(super) fn start(
     let queued = matches!(admission, Admission::Queued(_));
     let run = state.runs.create(requested, planned, queued);
     let (state, tracked) = (state.clone(), run.clone());
+    // Taken before the run can finish, so a stopping server waits for its record.
+    let recording = state.recordings.clone().try_acquire_owned().ok();
     tokio::spawn(async move {
         let held = match admission {
             Admission::Now(held) => Some(held),
@@ -63,6 +65,8 @@ pub(super) fn start(
             )),
         }
         save_and_prune(&state, &tracked).await;
+        super::stored::record(&state, &tracked).await;
+        drop(recording);
     });
     Ok(run)
 }

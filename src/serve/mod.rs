@@ -22,6 +22,7 @@ mod request;
 mod runs;
 mod slots;
 mod sse;
+mod stored;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -36,6 +37,7 @@ use tokio::sync::watch;
 
 use crate::config::ApiOptions;
 use crate::engine::EngineConfig;
+use crate::history::ServeHistory;
 use crate::report::ReportFormat;
 use crate::workflow::WorkflowSpec;
 
@@ -50,6 +52,9 @@ pub const RETAINED_RUNS: usize = 100;
 
 /// After the grace, how long a run's engine may take to cut its workflows and report.
 const INTERRUPT_MARGIN: Duration = Duration::from_secs(2);
+
+/// More history recordings than can ever be pending at once (runs are bounded by the queue).
+const RECORDINGS: u32 = 1 << 20;
 
 /// After the grace, how long the server still waits for open connections to close.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -159,6 +164,9 @@ pub struct ServeContext {
     pub report_dir: Option<PathBuf>,
     /// Workflow slots, queue, hosts, connections and shutdown grace.
     pub limits: ServeLimits,
+    /// The run history: runs recorded at their end, listed and served from it after a
+    /// restart (`None`: memory only).
+    pub history: Option<Arc<ServeHistory>>,
 }
 
 /// State shared by every handler.
@@ -174,6 +182,9 @@ struct Shared {
     draining: watch::Sender<bool>,
     /// Flips to `true` when the grace is over: open event streams and waiting requests end.
     stopping: watch::Sender<bool>,
+    /// One permit per run whose history record is not written yet: the server waits for
+    /// them before it stops, so a restarted server finds every finished run.
+    recordings: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::ops::Deref for AppState {
@@ -212,13 +223,15 @@ fn app(context: ServeContext, bound: Option<SocketAddr>) -> (Router, AppState) {
     let limits = &context.limits;
     let slots = slots::Slots::new(limits.max_running, limits.max_queued);
     let hosts = hosts::HostPolicy::new(&limits.allowed_hosts, bound);
+    let first_run = context.history.as_ref().map_or(1, |h| h.first_run);
     let state = AppState(Arc::new(Shared {
         context,
-        runs: runs::Registry::new(RETAINED_RUNS),
+        runs: runs::Registry::starting_at(RETAINED_RUNS, first_run),
         slots,
         hosts,
         draining: watch::channel(false).0,
         stopping: watch::channel(false).0,
+        recordings: Arc::new(tokio::sync::Semaphore::new(RECORDINGS as usize)),
     }));
     let api = Router::new()
         .route(
@@ -226,6 +239,7 @@ fn app(context: ServeContext, bound: Option<SocketAddr>) -> (Router, AppState) {
             get(handlers::list_workflows).post(handlers::start_run),
         )
         .route("/api/test-workflows/runs", get(handlers::list_runs))
+        .route("/api/test-workflows/history", get(stored::history))
         .route("/api/test-workflows/runs/{id}", get(handlers::run_status))
         .route("/api/test-workflows/runs/{id}/events", get(sse::events))
         .route(
@@ -345,6 +359,9 @@ pub async fn run(
             stopped.cancelled.push(run.id.clone());
         }
     }
+    // Finished runs still being written to the history (bounded: a store that hangs does
+    // not hold the server).
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, state.recordings.acquire_many(RECORDINGS)).await;
     state.stopping.send_replace(true);
     let _ = tokio::time::timeout(DRAIN_TIMEOUT, drained).await;
     Ok(stopped)

@@ -341,11 +341,18 @@ struct Runs {
 
 impl Registry {
     /// An empty registry keeping at most `retain` finished runs.
+    #[cfg(test)]
     pub fn new(retain: usize) -> Self {
+        Registry::starting_at(retain, 1)
+    }
+
+    /// An empty registry whose first run is `run-{first}`: one past the highest number the
+    /// run history holds, so ids stay unique across restarts.
+    pub fn starting_at(retain: usize, first: u64) -> Self {
         Registry {
             retain,
             inner: Mutex::new(Runs {
-                next: 1,
+                next: first.max(1),
                 runs: VecDeque::new(),
             }),
         }
@@ -483,6 +490,15 @@ mod tests {
         assert_eq!(run.state(), RunState::Running);
         run.finish(Err("x".into()));
         assert_eq!(run.state(), RunState::Finished);
+    }
+
+    #[test]
+    fn numbering_goes_on_from_the_first_number_given() {
+        let registry = Registry::starting_at(10, 42);
+        let ids: Vec<String> = (0..2)
+            .map(|_| registry.create(Vec::new(), Vec::new(), false).id.clone())
+            .collect();
+        assert_eq!(ids, ["run-42", "run-43"]);
     }
 
     #[test]

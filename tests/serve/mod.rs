@@ -70,6 +70,7 @@ pub fn context(mut workflows: Vec<WorkflowSpec>) -> ServeContext {
         token: None,
         max_workflows: 100,
         report_dir: None,
+        history: None,
         limits: ServeLimits {
             // A stopping test server does not wait long for held runs.
             shutdown_grace: Duration::from_millis(100),
