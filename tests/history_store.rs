@@ -344,6 +344,30 @@ fn an_unreachable_server_is_an_error_naming_it() {
     assert!(!error.contains("secret"), "{error}");
 }
 
+fn the_executor_records_its_runs() {
+    for (target, _dir) in backends() {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let report = runtime.block_on(async {
+            let mut executor = workflow_harness::Executor::new();
+            executor
+                .add_workflow("x", "X", |cx| {
+                    Box::pin(async move { cx.step("One", async |_| Ok(())).await })
+                })
+                .record_history(target.clone(), "pkg/executor");
+            executor.execute_all().await.unwrap()
+        });
+        drop(runtime);
+        let mut store = Store::open(&target).unwrap();
+        let runs = store.runs(Some("pkg/executor"), 10, None).unwrap();
+        assert_eq!(runs.len(), 1, "{target:?}");
+        assert_eq!(runs[0].run_id, report.run_id);
+        assert_eq!(
+            (runs[0].source.as_str(), runs[0].completed),
+            ("executor", 1)
+        );
+    }
+}
+
 fn main() -> ExitCode {
     let tests: &[(&str, fn())] = &[
         (
@@ -361,6 +385,10 @@ fn main() -> ExitCode {
         (
             "shards_writing_one_run_at_once_lose_no_row",
             shards_writing_one_run_at_once_lose_no_row,
+        ),
+        (
+            "the_executor_records_its_runs",
+            the_executor_records_its_runs,
         ),
         (
             "an_unreachable_server_is_an_error_naming_it",
