@@ -240,6 +240,22 @@ fn runs_are_recorded_and_read_back() {
         let last = store.last_run("pkg/suite").unwrap().unwrap();
         assert_eq!((last.run_id.as_str(), last.workflows), ("run-at-5", 2));
         assert!(last.rerun.is_empty());
+        // Flaky, blocked and cancelled workflows are rerun too.
+        let mut mixed = run(
+            100,
+            vec![
+                workflow("f", Status::Completed, vec![]),
+                workflow("k", Status::Blocked, vec![]),
+                workflow("c", Status::Cancelled, vec![]),
+                workflow("ok", Status::Completed, vec![]),
+            ],
+        );
+        mixed.workflows[0].flaky = true;
+        let mut other = meta(&mixed);
+        other.suite = "pkg/mixed".into();
+        store.record(&mixed, &other).unwrap();
+        let rerun = store.last_run("pkg/mixed").unwrap().unwrap().rerun;
+        assert_eq!(rerun, ["c", "f", "k"]);
         assert!(store.last_run("other/suite").unwrap().is_none());
 
         let history = store.workflow_history("pkg/suite", 3).unwrap();
@@ -290,7 +306,11 @@ fn runs_are_recorded_and_read_back() {
         store.record(&slow, &meta(&slow)).unwrap();
         let left = store.runs(None, 100, None).unwrap();
         let ids: Vec<&str> = left.iter().map(|r| r.run_id.as_str()).collect();
-        assert_eq!(ids, ["run-at-9", "run-at-5"], "{target:?}");
+        assert_eq!(
+            ids,
+            ["run-at-100", "run-at-9", "run-at-5"],
+            "per suite: {target:?}"
+        );
     }
 }
 

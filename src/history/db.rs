@@ -256,7 +256,7 @@ impl Db {
     pub fn execute(&mut self, sql: &str, params: &[Value]) -> DbResult<u64> {
         match self {
             Db::Sqlite(conn) => {
-                let mut stmt = conn.prepare_cached(sql).map_err(lite_error)?;
+                let mut stmt = conn.prepare_cached(&numbered(sql)).map_err(lite_error)?;
                 bind(&mut stmt, params)?;
                 let n = stmt.raw_execute().map_err(lite_error)?;
                 Ok(n as u64)
@@ -274,7 +274,7 @@ impl Db {
         match self {
             Db::Sqlite(conn) => {
                 use rusqlite::types::ValueRef;
-                let mut stmt = conn.prepare_cached(sql).map_err(lite_error)?;
+                let mut stmt = conn.prepare_cached(&numbered(sql)).map_err(lite_error)?;
                 let columns = stmt.column_count();
                 bind(&mut stmt, params)?;
                 let mut rows = stmt.raw_query();
@@ -335,14 +335,21 @@ impl Db {
     }
 }
 
-/// Binds `$1`, `$2`, … by name: SQLite numbers `$N` parameters in the order they first
-/// appear in the statement, not by N.
+/// The statement with PostgreSQL's `$N` parameters spelled `?N`: SQLite numbers `$N` (a
+/// named parameter to it) in the order of first appearance, `?N` by N, as PostgreSQL does.
+/// Statements hold no `$` but in parameters.
+fn numbered(sql: &str) -> std::borrow::Cow<'_, str> {
+    if sql.contains('$') {
+        std::borrow::Cow::Owned(sql.replace('$', "?"))
+    } else {
+        std::borrow::Cow::Borrowed(sql)
+    }
+}
+
+/// Binds `params[i]` to `?{i + 1}`.
 fn bind(stmt: &mut rusqlite::CachedStatement<'_>, params: &[Value]) -> DbResult<()> {
     for (i, value) in params.iter().enumerate() {
-        let name = format!("${}", i + 1);
-        if let Some(index) = stmt.parameter_index(&name).map_err(lite_error)? {
-            stmt.raw_bind_parameter(index, value).map_err(lite_error)?;
-        }
+        stmt.raw_bind_parameter(i + 1, value).map_err(lite_error)?;
     }
     Ok(())
 }

@@ -232,3 +232,101 @@ fn find(
     }
     found
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::tests::{step, workflow};
+
+    fn rows(history: &[(&str, &str)]) -> Vec<Vec<Value>> {
+        history
+            .iter()
+            .map(|(id, status)| vec![Value::from(*id), Value::from(*status)])
+            .collect()
+    }
+
+    fn now(passed: bool) -> RunReport {
+        let status = if passed {
+            StepStatus::Passed
+        } else {
+            StepStatus::Failed
+        };
+        RunReport::new(
+            vec![workflow("w", "W", 5, vec![step("s", status, 5)])],
+            std::time::SystemTime::UNIX_EPOCH,
+            Duration::ZERO,
+        )
+    }
+
+    #[test]
+    fn flipping_and_started_failing_are_told_apart() {
+        let t = Thresholds::default();
+        let flips = rows(&[("w", "completed"), ("w", "failed"), ("w", "completed")]);
+        let found = find(&now(false), &[], &flips, &t);
+        assert_eq!(
+            found,
+            [Regression::Flipping {
+                workflow_id: "w".into(),
+                flips: 3,
+                runs: 4
+            }]
+        );
+        assert!(
+            found[0]
+                .describe()
+                .contains("flipped between pass and fail 3 times in 4 runs")
+        );
+        let streak = rows(&[
+            ("w", "failed"),
+            ("w", "completed"),
+            ("w", "completed"),
+            ("w", "completed"),
+        ]);
+        let found = find(&now(false), &[], &streak, &t);
+        assert_eq!(
+            found,
+            [Regression::StartedFailing {
+                workflow_id: "w".into(),
+                passes: 3
+            }]
+        );
+        // Two passes are not a streak of three; a pass after them is nothing.
+        let short = rows(&[("w", "completed"), ("w", "completed")]);
+        assert!(find(&now(false), &[], &short, &t).is_empty());
+        assert!(find(&now(true), &[], &streak, &t).is_empty());
+        // Blocked and cancelled runs are neither pass nor fail.
+        let other = rows(&[
+            ("w", "completed"),
+            ("w", "blocked"),
+            ("w", "failed"),
+            ("w", "cancelled"),
+        ]);
+        assert!(find(&now(true), &[], &other, &t).is_empty());
+    }
+
+    #[test]
+    fn a_slow_step_needs_enough_runs_and_a_real_excess() {
+        let t = Thresholds::default();
+        let mut report = now(true);
+        report.workflows[0].result.steps[0].duration = Duration::from_millis(100);
+        let sample = |n: usize, ms: i64| -> Vec<Vec<Value>> {
+            (0..n)
+                .map(|_| vec![Value::from("w"), Value::from("s"), Value::Int(ms)])
+                .collect()
+        };
+        assert_eq!(find(&report, &sample(5, 40), &[], &t).len(), 1);
+        assert!(
+            find(&report, &sample(4, 40), &[], &t).is_empty(),
+            "too few runs"
+        );
+        assert!(
+            find(&report, &sample(9, 60), &[], &t).is_empty(),
+            "under 1.5 × p95"
+        );
+        report.workflows[0].result.steps[0].duration = Duration::from_millis(20);
+        assert!(
+            find(&report, &sample(9, 5), &[], &t).is_empty(),
+            "4× but 15 ms"
+        );
+    }
+}
