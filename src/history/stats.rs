@@ -180,10 +180,8 @@ fn samples(
     let mut run = 0;
     for r in rows {
         let id = r[0].string();
-        if let Some(last) = &last_run {
-            if *last != id {
-                run += 1;
-            }
+        if last_run.as_ref().is_some_and(|last| *last != id) {
+            run += 1;
         }
         last_run = Some(id);
         let (key, status, duration, flaky) = read(r);

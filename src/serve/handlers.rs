@@ -127,7 +127,7 @@ pub(super) async fn list_runs(
             runs.push((n, entry));
         }
     }
-    runs.sort_by(|a, b| b.0.cmp(&a.0));
+    runs.sort_by_key(|run| std::cmp::Reverse(run.0));
     runs.truncate(page);
     // A full page may have more behind it.
     let next = match runs.last() {
