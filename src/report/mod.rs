@@ -266,7 +266,7 @@ pub fn step_stats(workflows: &[WorkflowReport]) -> Vec<StepStats> {
 /// The `n` slowest entries of `stats` (by `max`), slowest first.
 pub fn slowest_steps(stats: &[StepStats], n: usize) -> Vec<&StepStats> {
     let mut all: Vec<&StepStats> = stats.iter().collect();
-    all.sort_by(|a, b| b.max.cmp(&a.max));
+    all.sort_by_key(|s| std::cmp::Reverse(s.max));
     all.truncate(n);
     all
 }
