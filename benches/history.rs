@@ -18,16 +18,18 @@ const SUITE: &str = "workflow-harness/workflows";
 fn workflow(id: String, steps: usize, ms: u64) -> WorkflowReport {
     let start = SystemTime::now();
     let steps: Vec<StepRecord> = (0..steps)
-        .map(|i| StepRecord {
-            name: format!("Step number {i} of the workflow"),
-            status: if i == 3 {
+        .map(|i| {
+            let status = if i == 3 {
                 StepStatus::Skipped
             } else {
                 StepStatus::Passed
-            },
-            duration: Duration::from_millis(ms + i as u64),
-            error: (i == 3).then(|| "GET http://127.0.0.1:3000/api/coupons: 404".into()),
-            optional: i == 3,
+            };
+            let name = format!("Step number {i} of the workflow");
+            StepRecord {
+                error: (i == 3).then(|| "GET http://127.0.0.1:3000/api/coupons: 404".into()),
+                optional: i == 3,
+                ..StepRecord::new(name, status, Duration::from_millis(ms + i as u64))
+            }
         })
         .collect();
     WorkflowReport {

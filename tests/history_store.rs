@@ -29,11 +29,9 @@ fn backends() -> Vec<(Target, Option<tempfile::TempDir>)> {
 
 fn step(name: &str, status: StepStatus, ms: u64) -> StepRecord {
     StepRecord {
-        name: name.into(),
-        status,
-        duration: Duration::from_millis(ms),
         error: (status != StepStatus::Passed).then(|| format!("{name} broke")),
         optional: status == StepStatus::Skipped,
+        ..StepRecord::new(name, status, Duration::from_millis(ms))
     }
 }
 
