@@ -1493,6 +1493,8 @@ mod tests {
         // A valid value of each kind, as text and as TOML.
         let sample = |s: &Setting| match s.metavar {
             _ if s.key == "groups" => ("g=2", "{ g = 2 }".to_owned()),
+            // A switch that is on by default.
+            None if s.key == "history.enabled" => ("false", "false".to_owned()),
             None => ("true", "true".to_owned()),
             Some("N") => ("7", "7".to_owned()),
             Some("FACTOR") => ("2.5", "2.5".to_owned()),

@@ -275,7 +275,13 @@ impl Harness {
         let root = manifest_dir();
         let env = |k: &str| std::env::var(k).ok();
         let suite = crate::history::suite_name(&env);
-        let mut journal = Journal::open(&config.history, &config.report_dir, &root);
+        // Opened only for a run that has something to record or read: an empty selection
+        // writes nothing into the report directory, not even a history file.
+        let open = || Journal::open(&config.history, &config.report_dir, &root);
+        let mut journal = match cli.last_failed {
+            true => open(),
+            false => Journal::disabled(),
+        };
         let rerun = match cli.last_failed {
             false => None,
             true => match crate::history::command::last_failed(&mut journal, &suite) {
@@ -292,6 +298,9 @@ impl Harness {
             },
         };
         let selected = self.select(&cli, &config, rerun.as_deref());
+        if !cli.last_failed && !selected.is_empty() {
+            journal = open();
+        }
         let nothing_selected = selected
             .is_empty()
             .then(|| nothing_selected(&cli, &self.workflows));

@@ -108,6 +108,23 @@ async function main() {
     check(download.suggestedFilename().endsWith("report.json"), `download name ${download.suggestedFilename()}`);
     console.log(`JSON download ok: ${download.suggestedFilename()}`);
 
+    // The History panel: the run just finished among the recent runs, and per workflow a
+    // pass/fail strip (one mark per recorded run) and a duration sparkline.
+    const runId = (await byId("run-id").textContent()).trim();
+    await page.locator(`[data-testid="history-run"]:has-text("${runId}")`).first()
+      .waitFor({ state: "visible", timeout: 10_000 })
+      .catch((e) => { throw new Error(`run ${runId} not in the History panel: ${e.message}`); });
+    for (const id of chosen) {
+      const row = page.locator(`[data-testid="history-workflow"][data-id="${id}"]`);
+      await row.waitFor({ state: "visible", timeout: 10_000 });
+      const marks = await row.locator('[data-testid="history-strip"] i').count();
+      check(marks >= 1, `${id}: ${marks} marks in its strip`);
+      const last = await row.locator('[data-testid="history-strip"] i').last().getAttribute("class");
+      check(last === "completed", `${id}: last mark ${last}`);
+      check((await row.locator("svg.spark polyline").count()) === 1, `${id}: a sparkline`);
+    }
+    console.log("history panel ok");
+
     await page.screenshot({ path: join(outDir, "dashboard.png"), fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: join(outDir, "dashboard-narrow.png"), fullPage: true });
