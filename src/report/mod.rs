@@ -6,6 +6,7 @@
 
 mod csv;
 mod fold;
+mod html;
 mod json;
 mod junit;
 mod write;
@@ -359,6 +360,12 @@ impl RunReport {
     /// The report as JUnit XML: one test suite, one test case per workflow.
     pub fn to_junit(&self) -> String {
         junit::to_junit(self)
+    }
+
+    /// The report as one self-contained HTML page (`report.html`): summary, timeline,
+    /// failures with their transcripts, filters and step statistics, opening offline.
+    pub fn to_html(&self) -> String {
+        html::to_html(self)
     }
 }
 
