@@ -21,6 +21,7 @@ use crate::outcome::{epoch_millis, millis, percent, round2};
 pub use crate::outcome::{Attempt, FailureKind, RunOutcome, Status, WorkflowOutcome};
 pub use crate::step::{StepRecord, StepStatus};
 pub use fold::{ReportFold, collect};
+pub(crate) use html::TIMELINE_JS;
 
 pub use write::{
     ReportFormat, TEMP_PREFIX, WriteError, write_fragment, write_in_progress, write_reports,
