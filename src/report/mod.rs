@@ -6,6 +6,7 @@
 
 mod csv;
 mod fold;
+mod html;
 mod json;
 mod junit;
 mod write;
@@ -20,6 +21,7 @@ use crate::outcome::{epoch_millis, millis, percent, round2};
 pub use crate::outcome::{Attempt, FailureKind, RunOutcome, Status, WorkflowOutcome};
 pub use crate::step::{StepRecord, StepStatus};
 pub use fold::{ReportFold, collect};
+pub(crate) use html::TIMELINE_JS;
 
 pub use write::{
     ReportFormat, TEMP_PREFIX, WriteError, write_fragment, write_in_progress, write_reports,
@@ -364,6 +366,12 @@ impl RunReport {
     /// The report as JUnit XML: one test suite, one test case per workflow.
     pub fn to_junit(&self) -> String {
         junit::to_junit(self)
+    }
+
+    /// The report as one self-contained HTML page (`report.html`): summary, timeline,
+    /// failures with their transcripts, filters and step statistics, opening offline.
+    pub fn to_html(&self) -> String {
+        html::to_html(self)
     }
 }
 
