@@ -147,9 +147,10 @@ impl Harness {
             .context("cannot build the HTTP client")?;
         // Opened here, off the runtime: the store blocks (and PostgreSQL's client has a
         // runtime of its own). A store that fails leaves the server on memory alone.
-        let journal = Journal::open(&config.history, &config.report_dir, &manifest_dir());
+        let root = manifest_dir();
+        let journal = Journal::open(&config.history, &config.report_dir, &root);
         let history = journal.is_open().then(|| {
-            let suite = crate::history::suite_name(&|k| std::env::var(k).ok());
+            let suite = crate::history::suite_name(&|k| std::env::var(k).ok(), &root);
             Arc::new(crate::history::ServeHistory::new(journal, suite))
         });
         let context = crate::serve::ServeContext {
@@ -225,7 +226,7 @@ impl Harness {
         )
         .context(invalid)?;
         if cli.history || cli.history_steps.is_some() {
-            let suite = crate::history::suite_name(&|k| std::env::var(k).ok());
+            let suite = crate::history::suite_name(&|k| std::env::var(k).ok(), &root);
             return match crate::history::command::print(&cli, &config, &suite, &root) {
                 Ok(()) => Ok(ExitCode::SUCCESS),
                 Err(message) => {
@@ -274,7 +275,7 @@ impl Harness {
     ) -> anyhow::Result<ExitCode> {
         let root = manifest_dir();
         let env = |k: &str| std::env::var(k).ok();
-        let suite = crate::history::suite_name(&env);
+        let suite = crate::history::suite_name(&env, &root);
         // Opened only for a run that has something to record or read: an empty selection
         // writes nothing into the report directory, not even a history file.
         let open = || Journal::open(&config.history, &config.report_dir, &root);

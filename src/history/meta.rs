@@ -112,9 +112,11 @@ fn git(dir: &Path, args: &[&str]) -> Option<String> {
 }
 
 /// The suite's name: the test binary's name without cargo's `-<hash>` suffix
-/// (`workflows-1a2b…` → `workflows`), prefixed with the package (`CARGO_PKG_NAME`, which
-/// cargo and nextest set) so suites of several projects can share one PostgreSQL database.
-pub fn suite_name(env: &dyn Fn(&str) -> Option<String>) -> String {
+/// (`workflows-1a2b…` → `workflows`), prefixed with its package (`CARGO_PKG_NAME`, which
+/// cargo and nextest set, else the `[package] name` of `root/Cargo.toml`), so suites of
+/// several projects can share one PostgreSQL database, and a binary started directly (as
+/// `scripts/browser-test.sh` does) is the same suite as under `cargo test`.
+pub fn suite_name(env: &dyn Fn(&str) -> Option<String>, root: &Path) -> String {
     let exe = std::env::current_exe().ok();
     let stem = exe
         .as_deref()
@@ -127,8 +129,58 @@ pub fn suite_name(env: &dyn Fn(&str) -> Option<String>) -> String {
         }
         _ => stem,
     };
-    match env("CARGO_PKG_NAME").filter(|p| !p.is_empty()) {
+    let package = env("CARGO_PKG_NAME")
+        .filter(|p| !p.is_empty())
+        .or_else(|| package_name(&root.join("Cargo.toml")));
+    match package {
         Some(package) => format!("{package}/{stem}"),
         None => stem,
+    }
+}
+
+/// `[package] name` of a manifest.
+fn package_name(manifest: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(manifest).ok()?;
+    let table: toml::Table = text.parse().ok()?;
+    Some(table.get("package")?.get("name")?.as_str()?.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_suite_is_the_package_and_the_binary_without_its_hash() {
+        // This unit-test binary is `workflow_harness-<16 hex digits>`.
+        let none = |_: &str| None;
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(suite_name(&none, dir.path()), "workflow_harness");
+        std::fs::write(
+            dir.path().join("Cargo.toml"),
+            "[package]\nname = \"shop\"\n",
+        )
+        .unwrap();
+        assert_eq!(suite_name(&none, dir.path()), "shop/workflow_harness");
+        let cargo = |k: &str| (k == "CARGO_PKG_NAME").then(|| "cargo-says".to_owned());
+        assert_eq!(
+            suite_name(&cargo, dir.path()),
+            "cargo-says/workflow_harness"
+        );
+    }
+
+    #[test]
+    fn ci_variables_come_before_git() {
+        let env = |k: &str| match k {
+            "GITHUB_SHA" => Some("abc".to_owned()),
+            "GITHUB_REF_NAME" => Some("main".to_owned()),
+            "GITHUB_RUN_ID" => Some("77".to_owned()),
+            "WORKFLOW_SHARD" => Some("2/4".to_owned()),
+            _ => None,
+        };
+        let meta = RunMeta::from_env(&env, Path::new("/nonexistent"));
+        assert_eq!(meta.git_commit.as_deref(), Some("abc"));
+        assert_eq!(meta.git_branch.as_deref(), Some("main"));
+        assert_eq!(meta.ci_build.as_deref(), Some("77"));
+        assert_eq!(meta.shard.as_deref(), Some("2/4"));
     }
 }
