@@ -83,6 +83,25 @@ impl FromStr for Partition {
     }
 }
 
+/// The shard a run was, as its reports record it: the partition and the suite it split (a
+/// fingerprint of every registered workflow id), so a merge can check it has all N shards of
+/// one suite.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    /// The partition (`kind`, `shard`, `total`).
+    #[serde(flatten)]
+    pub partition: Partition,
+    /// The suite's fingerprint.
+    pub suite: String,
+}
+
+/// A fingerprint of a suite: its workflow ids, in any order.
+pub fn suite_fingerprint<'a>(ids: impl IntoIterator<Item = &'a str>) -> String {
+    let mut ids: Vec<&str> = ids.into_iter().collect();
+    ids.sort_unstable();
+    format!("{:016x}", stable_hash(&ids.join("\n")))
+}
+
 /// The units of `workflows`: each a set of workflows joined by `depends_on` (either way), in
 /// name order of their members, units ordered by their first member's id.
 fn units(workflows: &[WorkflowSpec]) -> Vec<Vec<usize>> {
