@@ -27,7 +27,7 @@ mod http;
 mod json;
 mod outcome;
 mod panics;
-mod partition;
+pub mod partition;
 mod plan;
 mod progress;
 pub mod report;
