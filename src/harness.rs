@@ -30,6 +30,7 @@ use crate::history::{Journal, RunMeta, Source};
 use crate::plan::{self, OutsideDeps};
 use crate::progress::{self, LiveView};
 use crate::report::{self, FailureKind, ReportFold, RunReport, Status, WorkflowReport};
+use crate::selection;
 use crate::signal::Signals;
 use crate::step::StepStatus;
 use crate::text::terminal_safe;
@@ -212,7 +213,22 @@ impl Harness {
         plan::validate(&self.workflows, None, OutsideDeps::Reject).context(invalid)?;
         if cli.libtest.list {
             // Nothing but the list: nextest parses it.
-            let trials: Vec<Trial> = self.workflows.iter().map(placeholder).collect();
+            // The command line's tags and partition narrow it as they would the run
+            // (harness.toml is not read for a list).
+            let tags = selection::Tags {
+                any: cli.tags.clone(),
+                none: cli.skip_tags.clone(),
+            };
+            let mut listed: Vec<WorkflowSpec> = self
+                .workflows
+                .iter()
+                .filter(|w| tags.admits(w))
+                .cloned()
+                .collect();
+            if let Some(partition) = &cli.partition {
+                listed = selection::shard_of(listed, partition, &Default::default());
+            }
+            let trials: Vec<Trial> = listed.iter().map(placeholder).collect();
             let args = cli.libtest_for(&trials);
             return Ok(libtest_mimic::run(&args, trials).exit_code());
         }
@@ -235,6 +251,9 @@ impl Harness {
                 }
             };
         }
+        if !cli.merge_reports.is_empty() {
+            return merge(&cli, &config);
+        }
         let runtime = runtime()?;
         match &cli.serve {
             Some(addr) => {
@@ -256,12 +275,22 @@ impl Harness {
                 let probe = placeholder(w);
                 !cli.is_filtered_out(&probe) && !cli.libtest.is_ignored(&probe)
             })
+            .filter(|w| tags(cli, config).admits(w))
             .cloned()
             .collect();
-        if config.no_deps {
+        let selected = if config.no_deps {
             selected
         } else {
             plan::with_dependencies(&self.workflows, &selected)
+        };
+        match &cli.partition {
+            // Balanced by the last report's durations (the run history's when recorded).
+            Some(partition) => selection::shard_of(
+                selected,
+                partition,
+                &selection::recorded_durations(&config.report_dir),
+            ),
+            None => selected,
         }
     }
 
@@ -324,9 +353,10 @@ impl Harness {
         };
         let signals = Signals::listen(&runtime, config.engine.interrupt_grace, say);
         let interrupt = signals.interrupted();
+        let selected_ids: std::collections::HashSet<String> =
+            selected.iter().map(|w| w.id.clone()).collect();
         let run = runtime.spawn(async move { engine.run_until(selected, interrupt).await });
 
-        let waiting: std::collections::HashSet<String> = outcomes.keys().cloned().collect();
         let trials: Vec<Trial> = self
             .workflows
             .iter()
@@ -343,17 +373,14 @@ impl Harness {
             trials.len().clamp(2, 256)
         };
         let mut args = cli.libtest_for(&trials);
-        if let Some(rerun) = &rerun {
-            // Left out by `--last-failed`, not by a filter: libtest must skip them too, so
-            // its lines and counts describe the rerun.
-            let skip: Vec<String> = self
-                .workflows
-                .iter()
-                .filter(|w| !waiting.contains(&w.id) && !rerun.contains(&w.id))
-                .map(|w| w.id.clone())
-                .filter(|id| !args.skip.contains(id))
-                .collect();
-            args.skip.extend(skip);
+        // Left out by tags or the partition: not run, not listed as run. An ignored workflow
+        // stays libtest's to report as ignored, unless this run includes ignored ones.
+        let ignored_run = cli.libtest.ignored || cli.libtest.include_ignored;
+        for w in &self.workflows {
+            let libtest_reports_it = w.ignored && !ignored_run;
+            if !selected_ids.contains(&w.id) && !args.skip.contains(&w.id) && !libtest_reports_it {
+                args.skip.push(w.id.clone());
+            }
         }
         args.test_threads = Some(waiters);
         let conclusion = libtest_mimic::run(&args, trials);
@@ -371,7 +398,7 @@ impl Harness {
             return Ok(after_run_error(failed, SETUP_ERROR, &error));
         }
         // The engine emitted `runFinished` before it returned: the fold has the whole run.
-        let mut report = match runtime.block_on(folded) {
+        let report = match runtime.block_on(folded) {
             Ok(Some(report)) => report,
             Ok(None) => {
                 let error = "the event stream ended before runFinished";
@@ -379,6 +406,11 @@ impl Harness {
             }
             Err(error) => return Ok(after_run_error(failed, SETUP_ERROR, &error)),
         };
+        let mut report = report;
+        report.shard = cli
+            .partition
+            .map(|p| selection::shard_record(p, &self.workflows));
+        let nothing_selected = nothing_selected.filter(|_| report.shard.is_none());
         if let Some(message) = nothing_selected {
             // No reports: the previous run's stay where they are, as they were.
             return Ok(match config.no_tests {
@@ -403,7 +435,11 @@ impl Harness {
         }
         meta.base_url = config.engine.base_url.as_ref().map(Url::to_string);
         meta.selection = std::env::args().skip(1).collect::<Vec<_>>().join(" ");
-        if report.total_workflows > 0 {
+        if let Some(shard) = &report.shard {
+            meta.shard = Some(shard.partition.to_string());
+        }
+        // An empty shard still writes its (empty) report: a merge needs all N.
+        if report.total_workflows > 0 || report.shard.is_some() {
             // Against the runs before this one: computed before it is recorded.
             let thresholds = config.history.thresholds();
             report.regressions = journal
@@ -451,6 +487,58 @@ impl Harness {
         }
         Ok(ExitCode::from(code))
     }
+}
+
+/// The tags that narrow the run: the command line's, else harness.toml's.
+fn tags(cli: &Cli, config: &Config) -> selection::Tags {
+    selection::Tags {
+        any: if cli.tags.is_empty() {
+            config.tags.clone()
+        } else {
+            cli.tags.clone()
+        },
+        none: if cli.skip_tags.is_empty() {
+            config.skip_tags.clone()
+        } else {
+            cli.skip_tags.clone()
+        },
+    }
+}
+
+/// `--merge-reports`: one report set from shards or fragments, the merged run's verdict.
+fn merge(cli: &Cli, config: &Config) -> anyhow::Result<ExitCode> {
+    let merged = match report::merge_reports(&cli.merge_reports, cli.keep_latest) {
+        Ok(merged) => merged,
+        Err(error) => {
+            eprintln!("error: --merge-reports: {error}");
+            return Ok(ExitCode::from(SETUP_ERROR));
+        }
+    };
+    if let Err(error) = write_reports(&merged, config) {
+        eprintln!(
+            "error: cannot write reports to {}: {}",
+            error.path.display(),
+            error.source
+        );
+        return Ok(ExitCode::from(if merged.has_failures() {
+            FAILED
+        } else {
+            REPORT_ERROR
+        }));
+    }
+    eprintln!(
+        "merged {} report(s): {} workflows, {} completed, {} failed; reports in {}",
+        cli.merge_reports.len(),
+        merged.total_workflows,
+        merged.completed,
+        merged.failed,
+        config.report_dir.display()
+    );
+    Ok(if merged.has_failures() {
+        ExitCode::from(FAILED)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Prints an error that came after libtest's run, and returns the exit code: 101 when the run
