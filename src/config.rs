@@ -260,6 +260,10 @@ settings! {
         /// Deadline of one HTTP request.
         pub request_timeout: Duration = secs(30), Timeout, "request_timeout",
             "WORKFLOW_REQUEST_TIMEOUT";
+        /// Run only workflows with one of these tags (`--tag` replaces them).
+        pub tags: Vec<String> = Vec::new(), ListOf<Text>, "tags", "WORKFLOW_TAGS";
+        /// Leave out workflows with one of these tags (`--skip-tag` replaces them).
+        pub skip_tags: Vec<String> = Vec::new(), ListOf<Text>, "skip_tags", "WORKFLOW_SKIP_TAGS";
         /// Do not pull the dependencies of selected workflows into the run.
         pub no_deps: bool = false, Switch, "no_deps", "WORKFLOW_NO_DEPS", "--no-deps";
         /// When the filters select no workflow: pass (exit 0, silent), warn (exit 0, a

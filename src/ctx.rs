@@ -47,7 +47,10 @@ pub(crate) fn in_flight_text(in_flight: &[String]) -> String {
 /// A polling step ([`Ctx::poll`]) never got what it waited for; the last try's error is the
 /// source.
 #[derive(Debug, thiserror::Error)]
-#[error("still failing after {tries} tries in {within:?} (one every {every:?}); the last")]
+#[error(
+    "still failing after {tries} {} in {within:?} (one every {every:?}); the last",
+    if *tries == 1 { "try" } else { "tries" }
+)]
 pub struct PollGaveUp {
     /// How many tries were made.
     pub tries: u32,

@@ -30,6 +30,7 @@ pub mod partition;
 mod plan;
 mod progress;
 pub mod report;
+mod selection;
 mod signal;
 mod status;
 mod step;
