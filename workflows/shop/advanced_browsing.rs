@@ -4,7 +4,8 @@
 //!
 //! Decisions:
 //! - Fresh customer (`as_new_user`) for the cart; the reads are public.
-//! - Steps 3 (View Similar Products) and 15 (View Featured Products) were "soft": optional.
+//! - Steps 3 (View Similar Products) and 15 (View Featured Products) were "soft" in the seed,
+//!   whose backend lacked them; the marketplace has both, so they are required.
 //! - Step 8 (Navigate Breadcrumbs) was local in the seed and stays local (a fixed
 //!   Home > Products > Electronics trail).
 //! - Step 13 sent the variant picked in step 2 with a product picked in step 7, which only
@@ -92,7 +93,7 @@ async fn advanced_browsing(cx: &mut Ctx) -> StepResult {
     let product_id = product_id.as_str();
     let selected_variant = variant_names(&product).first().map(|v| v.to_string());
 
-    cx.optional_step("View Similar Products", async |cx| {
+    cx.step("View Similar Products", async |cx| {
         let answer = cx
             .get_value(&format!("/api/products/{product_id}/similar?limit=5"))
             .await?;
@@ -111,7 +112,7 @@ async fn advanced_browsing(cx: &mut Ctx) -> StepResult {
             &json!({ "categoryId": product["categoryId"] }),
         )?)
     })
-    .await;
+    .await?;
 
     let shop_id = cx
         .step("View Seller's Shop", async |cx| {
@@ -234,7 +235,7 @@ async fn advanced_browsing(cx: &mut Ctx) -> StepResult {
     })
     .await?;
 
-    cx.optional_step("View Featured Products", async |cx| {
+    cx.step("View Featured Products", async |cx| {
         let products = list(
             cx,
             "/api/products?isFeatured=true&status=published&limit=100",
@@ -243,6 +244,6 @@ async fn advanced_browsing(cx: &mut Ctx) -> StepResult {
         expect_each(&products, &json!({ "isFeatured": true }))?;
         Ok(products.len())
     })
-    .await;
+    .await?;
     Ok(())
 }
