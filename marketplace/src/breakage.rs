@@ -241,11 +241,21 @@ pub async fn apply(State(b): State<Arc<Breakage>>, req: Request, next: Next) -> 
     }
     let path = req.uri().path().to_owned();
     let query = req.uri().query().unwrap_or_default().to_owned();
-    let Some(rule) = b
+    let rule = b
         .rules
         .iter()
-        .find(|r| r.matches(&method, &path, &query, route.as_deref()))
-    else {
+        .find(|r| r.matches(&method, &path, &query, route.as_deref()));
+    let response = answer(&b, rule, req, next).await;
+    match (&route, method == Method::GET && b.log.is_some()) {
+        (Some(route), true) => logged_list(&b, route, response).await,
+        _ => response,
+    }
+}
+
+/// The answer under `rule` (the real one without a rule).
+async fn answer(b: &Breakage, rule: Option<&BreakRule>, req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let Some(rule) = rule else {
         return next.run(req).await;
     };
     match rule.mode {
@@ -267,6 +277,27 @@ pub async fn apply(State(b): State<Arc<Breakage>>, req: Request, next: Next) -> 
             }
         }
     }
+}
+
+/// `response`, passed on after logging `GET <route> list` the first time the route answers a
+/// non-empty list (a top-level array or a `data` array): the lists a suite has seen hold
+/// items, which an `empty` rule can take away.
+async fn logged_list(b: &Breakage, route: &str, response: Response) -> Response {
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "route log: cannot read the body").into_response();
+    };
+    if let Ok(value) = serde_json::from_slice::<Value>(&bytes) {
+        let list = match &value {
+            Value::Array(items) => Some(items),
+            Value::Object(fields) => fields.get("data").and_then(Value::as_array),
+            _ => None,
+        };
+        if list.is_some_and(|items| !items.is_empty()) {
+            b.record(&Method::GET, &format!("{route} list"));
+        }
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// `response` with its lists emptied (see [`BreakMode::Empty`]); a body that is not JSON is

@@ -174,16 +174,33 @@ async fn the_route_log_names_each_route_answered_once() {
         ..Default::default()
     })
     .await;
+    let (_, fresh) = api
+        .call("POST", "/api/auth/register", None, Some(serde_json::json!({"role": "customer"})))
+        .await;
+    let fresh = fresh["token"].as_str().expect("a token").to_owned();
     for _ in 0..3 {
         api.get("/api/products/p-nope", None).await;
         api.get("/api/health", None).await;
+        api.get("/api/products?limit=2", None).await;
+        api.get("/api/orders", Some(&fresh)).await; // a new user's orders: an empty list
     }
     api.get("/api/no/such/route", None).await;
     let text = std::fs::read_to_string(&dir).unwrap();
     let _ = std::fs::remove_file(&dir);
     let mut lines: Vec<&str> = text.lines().collect();
     lines.sort();
-    assert_eq!(lines, ["GET /api/health", "GET /api/products/{key}"]);
+    assert_eq!(
+        lines,
+        [
+            "GET /api/health",
+            "GET /api/orders",
+            "GET /api/products",
+            "GET /api/products list",
+            "GET /api/products/{key}",
+            "POST /api/auth/register",
+        ],
+        "a route once, and 'list' once for a route that answered a non-empty list"
+    );
 }
 
 #[test]

@@ -19,6 +19,8 @@
 use crate::common::*;
 use workflow_harness::prelude::*;
 
+use crate::checks::expect_some_each;
+
 workflow! {
     id: "advanced-browsing",
     name: "Advanced Browsing Flow",
@@ -107,7 +109,7 @@ async fn advanced_browsing(cx: &mut Ctx) -> StepResult {
             similar.iter().all(|p| p["id"] != product_id),
             "the product is listed as similar to itself"
         );
-        Ok(expect_each(
+        Ok(expect_some_each(
             similar,
             &json!({ "categoryId": product["categoryId"] }),
         )?)
@@ -125,7 +127,7 @@ async fn advanced_browsing(cx: &mut Ctx) -> StepResult {
 
     cx.step("View Seller's Other Products", async |cx| {
         let path = format!("/api/products?shopId={shop_id}&status=published&limit=10");
-        Ok(expect_each(
+        Ok(expect_some_each(
             &list(cx, &path).await?,
             &json!({ "shopId": shop_id }),
         )?)
@@ -134,7 +136,7 @@ async fn advanced_browsing(cx: &mut Ctx) -> StepResult {
 
     cx.step("Browse All Shops", async |cx| {
         let shops = list(cx, "/api/shops?verified=true&limit=10").await?;
-        Ok(expect_each(&shops, &json!({ "isVerified": true }))?)
+        Ok(expect_some_each(&shops, &json!({ "isVerified": true }))?)
     })
     .await?;
 
@@ -241,7 +243,7 @@ async fn advanced_browsing(cx: &mut Ctx) -> StepResult {
             "/api/products?isFeatured=true&status=published&limit=100",
         )
         .await?;
-        expect_each(&products, &json!({ "isFeatured": true }))?;
+        expect_some_each(&products, &json!({ "isFeatured": true }))?;
         Ok(products.len())
     })
     .await?;
