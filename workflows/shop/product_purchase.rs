@@ -151,6 +151,9 @@ async fn product_purchase(cx: &mut Ctx) -> StepResult {
                     );
                 }
                 check_cart_total(&applied)?;
+                // The answer says applied; the cart read back must say so too.
+                let stored = cx.get_value("/api/cart").await?;
+                expect_json!(stored, { "couponCode": code })?;
                 Ok(applied)
             })
             .await?;
