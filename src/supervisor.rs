@@ -92,6 +92,8 @@ pub(crate) struct Supervisor {
     pub retry_delay: Duration,
     pub retry_backoff: f64,
     pub flaky_fails: bool,
+    /// Whether a skipped step fails its workflow.
+    pub skipped_steps: crate::config::SkippedSteps,
     /// Turns `true` when the run's deadline passes.
     pub run_over: watch::Receiver<bool>,
     /// Set when the run is interrupted.
@@ -255,6 +257,21 @@ impl Supervisor {
             // `Ctx::step` always closes its step; name it anyway rather than lose it.
             _ => format!("step {step:?} did not finish"),
         });
+        let ending = match (
+            ending,
+            steps.iter().find(|s| s.status == StepStatus::Skipped),
+        ) {
+            (Ending::Ok, Some(skipped))
+                if self.skipped_steps == crate::config::SkippedSteps::Fail =>
+            {
+                let why = skipped.error.as_deref().unwrap_or("no error recorded");
+                Ending::Err(anyhow::anyhow!(
+                    "step {:?} was skipped (skipped_steps = \"fail\"): {why}",
+                    skipped.name
+                ))
+            }
+            (ending, _) => ending,
+        };
         AttemptResult {
             ending,
             steps,

@@ -269,11 +269,9 @@ fn expect_all(mode: Mode, what: &str, missed: impl Fn(&Caught) -> bool) {
 }
 
 fn every_route_answering_500_is_caught() {
-    expect_all(
-        Mode::Status500,
-        "failed naming the route",
-        |c: &Caught| c.naming.is_empty(),
-    );
+    expect_all(Mode::Status500, "failed naming the route", |c: &Caught| {
+        c.naming.is_empty()
+    });
 }
 
 fn every_empty_list_is_caught() {
@@ -302,13 +300,19 @@ fn readme_table_matches() {
     for ((route, mode), caught) in &survey.results {
         let mut nums: Vec<String> = catchers(*mode, caught)
             .iter()
-            .map(|id| numbers.get(id.as_str()).cloned().unwrap_or_else(|| id.clone()))
+            .map(|id| {
+                numbers
+                    .get(id.as_str())
+                    .cloned()
+                    .unwrap_or_else(|| id.clone())
+            })
             .collect();
         nums.sort();
         observed.entry(route).or_default().insert(*mode, nums);
     }
     let modes = [Mode::Status500, Mode::Empty, Mode::NoStore];
-    let mut table = String::from("| route | answers 500 | empty list | not stored |\n|---|---|---|---|\n");
+    let mut table =
+        String::from("| route | answers 500 | empty list | not stored |\n|---|---|---|---|\n");
     for (route, by_mode) in &observed {
         let cells: Vec<String> = modes
             .iter()
@@ -330,11 +334,20 @@ fn readme_table_matches() {
             let cell = &row[i];
             match by_mode.get(mode) {
                 None if cell == "—" => {}
-                None => problems.push(format!("`{route}` {}: not tried, README says {cell}", mode.heading())),
-                Some(_) if cell == "—" => problems.push(format!("`{route}` {}: tried, README says —", mode.heading())),
+                None => problems.push(format!(
+                    "`{route}` {}: not tried, README says {cell}",
+                    mode.heading()
+                )),
+                Some(_) if cell == "—" => problems.push(format!(
+                    "`{route}` {}: tried, README says —",
+                    mode.heading()
+                )),
                 Some(seen) => {
                     let claimed: Vec<&str> = cell.split(", ").collect();
-                    let wrong: Vec<&&str> = claimed.iter().filter(|n| !seen.iter().any(|s| s == **n)).collect();
+                    let wrong: Vec<&&str> = claimed
+                        .iter()
+                        .filter(|n| !seen.iter().any(|s| s == **n))
+                        .collect();
                     if claimed.is_empty() || !wrong.is_empty() {
                         problems.push(format!(
                             "`{route}` {}: README names {wrong:?}, which did not catch it (caught by {seen:?})",
@@ -347,7 +360,9 @@ fn readme_table_matches() {
     }
     for route in documented.keys() {
         if !observed.contains_key(route.as_str()) {
-            problems.push(format!("README row `{route}`: the suite no longer calls it"));
+            problems.push(format!(
+                "README row `{route}`: the suite no longer calls it"
+            ));
         }
     }
     assert!(
@@ -365,10 +380,15 @@ fn workflow_numbers(readme: &str) -> BTreeMap<&str, String> {
             let cells: Vec<&str> = l.split('|').map(str::trim).collect();
             let (num, id) = (cells.get(1)?, cells.get(2)?);
             let id = id.strip_prefix('`')?.strip_suffix('`')?;
-            (num.len() == 2 && num.chars().all(|c| c.is_ascii_digit())).then(|| (id, num.to_string()))
+            (num.len() == 2 && num.chars().all(|c| c.is_ascii_digit()))
+                .then(|| (id, num.to_string()))
         })
         .collect();
-    assert_eq!(numbers.len(), 20, "the README's workflow table: {numbers:?}");
+    assert_eq!(
+        numbers.len(),
+        20,
+        "the README's workflow table: {numbers:?}"
+    );
     numbers
 }
 

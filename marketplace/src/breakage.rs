@@ -285,7 +285,11 @@ async fn answer(b: &Breakage, rule: Option<&BreakRule>, req: Request, next: Next
 async fn logged_list(b: &Breakage, route: &str, response: Response) -> Response {
     let (parts, body) = response.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
-        return (StatusCode::INTERNAL_SERVER_ERROR, "route log: cannot read the body").into_response();
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "route log: cannot read the body",
+        )
+            .into_response();
     };
     if let Ok(value) = serde_json::from_slice::<Value>(&bytes) {
         let list = match &value {
@@ -379,11 +383,19 @@ mod tests {
         let r = rule("get /api/orders/{id}=empty");
         let route = Some("/api/orders/{id}");
         assert!(r.matches(&Method::GET, "/api/orders/o-1", "", route));
-        assert!(!r.matches(&Method::GET, "/api/orders/o-1/tracking", "", Some("/api/orders/{id}/tracking")));
+        assert!(!r.matches(
+            &Method::GET,
+            "/api/orders/o-1/tracking",
+            "",
+            Some("/api/orders/{id}/tracking")
+        ));
 
         let r = rule("GET /api/products?*=empty");
         assert!(r.matches(&Method::GET, "/api/products", "q=x", None));
-        assert!(r.matches(&Method::GET, "/api/products", "", None), "'?*' allows no query");
+        assert!(
+            r.matches(&Method::GET, "/api/products", "", None),
+            "'?*' allows no query"
+        );
         let r = rule("GET /api/products?*sortBy=price*=empty");
         assert!(r.matches(&Method::GET, "/api/products", "limit=5&sortBy=price", None));
         assert!(!r.matches(&Method::GET, "/api/products", "limit=5", None));

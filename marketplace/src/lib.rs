@@ -131,7 +131,10 @@ pub fn app(opts: &Options) -> axum::Router {
     // The route-level faults sit inside the router's layers (they see the matched route);
     // the global faults outside them, as before.
     routes::router(st)
-        .layer(axum::middleware::from_fn_with_state(breakage, breakage::apply))
+        .layer(axum::middleware::from_fn_with_state(
+            breakage,
+            breakage::apply,
+        ))
         .layer(axum::middleware::from_fn_with_state(faults, faults::inject))
 }
 

@@ -107,22 +107,40 @@ async fn shutdown_stops_the_server() {
 
 fn breaking(rules: &[&str]) -> Options {
     Options {
-        breaks: rules.iter().map(|r| r.parse().expect("a valid rule")).collect(),
+        breaks: rules
+            .iter()
+            .map(|r| r.parse().expect("a valid rule"))
+            .collect(),
         ..Default::default()
     }
 }
 
 #[tokio::test]
 async fn a_status_rule_breaks_its_routes_only() {
-    let api = Api::with(breaking(&["GET /api/orders/{id}=500", "POST /api/cart*=502"])).await;
+    let api = Api::with(breaking(&[
+        "GET /api/orders/{id}=500",
+        "POST /api/cart*=502",
+    ]))
+    .await;
     let (status, body) = api.get("/api/orders/ord-1", Some(CUSTOMER)).await;
     assert_eq!(status, 500);
-    assert_eq!(body["error"], "broken by --break 'GET /api/orders/{id}=500'");
-    assert_eq!(api.post("/api/cart/coupon", CUSTOMER, serde_json::json!({})).await.0, 502);
+    assert_eq!(
+        body["error"],
+        "broken by --break 'GET /api/orders/{id}=500'"
+    );
+    assert_eq!(
+        api.post("/api/cart/coupon", CUSTOMER, serde_json::json!({}))
+            .await
+            .0,
+        502
+    );
     // Another method, another route, a longer path of the same resource: answered normally.
     assert_eq!(api.get("/api/orders?limit=1", Some(CUSTOMER)).await.0, 200);
     assert_eq!(api.get("/api/cart", Some(CUSTOMER)).await.0, 200);
-    assert_ne!(api.get("/api/orders/ord-1/track", Some(CUSTOMER)).await.0, 500);
+    assert_ne!(
+        api.get("/api/orders/ord-1/track", Some(CUSTOMER)).await.0,
+        500
+    );
 }
 
 #[tokio::test]
@@ -140,7 +158,11 @@ async fn an_empty_rule_answers_empty_lists() {
 
 #[tokio::test]
 async fn a_nostore_rule_answers_as_if_stored_and_stores_nothing() {
-    let api = Api::with(breaking(&["PATCH /api/*=nostore", "POST /api/blog=nostore"])).await;
+    let api = Api::with(breaking(&[
+        "PATCH /api/*=nostore",
+        "POST /api/blog=nostore",
+    ]))
+    .await;
     let (status, profile) = api.get("/api/user/profile", Some(CUSTOMER)).await;
     assert_eq!(status, 200);
     let before = profile["user"]["name"].clone();
@@ -154,15 +176,22 @@ async fn a_nostore_rule_answers_as_if_stored_and_stores_nothing() {
         )
         .await;
     assert_eq!(status, 200, "{patched}");
-    assert_eq!(patched["user"]["name"], "Renamed", "the answer says it was stored");
+    assert_eq!(
+        patched["user"]["name"], "Renamed",
+        "the answer says it was stored"
+    );
     let (_, again) = api.get("/api/user/profile", Some(CUSTOMER)).await;
     assert_eq!(again["user"]["name"], before, "nothing was stored");
 
-    let post = serde_json::json!({"title": "Lost post", "content": "Never stored", "status": "published"});
+    let post =
+        serde_json::json!({"title": "Lost post", "content": "Never stored", "status": "published"});
     let (status, created) = api.post("/api/blog", ADMIN, post).await;
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().expect("an id").to_owned();
-    assert_eq!(api.get(&format!("/api/blog/{id}"), Some(ADMIN)).await.0, 404);
+    assert_eq!(
+        api.get(&format!("/api/blog/{id}"), Some(ADMIN)).await.0,
+        404
+    );
 }
 
 #[tokio::test]
@@ -175,7 +204,12 @@ async fn the_route_log_names_each_route_answered_once() {
     })
     .await;
     let (_, fresh) = api
-        .call("POST", "/api/auth/register", None, Some(serde_json::json!({"role": "customer"})))
+        .call(
+            "POST",
+            "/api/auth/register",
+            None,
+            Some(serde_json::json!({"role": "customer"})),
+        )
         .await;
     let fresh = fresh["token"].as_str().expect("a token").to_owned();
     for _ in 0..3 {
@@ -205,14 +239,17 @@ async fn the_route_log_names_each_route_answered_once() {
 
 #[test]
 fn break_rules_read_from_a_table_a_list_or_flags_alike() {
-    let one: Options = serde_json::from_str(r#"{"break": "GET /a=500; PATCH /b=nostore"}"#).unwrap();
+    let one: Options =
+        serde_json::from_str(r#"{"break": "GET /a=500; PATCH /b=nostore"}"#).unwrap();
     let list: Options =
         serde_json::from_str(r#"{"break": ["GET /a=500", "PATCH /b=nostore"]}"#).unwrap();
     assert_eq!(one, list);
     assert_eq!(one.breaks.len(), 2);
     let error = serde_json::from_str::<Options>(r#"{"break": ["GET /a=5000"]}"#).unwrap_err();
     assert!(
-        error.to_string().contains("break rule 'GET /a=5000': mode '5000'"),
+        error
+            .to_string()
+            .contains("break rule 'GET /a=5000': mode '5000'"),
         "{error}"
     );
 }

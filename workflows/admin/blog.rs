@@ -12,7 +12,7 @@
 
 use workflow_harness::prelude::*;
 
-use crate::checks::{expect_listed, patch_stored, expect_some_each};
+use crate::checks::{expect_listed, expect_some_each, patch_stored};
 use crate::common::*;
 
 workflow! {

@@ -21,7 +21,7 @@
 
 use workflow_harness::prelude::*;
 
-use crate::checks::{expect_ids, patch_stored, return_stats, expect_some_each};
+use crate::checks::{expect_ids, expect_some_each, patch_stored, return_stats};
 use crate::common::*;
 use crate::seller::fixtures::{ReturnSpec, returned_order};
 
@@ -140,44 +140,44 @@ async fn admin_returns(cx: &mut Ctx) -> StepResult {
     .await?;
 
     cx.step("Override Seller Rejection", async |cx| {
-            expect_json!(cx.get_value(&paths[0]).await?, { "status": "rejected" })?;
-            let body = json!({
-                "approved": true,
-                "notes": "Transit damage: the seller's rejection is overridden",
-            });
-            let ret = cx
-                .post_value(&format!("{}/approve", paths[0]), &body)
-                .await?;
-            Ok(expect_json!(ret, { "status": "approved" })?)
-        })
-        .await?;
+        expect_json!(cx.get_value(&paths[0]).await?, { "status": "rejected" })?;
+        let body = json!({
+            "approved": true,
+            "notes": "Transit damage: the seller's rejection is overridden",
+        });
+        let ret = cx
+            .post_value(&format!("{}/approve", paths[0]), &body)
+            .await?;
+        Ok(expect_json!(ret, { "status": "approved" })?)
+    })
+    .await?;
 
     cx.step("Approve Disputed Return", async |cx| {
-            let body = json!({ "approved": true, "notes": "Wrong item confirmed" });
-            let ret = cx
-                .post_value(&format!("{}/approve", paths[1]), &body)
-                .await?;
-            Ok(expect_json!(ret, { "status": "approved", "requiresAdminIntervention": false })?)
-        })
-        .await?;
+        let body = json!({ "approved": true, "notes": "Wrong item confirmed" });
+        let ret = cx
+            .post_value(&format!("{}/approve", paths[1]), &body)
+            .await?;
+        Ok(expect_json!(ret, { "status": "approved", "requiresAdminIntervention": false })?)
+    })
+    .await?;
 
     let transaction = unique("ADMIN_TXN_");
     cx.step("Process Refund Manually", async |cx| {
-            let body = json!({
-                "refundAmount": MANUAL_REFUND,
-                "refundMethod": "original_payment_method",
-                "refundTransactionId": transaction,
-            });
-            let ret = cx
-                .post_value(&format!("{}/refund", paths[0]), &body)
-                .await?;
-            Ok(expect_json!(ret, {
-                "status": "refund-processed",
-                "refundAmount": MANUAL_REFUND,
-                "refundTransactionId": transaction,
-            })?)
-        })
-        .await?;
+        let body = json!({
+            "refundAmount": MANUAL_REFUND,
+            "refundMethod": "original_payment_method",
+            "refundTransactionId": transaction,
+        });
+        let ret = cx
+            .post_value(&format!("{}/refund", paths[0]), &body)
+            .await?;
+        Ok(expect_json!(ret, {
+            "status": "refund-processed",
+            "refundAmount": MANUAL_REFUND,
+            "refundTransactionId": transaction,
+        })?)
+    })
+    .await?;
 
     let notes = "Customer contacted; replacement shipped separately.";
     cx.step("Add Admin Notes", async |cx| {
@@ -186,22 +186,22 @@ async fn admin_returns(cx: &mut Ctx) -> StepResult {
     .await?;
 
     cx.step("Resolve Dispute", async |cx| {
-            let body = json!({
-                "resolution": "partial_refund",
-                "refundAmount": PARTIAL_REFUND,
-                "notes": "Partial refund agreed with both parties",
-            });
-            let ret = cx
-                .post_value(&format!("{}/resolve", paths[2]), &body)
-                .await?;
-            Ok(expect_json!(ret, {
-                "status": "refund-processed",
-                "resolution": "partial_refund",
-                "refundAmount": PARTIAL_REFUND,
-                "requiresAdminIntervention": false,
-            })?)
-        })
-        .await?;
+        let body = json!({
+            "resolution": "partial_refund",
+            "refundAmount": PARTIAL_REFUND,
+            "notes": "Partial refund agreed with both parties",
+        });
+        let ret = cx
+            .post_value(&format!("{}/resolve", paths[2]), &body)
+            .await?;
+        Ok(expect_json!(ret, {
+            "status": "refund-processed",
+            "resolution": "partial_refund",
+            "refundAmount": PARTIAL_REFUND,
+            "requiresAdminIntervention": false,
+        })?)
+    })
+    .await?;
 
     cx.step("Track Refund Status", async |cx| {
         let mut returns = Vec::new();
@@ -246,7 +246,10 @@ async fn admin_returns(cx: &mut Ctx) -> StepResult {
             .iter()
             .filter(|r| r["requiresAdminIntervention"] == true)
             .count();
-        ensure!(open == 0, "{open} of this run's returns still need an admin");
+        ensure!(
+            open == 0,
+            "{open} of this run's returns still need an admin"
+        );
         Ok(())
     })
     .await

@@ -16,7 +16,7 @@
 
 use workflow_harness::prelude::*;
 
-use crate::checks::{patch_stored, expect_some_each};
+use crate::checks::{expect_some_each, patch_stored};
 use crate::common::*;
 
 workflow! {
@@ -92,7 +92,10 @@ async fn coupon_steps(cx: &mut Ctx, suffix: &str, created: &mut Vec<String>) -> 
                 .await?;
             let coupons = list.data()?;
             ensure!(coupons.len() <= 5, "asked for 5, got {}", coupons.len());
-            Ok(expect_some_each(coupons, &json!({ "shopId": TEST_SHOP_ID }))?)
+            Ok(expect_some_each(
+                coupons,
+                &json!({ "shopId": TEST_SHOP_ID }),
+            )?)
         },
     )
     .await?;

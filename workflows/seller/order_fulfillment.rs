@@ -22,7 +22,7 @@
 use workflow_harness::prelude::*;
 
 use super::fixtures::customer_order;
-use crate::checks::{patch_stored, expect_some_each};
+use crate::checks::{expect_some_each, patch_stored};
 use crate::common::*;
 
 workflow! {

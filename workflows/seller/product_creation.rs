@@ -16,7 +16,7 @@
 
 use workflow_harness::prelude::*;
 
-use crate::checks::{expect_listed, patch_stored, post_stored, expect_some_each};
+use crate::checks::{expect_listed, expect_some_each, patch_stored, post_stored};
 use crate::common::*;
 
 workflow! {

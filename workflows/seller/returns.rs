@@ -21,7 +21,7 @@
 use workflow_harness::prelude::*;
 
 use super::fixtures::{ReturnSpec, returned_order};
-use crate::checks::{expect_ids, return_stats, expect_some_each};
+use crate::checks::{expect_ids, expect_some_each, return_stats};
 use crate::common::*;
 
 workflow! {
@@ -96,50 +96,49 @@ async fn seller_returns(cx: &mut Ctx) -> StepResult {
     .await?;
 
     cx.step("Approve Return Request", async |cx| {
-            let body = json!({ "approved": true, "notes": "Defect confirmed from the photos" });
-            let ret = cx
-                .post_value(&format!("{first_path}/approve"), &body)
-                .await?;
-            Ok(expect_json!(ret, { "status": "approved" })?)
-        })
-        .await?;
+        let body = json!({ "approved": true, "notes": "Defect confirmed from the photos" });
+        let ret = cx
+            .post_value(&format!("{first_path}/approve"), &body)
+            .await?;
+        Ok(expect_json!(ret, { "status": "approved" })?)
+    })
+    .await?;
 
     cx.step("Update Return Status", async |cx| {
-            let notes = "Item received at the warehouse";
-            let body = json!({ "status": "item-received", "adminNotes": notes });
-            let ret = cx.patch_value(&first_path, &body).await?;
-            // A seller's notes are stored as `sellerNotes`, whatever the body calls them.
-            Ok(expect_json!(ret, { "status": "item-received", "sellerNotes": notes })?)
-        })
-        .await?;
+        let notes = "Item received at the warehouse";
+        let body = json!({ "status": "item-received", "adminNotes": notes });
+        let ret = cx.patch_value(&first_path, &body).await?;
+        // A seller's notes are stored as `sellerNotes`, whatever the body calls them.
+        Ok(expect_json!(ret, { "status": "item-received", "sellerNotes": notes })?)
+    })
+    .await?;
 
     let transaction = unique("TXN_");
     cx.step("Process Refund", async |cx| {
-            let body = json!({
-                "refundAmount": REFUND_AMOUNT,
-                "refundMethod": "original_payment_method",
-                "refundTransactionId": transaction,
-            });
-            let ret = cx
-                .post_value(&format!("{first_path}/refund"), &body)
-                .await?;
-            Ok(expect_json!(ret, {
-                "status": "refund-processed",
-                "refundAmount": REFUND_AMOUNT,
-                "refundTransactionId": transaction,
-            })?)
-        })
-        .await?;
+        let body = json!({
+            "refundAmount": REFUND_AMOUNT,
+            "refundMethod": "original_payment_method",
+            "refundTransactionId": transaction,
+        });
+        let ret = cx
+            .post_value(&format!("{first_path}/refund"), &body)
+            .await?;
+        Ok(expect_json!(ret, {
+            "status": "refund-processed",
+            "refundAmount": REFUND_AMOUNT,
+            "refundTransactionId": transaction,
+        })?)
+    })
+    .await?;
 
     cx.step("Reject Invalid Return", async |cx| {
-            let body =
-                json!({ "approved": false, "notes": "Change of mind is outside the policy" });
-            let ret = cx
-                .post_value(&format!("{second_path}/approve"), &body)
-                .await?;
-            Ok(expect_json!(ret, { "status": "rejected" })?)
-        })
-        .await?;
+        let body = json!({ "approved": false, "notes": "Change of mind is outside the policy" });
+        let ret = cx
+            .post_value(&format!("{second_path}/approve"), &body)
+            .await?;
+        Ok(expect_json!(ret, { "status": "rejected" })?)
+    })
+    .await?;
 
     cx.step("View Return Statistics", async |cx| {
         let path = format!("/api/returns/stats?shopId={TEST_SHOP_ID}");

@@ -129,34 +129,36 @@ async fn product_purchase(cx: &mut Ctx) -> StepResult {
             let found = listed.iter().find(|c| usable(c, &now, subtotal)).cloned();
             found.ok_or_else(|| {
                 let codes: Vec<&str> = listed.iter().filter_map(|c| c["code"].as_str()).collect();
-                anyhow!("no listed active coupon applies now to a subtotal of {subtotal}: {codes:?}")
+                anyhow!(
+                    "no listed active coupon applies now to a subtotal of {subtotal}: {codes:?}"
+                )
             })
         })
         .await?;
 
     // The seed ran "Apply Coupon" only when a coupon was found; step 5 now always finds one.
     let checkout_cart = cx
-            .step("Apply Coupon", async |cx| {
-                let code = coupon.str_at("code")?;
-                let applied = cx
-                    .post_value("/api/cart/coupon", &json!({ "code": code }))
-                    .await?;
-                expect_json!(applied, { "couponCode": code })?;
-                if matches!(coupon["type"].as_str(), Some("percentage" | "flat")) {
-                    let discount = applied.f64_at("discount")?;
-                    ensure!(
-                        discount > 0.0,
-                        "coupon {code} gave no discount: {}",
-                        short(&applied)
-                    );
-                }
-                check_cart_total(&applied)?;
-                // The answer says applied; the cart read back must say so too.
-                let stored = cx.get_value("/api/cart").await?;
-                expect_json!(stored, { "couponCode": code })?;
-                Ok(applied)
-            })
-            .await?;
+        .step("Apply Coupon", async |cx| {
+            let code = coupon.str_at("code")?;
+            let applied = cx
+                .post_value("/api/cart/coupon", &json!({ "code": code }))
+                .await?;
+            expect_json!(applied, { "couponCode": code })?;
+            if matches!(coupon["type"].as_str(), Some("percentage" | "flat")) {
+                let discount = applied.f64_at("discount")?;
+                ensure!(
+                    discount > 0.0,
+                    "coupon {code} gave no discount: {}",
+                    short(&applied)
+                );
+            }
+            check_cart_total(&applied)?;
+            // The answer says applied; the cart read back must say so too.
+            let stored = cx.get_value("/api/cart").await?;
+            expect_json!(stored, { "couponCode": code })?;
+            Ok(applied)
+        })
+        .await?;
 
     let items = cx
         .step("Proceed to Checkout", async |_| {

@@ -118,12 +118,12 @@ async fn reviews_ratings(cx: &mut Ctx) -> StepResult {
     .await?;
 
     cx.step("Approve Review", async |cx| {
-            let path = format!("/api/reviews/{review_id}/moderate");
-            let body = json!({ "isApproved": true, "moderationNotes": "Approved by the workflow" });
-            let moderated = cx.as_user(&admin).patch_value(&path, &body).await?;
-            Ok(expect_json!(moderated, { "isApproved": true, "moderatedBy": admin.user_id })?)
-        })
-        .await?;
+        let path = format!("/api/reviews/{review_id}/moderate");
+        let body = json!({ "isApproved": true, "moderationNotes": "Approved by the workflow" });
+        let moderated = cx.as_user(&admin).patch_value(&path, &body).await?;
+        Ok(expect_json!(moderated, { "isApproved": true, "moderatedBy": admin.user_id })?)
+    })
+    .await?;
 
     cx.step("View Published Review", async |cx| {
         let query = format!("productId={product_id}&isApproved=true&limit=10");
