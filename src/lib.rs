@@ -45,12 +45,17 @@ pub mod registry;
 pub mod serve;
 
 pub use config::EngineConfig;
-pub use ctx::{Ctx, StepFailed, StepTimedOut};
+pub use ctx::{Ctx, PollGaveUp, StepFailed, StepTimedOut};
 pub use engine::{Engine, SuiteError};
 pub use event::{Event, EventKind, LateGuard, PlannedWorkflow};
 pub use executor::{Executor, execute_in_parallel};
 pub use harness::{EmbeddedServer, Harness, NO_WORKFLOWS, REPORT_ERROR, SETUP_ERROR, main};
-pub use http::{Http, HttpError, Identity, Response, USER_AGENT};
+pub use http::{
+    Cookie, Cookies, DEFAULT_REDIRECTS, Http, HttpError, Identity, Redirect, Request, Response,
+    USER_AGENT,
+};
+/// Multipart bodies for [`Request::multipart`]: `Form::new().text(…).part(…)`.
+pub use reqwest::multipart;
 pub use json::{JsonError, JsonExt, SubsetError, expect_each, expect_subset, find_subset, short};
 pub use outcome::{RunOutcome, WorkflowOutcome};
 pub use report::{RunReport, Status, WorkflowReport};
@@ -68,9 +73,10 @@ pub use serde_json::json as __json;
 pub mod prelude {
     pub use crate::workflow;
     pub use crate::{
-        Ctx, Http, HttpError, Identity, JsonError, JsonExt, Response, StepResult, SubsetError,
-        ensure_eq, expect_each, expect_json, expect_subset, find_subset, short,
+        Ctx, Http, HttpError, Identity, JsonError, JsonExt, Request, Response, StepResult,
+        SubsetError, ensure_eq, expect_each, expect_json, expect_subset, find_subset, short,
     };
+    pub use crate::multipart::{Form, Part};
     pub use anyhow::{Context as _, anyhow, bail, ensure};
     pub use reqwest::{Method, StatusCode};
     pub use serde_json::{Value, json};

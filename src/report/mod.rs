@@ -299,11 +299,9 @@ pub(crate) mod tests {
 
     pub fn step(name: &str, status: StepStatus, ms: u64) -> StepRecord {
         StepRecord {
-            name: name.into(),
-            status,
-            duration: Duration::from_millis(ms),
             error: (status != StepStatus::Passed).then(|| format!("{name} broke")),
             optional: status == StepStatus::Skipped,
+            ..StepRecord::new(name, status, Duration::from_millis(ms))
         }
     }
 
