@@ -16,6 +16,7 @@
 
 #![warn(missing_docs)]
 
+mod cleanup;
 pub mod config;
 mod ctx;
 mod engine;
@@ -44,6 +45,7 @@ pub mod registry;
 #[doc(hidden)]
 pub mod serve;
 
+pub use cleanup::CLEANUP_TIMEOUT;
 pub use config::EngineConfig;
 pub use ctx::{Ctx, PollGaveUp, StepFailed, StepTimedOut};
 pub use engine::{Engine, SuiteError};
@@ -54,11 +56,11 @@ pub use http::{
     Cookie, Cookies, DEFAULT_REDIRECTS, Http, HttpError, Identity, Redirect, Request, Response,
     USER_AGENT,
 };
-/// Multipart bodies for [`Request::multipart`]: `Form::new().text(…).part(…)`.
-pub use reqwest::multipart;
 pub use json::{JsonError, JsonExt, SubsetError, expect_each, expect_subset, find_subset, short};
 pub use outcome::{RunOutcome, WorkflowOutcome};
 pub use report::{RunReport, Status, WorkflowReport};
+/// Multipart bodies for [`Request::multipart`]: `Form::new().text(…).part(…)`.
+pub use reqwest::multipart;
 pub use status::{LiveStatus, StatusBoard};
 pub use workflow::{BoxFuture, StepResult, WorkflowSpec};
 
@@ -71,12 +73,12 @@ pub use serde_json::json as __json;
 
 /// What a workflow file needs: `use workflow_harness::prelude::*;`.
 pub mod prelude {
+    pub use crate::multipart::{Form, Part};
     pub use crate::workflow;
     pub use crate::{
         Ctx, Http, HttpError, Identity, JsonError, JsonExt, Request, Response, StepResult,
         SubsetError, ensure_eq, expect_each, expect_json, expect_subset, find_subset, short,
     };
-    pub use crate::multipart::{Form, Part};
     pub use anyhow::{Context as _, anyhow, bail, ensure};
     pub use reqwest::{Method, StatusCode};
     pub use serde_json::{Value, json};

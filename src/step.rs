@@ -115,6 +115,8 @@ struct State {
     running: Option<RunningStep>,
     /// The attempt ended (its list was taken): code still running in it records nothing.
     closed: bool,
+    /// Cleanups registered with `Ctx::defer`, in registration order.
+    deferred: Vec<crate::cleanup::Deferred>,
 }
 
 /// Shared between a workflow's context and the engine supervising it.
@@ -122,6 +124,27 @@ struct State {
 pub(crate) struct Recorder(Arc<Mutex<State>>);
 
 impl Recorder {
+    /// A recorder that goes on after `steps` (a cleanup's, after the body's steps).
+    pub fn continuing(steps: Vec<StepRecord>) -> Self {
+        Recorder(Arc::new(Mutex::new(State {
+            steps,
+            ..State::default()
+        })))
+    }
+
+    /// Keeps a cleanup for the supervisor; ignored once the attempt is over.
+    pub fn defer(&self, cleanup: crate::cleanup::Deferred) {
+        let mut state = self.lock();
+        if !state.closed {
+            state.deferred.push(cleanup);
+        }
+    }
+
+    /// The cleanups registered so far, taken.
+    pub fn take_deferred(&self) -> Vec<crate::cleanup::Deferred> {
+        std::mem::take(&mut self.lock().deferred)
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panic elsewhere never leaves the state half-written (every update is one push or one
         // assignment), so a poisoned lock is still consistent.

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::watch;
 
+use crate::cleanup::{CLEANUP_TIMEOUT, Deferred};
 use crate::ctx::{Ctx, Shared};
 use crate::event::EventKind;
 use crate::outcome::{Attempt, FailureKind, Status, WorkflowOutcome};
@@ -267,6 +268,9 @@ impl Supervisor {
             // `Ctx::step` always closes its step; name it anyway rather than lose it.
             _ => format!("step {step:?} did not finish"),
         });
+        let (ending, steps) = self
+            .clean_up(spec, ending, steps, recorder.take_deferred())
+            .await;
         let ending = match (
             ending,
             steps.iter().find(|s| s.status == StepStatus::Skipped),
@@ -288,6 +292,72 @@ impl Supervisor {
             duration,
             in_flight,
         }
+    }
+
+    /// Runs the workflow's cleanups (last registered first) after its body ended, each as a
+    /// step on a thread of its own under [`CLEANUP_TIMEOUT`]. A cleanup that fails fails an
+    /// attempt that had passed. Not when the run is over (its deadline, an interrupt).
+    async fn clean_up(
+        &self,
+        spec: &WorkflowSpec,
+        mut ending: Ending,
+        mut steps: Vec<StepRecord>,
+        deferred: Vec<Deferred>,
+    ) -> (Ending, Vec<StepRecord>) {
+        if matches!(ending, Ending::RunTimeout | Ending::Interrupted(_)) {
+            return (ending, steps);
+        }
+        for Deferred { name, http, run } in deferred.into_iter().rev() {
+            // A recorder per cleanup: one that hangs past its deadline is closed with it, and
+            // whatever it does later is recorded nowhere.
+            let recorder = Recorder::continuing(steps);
+            let ctx = Ctx::new(
+                spec.id.clone(),
+                self.shared.clone(),
+                recorder.clone(),
+                spec.planned_steps,
+                None,
+            )
+            .with_http(http);
+            let step = name.clone();
+            let crate::workload::Running { mut task, cancel } =
+                crate::workload::spawn(move || async move {
+                    let mut ctx = ctx;
+                    ctx.cleanup_step(&step, run).await
+                });
+            let task_id = task.id();
+            let started = Instant::now();
+            let failure = tokio::select! {
+                joined = &mut task => match joined {
+                    _ if started.elapsed() >= CLEANUP_TIMEOUT => {
+                        Some(format!("cleanup step {name:?} timed out after {CLEANUP_TIMEOUT:?}"))
+                    }
+                    Ok(Some(Ok(()))) => None,
+                    Ok(Some(Err(error))) => Some(format!("cleanup {error:#}")),
+                    Ok(None) => Some(format!("cleanup step {name:?} was cancelled")),
+                    Err(join_error) => {
+                        let at = crate::panics::take_panic_location(task_id)
+                            .map_or_else(String::new, |at| format!(" at {at}"));
+                        Some(format!(
+                            "cleanup step {name:?} panicked{at}: {}",
+                            panic_message(join_error)
+                        ))
+                    }
+                },
+                () = tokio::time::sleep(CLEANUP_TIMEOUT) => {
+                    Some(format!("cleanup step {name:?} timed out after {CLEANUP_TIMEOUT:?}"))
+                }
+            };
+            drop(cancel);
+            steps = recorder.close(|_| match &failure {
+                Some(failure) => failure.clone(),
+                None => "the cleanup did not finish".to_owned(),
+            });
+            if let (Some(failure), Ending::Ok) = (failure, &ending) {
+                ending = Ending::Err(anyhow::anyhow!(failure));
+            }
+        }
+        (ending, steps)
     }
 
     fn outcome(

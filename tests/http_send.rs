@@ -115,7 +115,10 @@ async fn a_request_that_cannot_be_built_says_why() {
             })
             .await;
             cx.step("Bad header, raw", async |cx| {
-                let request = cx.client().post(format!("{}x", cx.base_url().map(|u| u.as_str()).unwrap_or("")));
+                let request = cx.client().post(format!(
+                    "{}x",
+                    cx.base_url().map(|u| u.as_str()).unwrap_or("")
+                ));
                 cx.send(request.header("x", "a\nb")).await?;
                 Ok(())
             })
@@ -125,7 +128,9 @@ async fn a_request_that_cannot_be_built_says_why() {
     let w = local::run_one(&base, spec).await;
     let built = w.result.steps[0].error.clone().unwrap_or_default();
     assert!(
-        built.contains(&format!("cannot build POST {base}/headers: invalid header x")),
+        built.contains(&format!(
+            "cannot build POST {base}/headers: invalid header x"
+        )),
         "the method, the URL and the cause: {built}"
     );
     let error = w.error.unwrap_or_default();

@@ -43,7 +43,10 @@ async fn server() -> String {
                 (
                     StatusCode::FOUND,
                     [
-                        (header::SET_COOKIE, format!("session={user}; Path=/; HttpOnly")),
+                        (
+                            header::SET_COOKIE,
+                            format!("session={user}; Path=/; HttpOnly"),
+                        ),
                         (header::LOCATION, "/me".to_owned()),
                     ],
                 )
@@ -55,12 +58,14 @@ async fn server() -> String {
         )
         .route(
             "/echo",
-            any(|method: axum::http::Method, headers: HeaderMap, body: String| async move {
-                let mut echoed = echo_headers(&headers);
-                echoed["method"] = json!(method.as_str());
-                echoed["body"] = json!(body);
-                axum::Json(echoed)
-            }),
+            any(
+                |method: axum::http::Method, headers: HeaderMap, body: String| async move {
+                    let mut echoed = echo_headers(&headers);
+                    echoed["method"] = json!(method.as_str());
+                    echoed["body"] = json!(body);
+                    axum::Json(echoed)
+                },
+            ),
         )
         .route(
             "/see-other",
@@ -68,7 +73,12 @@ async fn server() -> String {
         )
         .route(
             "/temporary",
-            post(|| async { (StatusCode::TEMPORARY_REDIRECT, [(header::LOCATION, "/echo")]) }),
+            post(|| async {
+                (
+                    StatusCode::TEMPORARY_REDIRECT,
+                    [(header::LOCATION, "/echo")],
+                )
+            }),
         )
         .route(
             "/loop",
@@ -80,9 +90,11 @@ async fn server() -> String {
         )
         .route(
             "/form",
-            post(|axum::Form(form): axum::Form<HashMap<String, String>>| async move {
-                axum::Json(json!(form))
-            }),
+            post(
+                |axum::Form(form): axum::Form<HashMap<String, String>>| async move {
+                    axum::Json(json!(form))
+                },
+            ),
         )
         .route(
             "/upload",
@@ -112,10 +124,7 @@ async fn server() -> String {
             "/lines",
             get(|| async { "{\"n\":1}\n\n{\"n\":2}\n{\"n\":3}\n" }),
         )
-        .route(
-            "/bad-lines",
-            get(|| async { "{\"n\":1}\n{\"n\":\n" }),
-        )
+        .route("/bad-lines", get(|| async { "{\"n\":1}\n{\"n\":\n" }))
         .route(
             "/job",
             get(|State(polls): State<Arc<AtomicU32>>| async move {
@@ -137,7 +146,11 @@ async fn a_cookie_set_on_a_redirect_is_kept_sent_and_inspectable() {
                 let response = cx.get("/login?user=ada").await?.expect_status(200)?;
                 ensure_eq!(response.redirects().len(), 1);
                 ensure_eq!(response.redirects()[0].status, StatusCode::FOUND);
-                ensure!(response.final_url().ends_with("/me"), "{}", response.final_url());
+                ensure!(
+                    response.final_url().ends_with("/me"),
+                    "{}",
+                    response.final_url()
+                );
                 // The hop after the 302 already carried the cookie the 302 set.
                 expect_json!(response.json_value()?, { "cookie": "session=ada" })?;
                 let set = response.cookies();
@@ -249,7 +262,10 @@ async fn the_redirect_policy_is_set_per_workflow_and_per_request() {
             .await?;
             cx.step("Temporary", async |cx| {
                 let response = cx.post("/temporary").json(&json!({ "a": 1 })).await?;
-                ensure_eq!(response.redirects()[0].status, StatusCode::TEMPORARY_REDIRECT);
+                ensure_eq!(
+                    response.redirects()[0].status,
+                    StatusCode::TEMPORARY_REDIRECT
+                );
                 expect_json!(
                     response.json_value()?,
                     { "method": "POST", "body": "{\"a\":1}", "contentType": "application/json" }
@@ -351,7 +367,11 @@ async fn forms_multipart_basic_auth_and_queries_arrive_as_sent() {
                 cx.set_bearer("default")?;
                 let echoed = cx.get_value("/echo").await?;
                 expect_json!(echoed, { "authorization": "Bearer default" })?;
-                let echoed = cx.get("/echo").basic_auth("ada", "s3cr:t").await?.json_value()?;
+                let echoed = cx
+                    .get("/echo")
+                    .basic_auth("ada", "s3cr:t")
+                    .await?
+                    .json_value()?;
                 // base64("ada:s3cr:t"); replaces the default bearer, not beside it.
                 expect_json!(echoed, { "authorization": "Basic YWRhOnMzY3I6dA==" })?;
                 Ok(())
@@ -427,7 +447,10 @@ async fn json_lines_decode_and_a_bad_line_is_named() {
         Box::pin(async move {
             cx.step("Lines", async |cx| {
                 let lines: Vec<Value> = cx.get("/lines").await?.json_lines()?;
-                ensure_eq!(lines, vec![json!({"n": 1}), json!({"n": 2}), json!({"n": 3})]);
+                ensure_eq!(
+                    lines,
+                    vec![json!({"n": 1}), json!({"n": 2}), json!({"n": 3})]
+                );
                 Ok(())
             })
             .await?;

@@ -112,4 +112,3 @@ pub enum HttpError {
         body: String,
     },
 }
-

@@ -10,8 +10,8 @@ mod session;
 
 use std::sync::Arc;
 
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use reqwest::Method;
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -20,8 +20,8 @@ use url::Url;
 pub use error::HttpError;
 pub use request::Request;
 pub use response::{Redirect, Response};
-pub use session::{Cookie, Cookies, DEFAULT_REDIRECTS};
 pub(crate) use session::Session;
+pub use session::{Cookie, Cookies, DEFAULT_REDIRECTS};
 
 /// What every request of the harness says it is, unless a workflow sets its own.
 pub const USER_AGENT: &str = concat!("workflow-harness/", env!("CARGO_PKG_VERSION"));

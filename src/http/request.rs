@@ -102,7 +102,8 @@ impl Request {
 
     /// `Authorization: Basic …` of `user` and `password` for this request.
     pub fn basic_auth(self, user: &str, password: &str) -> Self {
-        let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        let encoded =
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
         self.header(AUTHORIZATION.as_str(), &format!("Basic {encoded}"))
     }
 

@@ -106,7 +106,8 @@ impl Response {
     /// Decodes a JSON-lines body (one JSON value per line; blank lines skipped). An error
     /// names the line that did not decode.
     pub fn json_lines<T: DeserializeOwned>(&self) -> Result<Vec<T>, HttpError> {
-        let text = std::str::from_utf8(&self.body).map_err(|e| self.decode_error::<T>(e.to_string()))?;
+        let text =
+            std::str::from_utf8(&self.body).map_err(|e| self.decode_error::<T>(e.to_string()))?;
         text.lines()
             .enumerate()
             .filter(|(_, line)| !line.trim().is_empty())

@@ -43,7 +43,9 @@ pub(crate) struct Session {
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // Every update is one call on the store or one push/retain: a panic elsewhere leaves it
     // consistent.
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Session {
@@ -144,7 +146,11 @@ impl Cookies<'_> {
             .map(|c| Cookie {
                 name: c.name().to_owned(),
                 value: c.value().to_owned(),
-                domain: c.domain.as_cow().map(|d| d.into_owned()).unwrap_or_default(),
+                domain: c
+                    .domain
+                    .as_cow()
+                    .map(|d| d.into_owned())
+                    .unwrap_or_default(),
                 path: c.path.as_ref().to_owned(),
                 secure: c.secure().unwrap_or(false),
                 http_only: c.http_only().unwrap_or(false),
@@ -194,7 +200,10 @@ impl Cookies<'_> {
             .filter(|c| c.name() == name)
             .map(|c| {
                 (
-                    c.domain.as_cow().map(|d| d.into_owned()).unwrap_or_default(),
+                    c.domain
+                        .as_cow()
+                        .map(|d| d.into_owned())
+                        .unwrap_or_default(),
                     c.path.as_ref().to_owned(),
                 )
             })
@@ -350,7 +359,12 @@ fn redirect_target(
 fn redirect(request: &mut reqwest::Request, status: StatusCode, from: &Url, to: &Url) {
     if matches!(status.as_u16(), 301..=303) {
         *request.body_mut() = None;
-        for name in [TRANSFER_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, CONTENT_LENGTH] {
+        for name in [
+            TRANSFER_ENCODING,
+            CONTENT_ENCODING,
+            CONTENT_TYPE,
+            CONTENT_LENGTH,
+        ] {
             request.headers_mut().remove(name);
         }
         if *request.method() != Method::HEAD {
