@@ -99,3 +99,13 @@ pub(crate) async fn return_stats(
     );
     Ok(stats)
 }
+
+/// Deletes the resource at `path` unless it is already gone, then checks it is.
+pub(crate) async fn delete_if_left(cx: &Ctx, path: &str) -> StepResult {
+    let answer = cx.delete(path).await?;
+    if answer.status() != StatusCode::NOT_FOUND {
+        answer.expect_success()?;
+    }
+    cx.get(path).await?.expect_status(404)?;
+    Ok(())
+}

@@ -8,8 +8,9 @@
 //! - Each write is checked to have stored what it sent; step 7 reads both slides back to
 //!   check the swapped order; step 8 counts active, inactive and future-dated slides like the
 //!   seed and checks both of this run's slides are listed as active.
-//! - Step 9 deletes both slides and checks they are gone (the seed swallowed errors). If an
-//!   earlier step fails, the slides created so far are still deleted (best effort).
+//! - Step 9 deletes both slides and checks they are gone (the seed swallowed errors). Each
+//!   slide also gets a deferred step (`cx.defer`), "Cleanup: Delete Leftover Slide", run once
+//!   the workflow ends however it ends: it deletes the slide if an earlier end left it.
 
 use workflow_harness::prelude::*;
 
@@ -29,27 +30,24 @@ const BASE: &str = "/api/admin/hero-slides";
 
 async fn admin_hero_slides(cx: &mut Ctx) -> StepResult {
     as_seeded(cx, ADMIN_ID)?;
-    let mut created = Vec::new();
-    let result = slide_steps(cx, &mut created).await;
-    if result.is_err() {
-        // Best effort: the workflow already failed; do not leave its slides behind.
-        for id in &created {
-            let _ = cx.delete(&format!("{BASE}/{id}")).await;
-        }
-    }
-    result
+    slide_steps(cx).await
 }
 
-/// Creates a slide, records its id, and checks the `{slide}` answer holds all of `body`.
-async fn create(cx: &Ctx, created: &mut Vec<String>, body: Value) -> StepResult<String> {
+/// Creates a slide, defers its deletion, and checks the `{slide}` answer holds all of `body`.
+async fn create(cx: &Ctx, body: Value) -> StepResult<String> {
     let answer = cx.post_value(BASE, &body).await?;
     let id = answer.str_at("/slide/id")?.to_owned();
-    created.push(id.clone());
+    // Step 9 deletes it; if the workflow ends before (a failure, a panic, a timeout) this
+    // deferred step does, so no slide is left behind.
+    let path = format!("{BASE}/{id}");
+    cx.defer("Cleanup: Delete Leftover Slide", async move |cx| {
+        crate::checks::delete_if_left(cx, &path).await
+    });
     expect_json!(answer, { "slide": body })?;
     Ok(id)
 }
 
-async fn slide_steps(cx: &mut Ctx, created: &mut Vec<String>) -> StepResult {
+async fn slide_steps(cx: &mut Ctx) -> StepResult {
     let tag = unique("");
 
     cx.step("Navigate to Hero Slides Management", async |cx| {
@@ -74,7 +72,7 @@ async fn slide_steps(cx: &mut Ctx, created: &mut Vec<String>) -> StepResult {
                 "backgroundColor": "#1F2937",
                 "textColor": "#FFFFFF",
             });
-            create(cx, created, body).await
+            create(cx, body).await
         })
         .await?;
     let first_path = format!("{BASE}/{first}");
@@ -112,7 +110,7 @@ async fn slide_steps(cx: &mut Ctx, created: &mut Vec<String>) -> StepResult {
                 "order": 2,
                 "isActive": true,
             });
-            create(cx, created, body).await
+            create(cx, body).await
         })
         .await?;
     let second_path = format!("{BASE}/{second}");
@@ -153,7 +151,6 @@ async fn slide_steps(cx: &mut Ctx, created: &mut Vec<String>) -> StepResult {
             cx.delete(path).await?.expect_success()?;
             cx.get(path).await?.expect_status(404)?;
         }
-        created.clear();
         let left = cx.get_value(BASE).await?.ids_at("slides")?;
         ensure!(
             !left.contains(&first) && !left.contains(&second),

@@ -15,9 +15,10 @@
 //!   checks the links (shop, category, coupon product, auction shop, descriptions) instead of
 //!   only fetching.
 //! - The auction goes live in step 13, as in the seed. A shop may have only a few active
-//!   auctions, so after the last step (also when a step failed) the workflow cancels the
-//!   auction it created; it would otherwise pile up over repeated runs. The product and the
-//!   coupon stay, as in the seed (other workflows may be browsing the product by then).
+//!   auctions, so once the workflow ends (passed, failed, panicked or timed out) a deferred
+//!   step, "Cleanup: Cancel Test Auction" (`cx.defer`), cancels the auction it created; it
+//!   would otherwise pile up over repeated runs. The product and the coupon stay, as in the
+//!   seed (other workflows may be browsing the product by then).
 //! - Names, slugs and the coupon code carry a unique suffix.
 
 use workflow_harness::prelude::*;
@@ -40,21 +41,7 @@ const PRODUCT_PRICE: f64 = 2999.0;
 
 async fn seller_inline_operations(cx: &mut Ctx) -> StepResult {
     as_seeded(cx, SELLER_ID)?;
-    let mut auction = None;
-    let result = inline_operations(cx, &mut auction).await;
-    // Cleanup: cancel the auction this run created, so the shop's active auctions do not pile
-    // up. A failure here only matters when the workflow itself passed.
-    let cleanup = match auction {
-        Some(id) => patch_stored(
-            cx,
-            &format!("/api/auctions/{id}"),
-            json!({ "status": "cancelled" }),
-        )
-        .await
-        .map(drop),
-        None => Ok(()),
-    };
-    result.and(cleanup.context("cleanup: cancelling the workflow's auction"))
+    inline_operations(cx).await
 }
 
 /// `amount` rounded to cents, as the marketplace stores money.
@@ -76,7 +63,7 @@ async fn append_to_description(cx: &Ctx, path: &str, sentence: &str) -> StepResu
     Ok(())
 }
 
-async fn inline_operations(cx: &mut Ctx, auction_slot: &mut Option<String>) -> StepResult {
+async fn inline_operations(cx: &mut Ctx) -> StepResult {
     let tag = unique("");
 
     let shop = cx
@@ -269,7 +256,14 @@ async fn inline_operations(cx: &mut Ctx, auction_slot: &mut Option<String>) -> S
             });
             let auction = cx.post_value("/api/auctions", &body).await?;
             let id = auction.id()?;
-            *auction_slot = Some(id.clone());
+            // Cancelled once the workflow ends, however it ends: a shop may have only a few
+            // active auctions, and they would pile up over repeated runs.
+            let path = format!("/api/auctions/{id}");
+            cx.defer("Cleanup: Cancel Test Auction", async move |cx| {
+                patch_stored(cx, &path, json!({ "status": "cancelled" }))
+                    .await
+                    .map(drop)
+            });
             expect_subset(&auction, &body)?;
             expect_json!(auction, { "currentBid": starting_bid })?;
             Ok(id)

@@ -50,8 +50,8 @@ async fn review_listed(cx: &Ctx, query: &str, id: &str, each: Value) -> StepResu
 
 async fn reviews_ratings(cx: &mut Ctx) -> StepResult {
     let customer = as_new_user(cx, "customer").await?;
-    let admin = register(cx, "admin").await?;
-    let other = register(cx, "customer").await?;
+    let admin = registered(cx, "admin").await?;
+    let other = registered(cx, "customer").await?;
 
     let product = cx
         .step("Select Product for Review", async |cx| {

@@ -37,7 +37,7 @@ async fn post_message(cx: &Ctx, ticket_id: &str, who: &Session, text: &str) -> S
 
 async fn support_tickets(cx: &mut Ctx) -> StepResult {
     let customer = as_new_user(cx, "customer").await?;
-    let agent = register(cx, "admin").await?;
+    let agent = registered(cx, "admin").await?;
     let subject = format!("Order not delivered ({})", unique("case-"));
 
     let ticket_id = cx
