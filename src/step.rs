@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum StepStatus {
-    /// The step returned `Ok`.
+    /// The step returned `Ok`. Serialized `success`, the original schema's word (`passed`,
+    /// this crate's earlier word, is still read).
+    #[serde(rename = "success", alias = "passed")]
     Passed,
     /// A required step returned an error, panicked or timed out; the workflow ended there.
     Failed,
