@@ -2,7 +2,8 @@
 //! image, publishes and features it, edits it, archives it and deletes it again.
 //!
 //! Decisions:
-//! - 13 steps (the seed's file header claimed 14; its class ran 13).
+//! - The seed's 13 steps (its file header claimed 14; its class ran 13), plus the deferred
+//!   cleanup step.
 //! - Title and slug carry a unique suffix, so parallel and repeated runs never collide.
 //! - Every write is checked to have stored what it sent; step 10 finds the post by searching
 //!   its unique title; step 12 checks the featured and homepage lists only hold published
@@ -20,7 +21,7 @@ workflow! {
     id: "admin-blog",
     name: "Admin Blog Management",
     tags: ["admin", "blog"],
-    steps: 13,
+    steps: 14,
     run: admin_blog,
 }
 

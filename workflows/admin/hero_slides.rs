@@ -2,7 +2,7 @@
 //! the first, swaps their display order and deletes both again.
 //!
 //! Decisions:
-//! - 9 steps, as the seed ran them.
+//! - The seed's 9 steps, plus a deferred cleanup step per slide.
 //! - Titles carry a unique suffix; only this run's slides are checked, since the list holds
 //!   seeded slides too (and only this workflow writes slides).
 //! - Each write is checked to have stored what it sent; step 7 reads both slides back to
@@ -22,7 +22,7 @@ workflow! {
     id: "admin-hero-slides",
     name: "Admin Hero Slides Management",
     tags: ["admin", "hero-slides"],
-    steps: 9,
+    steps: 11,
     run: admin_hero_slides,
 }
 

@@ -33,7 +33,7 @@ workflow! {
     id: "advanced-auction",
     name: "Advanced Auction Flow",
     tags: ["auction", "bidding"],
-    steps: 14,
+    steps: 15,
     run: advanced_auction,
 }
 

@@ -30,7 +30,7 @@ workflow! {
     id: "auction-bidding",
     name: "Auction Bidding Flow",
     tags: ["auction", "bidding"],
-    steps: 12,
+    steps: 13,
     run: auction_bidding,
 }
 

@@ -31,7 +31,7 @@ workflow! {
     id: "bidding-history",
     name: "Bidding History & Watchlist",
     tags: ["auction", "bidding", "watchlist"],
-    steps: 12,
+    steps: 13,
     run: bidding_history,
 }
 

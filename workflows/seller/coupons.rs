@@ -24,7 +24,7 @@ workflow! {
     id: "seller-coupons",
     name: "Seller Coupon Management",
     tags: ["seller", "coupons"],
-    steps: 13,
+    steps: 14,
     run: seller_coupons,
 }
 

@@ -30,7 +30,7 @@ workflow! {
     id: "seller-inline-operations",
     name: "Seller Inline Operations",
     tags: ["seller", "products", "coupons", "auctions"],
-    steps: 15,
+    steps: 16,
     run: seller_inline_operations,
 }
 

@@ -25,7 +25,7 @@ workflow! {
     id: "advanced-browsing",
     name: "Advanced Browsing Flow",
     tags: ["shop", "browsing"],
-    steps: 15,
+    steps: 16,
     run: advanced_browsing,
 }
 

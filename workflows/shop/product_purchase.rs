@@ -28,7 +28,7 @@ workflow! {
     id: "product-purchase",
     name: "Product Purchase Flow",
     tags: ["shop", "checkout"],
-    steps: 11,
+    steps: 12,
     run: product_purchase,
 }
 

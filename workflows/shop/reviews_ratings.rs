@@ -24,7 +24,7 @@ workflow! {
     id: "reviews-ratings",
     name: "Reviews & Ratings Flow",
     tags: ["shop", "reviews"],
-    steps: 12,
+    steps: 15,
     run: reviews_ratings,
 }
 

@@ -22,7 +22,7 @@ workflow! {
     id: "support-tickets",
     name: "Support Ticket Flow",
     tags: ["user", "support"],
-    steps: 12,
+    steps: 14,
     run: support_tickets,
 }
 

@@ -22,7 +22,7 @@ workflow! {
     id: "user-profile",
     name: "User Profile Management",
     tags: ["user", "profile"],
-    steps: 12,
+    steps: 13,
     run: user_profile,
 }
 
