@@ -191,7 +191,7 @@ impl Supervisor {
     async fn attempt(&mut self, spec: &WorkflowSpec) -> AttemptResult {
         // An earlier failed attempt's output must not leak to the dependents.
         self.shared.outputs.clear(&spec.id);
-        let recorder = Recorder::default();
+        let recorder = Recorder::new();
         let ctx = Ctx::new(
             spec.id.clone(),
             self.shared.clone(),
@@ -251,25 +251,36 @@ impl Supervisor {
             _ => Vec::new(),
         };
         let flights = crate::ctx::in_flight_text(&in_flight);
-        let steps = recorder.close(|step| match &ending {
-            Ending::Panic {
-                message,
-                location: Some(at),
-            } => format!("panicked at {at}: {message}"),
-            Ending::Panic {
-                message,
-                location: None,
-            } => format!("panicked: {message}"),
-            Ending::Timeout(limit) => {
-                format!("timed out: the workflow's {limit:?} deadline passed{flights}")
+        let steps = recorder.close(
+            |step| match &ending {
+                Ending::Panic {
+                    message,
+                    location: Some(at),
+                } => format!("panicked at {at}: {message}"),
+                Ending::Panic {
+                    message,
+                    location: None,
+                } => format!("panicked: {message}"),
+                Ending::Timeout(limit) => {
+                    format!("timed out: the workflow's {limit:?} deadline passed{flights}")
+                }
+                Ending::RunTimeout => format!("timed out: the run's deadline passed{flights}"),
+                Ending::Interrupted(reason) => format!("interrupted ({reason}){flights}"),
+                // `Ctx::step` always closes its step; name it anyway rather than lose it.
+                _ => format!("step {step:?} did not finish"),
+            },
+            session.take_transcript(),
+        );
+        let mut ending = ending;
+        if let Ending::Err(error) = &ending {
+            // The workflow's error quotes the step's; keep the secrets out of it as well.
+            let scrubbed = session.scrub(&format!("{error:#}"));
+            if scrubbed != format!("{error:#}") {
+                ending = Ending::Err(anyhow::anyhow!(scrubbed));
             }
-            Ending::RunTimeout => format!("timed out: the run's deadline passed{flights}"),
-            Ending::Interrupted(reason) => format!("interrupted ({reason}){flights}"),
-            // `Ctx::step` always closes its step; name it anyway rather than lose it.
-            _ => format!("step {step:?} did not finish"),
-        });
-        let (ending, steps) = self
-            .clean_up(spec, ending, steps, recorder.take_deferred())
+        }
+        let (ending, mut steps) = self
+            .clean_up(spec, &recorder, ending, steps)
             .await;
         let ending = match (
             ending,
@@ -286,6 +297,14 @@ impl Supervisor {
             }
             (ending, _) => ending,
         };
+        let keep = self.shared.transcripts.keep;
+        if keep == crate::http::Transcripts::Off
+            || (keep == crate::http::Transcripts::Failures && matches!(ending, Ending::Ok))
+        {
+            for step in &mut steps {
+                step.transcript.clear();
+            }
+        }
         AttemptResult {
             ending,
             steps,
@@ -300,17 +319,18 @@ impl Supervisor {
     async fn clean_up(
         &self,
         spec: &WorkflowSpec,
+        body: &Recorder,
         mut ending: Ending,
         mut steps: Vec<StepRecord>,
-        deferred: Vec<Deferred>,
     ) -> (Ending, Vec<StepRecord>) {
+        let deferred = body.take_deferred();
         if matches!(ending, Ending::RunTimeout | Ending::Interrupted(_)) {
             return (ending, steps);
         }
         for Deferred { name, http, run } in deferred.into_iter().rev() {
             // A recorder per cleanup: one that hangs past its deadline is closed with it, and
             // whatever it does later is recorded nowhere.
-            let recorder = Recorder::continuing(steps);
+            let recorder = body.continuing(steps);
             let ctx = Ctx::new(
                 spec.id.clone(),
                 self.shared.clone(),
@@ -319,6 +339,7 @@ impl Supervisor {
                 None,
             )
             .with_http(http);
+            let session = ctx.session();
             let step = name.clone();
             let crate::workload::Running { mut task, cancel } =
                 crate::workload::spawn(move || async move {
@@ -349,10 +370,13 @@ impl Supervisor {
                 }
             };
             drop(cancel);
-            steps = recorder.close(|_| match &failure {
-                Some(failure) => failure.clone(),
-                None => "the cleanup did not finish".to_owned(),
-            });
+            steps = recorder.close(
+                |_| match &failure {
+                    Some(failure) => failure.clone(),
+                    None => "the cleanup did not finish".to_owned(),
+                },
+                session.take_transcript(),
+            );
             if let (Some(failure), Ending::Ok) = (failure, &ending) {
                 ending = Ending::Err(anyhow::anyhow!(failure));
             }

@@ -498,7 +498,17 @@ async fn a_polling_step_records_each_try() {
             .await
         })
     });
-    let w = local::run_one(&base, spec).await;
+    let mut executor = Executor::new();
+    executor
+        .config(EngineConfig {
+            base_url: Some(base.parse().unwrap()),
+            ..EngineConfig::default()
+        })
+        .add(spec);
+    let report = executor.execute_all().await.unwrap();
+    let junit = report.to_junit();
+    assert!(junit.contains("ms  Job done (3 tries)"), "{junit}");
+    let w = &report.workflows[0];
     let done = &w.result.steps[0];
     assert_eq!(done.status, StepStatus::Passed);
     assert_eq!(done.try_count, 3);

@@ -202,6 +202,11 @@ const RUN_FILTERS: &[(&str, &str)] = &[
     // padding goes too), an attempt's in JUnit.
     (r" +\d+ ms\b", " [ms] ms"),
     (r"\(\d+ ms\)", "([ms] ms)"),
+    // A `Date` header in a transcript.
+    (
+        r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT",
+        "[http date]",
+    ),
 ];
 
 /// `RUN_FILTERS`, the fixed run's temporary folder, then `more`.
@@ -274,7 +279,7 @@ fn report_json_of_a_fixed_run() {
     run_settings(&[
         (r#""(startTime|endTime)": \d+"#, r#""$1": "[epoch ms]""#),
         (
-            r#""(duration|totalDuration|averageDuration)": \d+(\.\d+)?"#,
+            r#""(duration|totalDuration|averageDuration|startOffset)": \d+(\.\d+)?"#,
             r#""$1": "[ms]""#,
         ),
         (r#""runId": "[^"]*""#, r#""runId": "[run id]""#),

@@ -142,15 +142,30 @@ fn step_log(w: &WorkflowReport) -> String {
         };
         let _ = write!(
             out,
-            "{:>3}. [{status:^7}] {:>7} ms  {}",
+            "{:>3}. [{status:^7}] {:>7} ms  {}{}",
             i + 1,
             step.duration.as_millis(),
-            step.name
+            step.name,
+            super::tries_note(step)
         );
         if let Some(error) = &step.error {
             let _ = write!(out, "\n        {error}");
         }
         out.push('\n');
+    }
+    // The transcript of the step that failed: the requests it sent and what came back.
+    if let Some(failed) = w
+        .result
+        .steps
+        .iter()
+        .rev()
+        .find(|s| s.status == StepStatus::Failed && !s.transcript.is_empty())
+    {
+        let _ = writeln!(out, "\ntranscript of {:?}:", failed.name);
+        for exchange in &failed.transcript {
+            out.push_str(&exchange.to_text());
+            out.push('\n');
+        }
     }
     out
 }

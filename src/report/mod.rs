@@ -335,6 +335,15 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+/// ` (3 tries)` after a polling step's name in the text reports, or nothing.
+pub(crate) fn tries_note(step: &StepRecord) -> String {
+    match step.try_count {
+        0 => String::new(),
+        1 => " (1 try)".to_owned(),
+        n => format!(" ({n} tries)"),
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
