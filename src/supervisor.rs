@@ -279,9 +279,7 @@ impl Supervisor {
                 ending = Ending::Err(anyhow::anyhow!(scrubbed));
             }
         }
-        let (ending, mut steps) = self
-            .clean_up(spec, &recorder, ending, steps)
-            .await;
+        let (ending, mut steps) = self.clean_up(spec, &recorder, ending, steps).await;
         let ending = match (
             ending,
             steps.iter().find(|s| s.status == StepStatus::Skipped),
