@@ -123,10 +123,10 @@ fn after_a_pass() {
     assert_eq!(
         steps(w),
         pairs(&[
-            ("Create", "passed"),
-            ("Use", "passed"),
-            ("Delete second", "passed"),
-            ("Delete first", "passed"),
+            ("Create", "success"),
+            ("Use", "success"),
+            ("Delete second", "success"),
+            ("Delete first", "success"),
         ])
     );
     assert_eq!(report["aggregateStats"]["totalSteps"], 4, "cleanups count");
@@ -167,7 +167,7 @@ fn after_an_end() {
         );
         assert_eq!(
             steps(w),
-            pairs(&[(step, "failed"), ("Clean up", "passed")]),
+            pairs(&[(step, "failed"), ("Clean up", "success")]),
             "{id}"
         );
     }
@@ -187,7 +187,7 @@ fn a_failed_cleanup_fails() {
     );
     assert_eq!(
         steps(w),
-        pairs(&[("Work", "passed"), ("Clean up", "failed")])
+        pairs(&[("Work", "success"), ("Clean up", "failed")])
     );
     let rate = report["aggregateStats"]["successRate"].as_f64().unwrap();
     assert!(rate < 100.0, "a failed workflow never shows 100 %: {rate}");

@@ -71,7 +71,7 @@ fn fail_fails() {
         );
         let steps = workflow["result"]["steps"].as_array().unwrap();
         assert_eq!(steps.len(), 3, "the workflow ran to its end: {steps:?}");
-        assert_eq!(steps[2]["status"], "passed");
+        assert_eq!(steps[2]["status"], "success");
         assert!(
             run.stdout.contains("test skips-one ... FAILED"),
             "{}",

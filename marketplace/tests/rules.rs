@@ -1282,3 +1282,53 @@ async fn same_seed_same_data() {
     assert_eq!(fa, fb);
     assert_ne!(fa, fc);
 }
+
+#[tokio::test]
+async fn a_shop_has_at_most_five_active_auctions() {
+    let api = Api::start().await;
+    let listed = api
+        .get("/api/auctions?shopId=test-shop-001&limit=100", None)
+        .await
+        .answers(200);
+    let active = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["status"] == "live" || a["status"] == "scheduled")
+        .count();
+    assert!(active < 5, "the seed leaves room: {active}");
+    let auction = |n: usize, status: &str| {
+        json!({
+            "shopId": "test-shop-001", "name": format!("Cap {n}"), "slug": format!("cap-{n}"),
+            "startingBid": 100, "startTime": "2030-01-01T00:00:00.000Z",
+            "endTime": "2030-01-08T00:00:00.000Z", "status": status,
+        })
+    };
+    for n in active..5 {
+        api.post("/api/auctions", SELLER, auction(n, "scheduled"))
+            .await
+            .answers(201);
+    }
+    api.post("/api/auctions", SELLER, auction(9, "scheduled"))
+        .await
+        .refused(409, "already has 5 active (scheduled or live) auctions");
+    // A draft is not active; making it scheduled needs room, which cancelling one makes.
+    let draft = api
+        .post("/api/auctions", SELLER, auction(10, "draft"))
+        .await
+        .answers(201);
+    let path = format!("/api/auctions/{}", draft["id"].as_str().unwrap());
+    api.patch(&path, SELLER, json!({"status": "scheduled"}))
+        .await
+        .refused(409, "the most a shop may have is 5");
+    api.patch(
+        "/api/auctions/cap-4",
+        SELLER,
+        json!({"status": "cancelled"}),
+    )
+    .await
+    .answers(200);
+    api.patch(&path, SELLER, json!({"status": "scheduled"}))
+        .await
+        .answers(200);
+}

@@ -19,6 +19,9 @@
 //!   step, "Cleanup: Cancel Test Auction" (`cx.defer`), cancels the auction it created; it
 //!   would otherwise pile up over repeated runs. The product and the coupon stay, as in the
 //!   seed (other workflows may be browsing the product by then).
+//! - Step 10 also checks the marketplace's cap of 5 active auctions per shop: it fills the
+//!   shop's active auctions up to the cap with probes (each cancelled by a deferred step) and
+//!   one more must be refused with 409.
 //! - Names, slugs and the coupon code carry a unique suffix.
 
 use workflow_harness::prelude::*;
@@ -42,6 +45,47 @@ const PRODUCT_PRICE: f64 = 2999.0;
 async fn seller_inline_operations(cx: &mut Ctx) -> StepResult {
     as_seeded(cx, SELLER_ID)?;
     inline_operations(cx).await
+}
+
+/// The most active (scheduled or live) auctions a shop may have (the marketplace's rule).
+const MAX_ACTIVE_AUCTIONS: u64 = 5;
+
+/// The shop's active auctions are filled up to the cap with probes like `template` (each
+/// cancelled once the workflow ends), and one more must be refused with 409.
+async fn expect_auction_cap(cx: &Ctx, shop_id: &str, template: &Value) -> StepResult {
+    let mut active = 0;
+    for status in ["live", "scheduled"] {
+        let path = format!("/api/auctions?shopId={shop_id}&status={status}&limit=1");
+        active += cx.get_value(&path).await?.i64_at("/pagination/total")? as u64;
+    }
+    ensure!(
+        active <= MAX_ACTIVE_AUCTIONS,
+        "shop {shop_id} has {active} active auctions, more than {MAX_ACTIVE_AUCTIONS}"
+    );
+    let probe = |n: u64| {
+        let mut body = template.clone();
+        body["name"] = json!(format!("Cap probe {n}"));
+        body["slug"] = json!(format!(
+            "{}-cap-{n}",
+            template["slug"].as_str().unwrap_or("probe")
+        ));
+        body
+    };
+    for n in active..MAX_ACTIVE_AUCTIONS {
+        let id = cx.post_value("/api/auctions", &probe(n)).await?.id()?;
+        let path = format!("/api/auctions/{id}");
+        cx.defer("Cleanup: Cancel Cap Probe", async move |cx| {
+            patch_stored(cx, &path, json!({ "status": "cancelled" }))
+                .await
+                .map(drop)
+        });
+    }
+    let refused = cx
+        .post("/api/auctions")
+        .json(&probe(MAX_ACTIVE_AUCTIONS))
+        .await?;
+    refused.expect_status(409)?;
+    Ok(())
 }
 
 /// `amount` rounded to cents, as the marketplace stores money.
@@ -266,6 +310,7 @@ async fn inline_operations(cx: &mut Ctx) -> StepResult {
             });
             expect_subset(&auction, &body)?;
             expect_json!(auction, { "currentBid": starting_bid })?;
+            expect_auction_cap(cx, &shop_id, &body).await?;
             Ok(id)
         })
         .await?;
