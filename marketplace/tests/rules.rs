@@ -1332,3 +1332,108 @@ async fn a_shop_has_at_most_five_active_auctions() {
         .await
         .answers(200);
 }
+
+#[tokio::test]
+async fn coupon_restrictions_are_enforced() {
+    let api = Api::start().await;
+    let coupon = |code: &str, extra: serde_json::Value| {
+        let mut body = json!({
+            "shopId": "test-shop-001", "code": code, "name": code, "type": "percentage",
+            "discountValue": 10, "startDate": "2020-01-01T00:00:00.000Z",
+            "endDate": "2099-01-01T00:00:00.000Z",
+        });
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        body
+    };
+    let validate = |code: &str, items: serde_json::Value| json!({"code": code, "cartTotal": 1000, "items": items});
+    api.post(
+        "/api/coupons",
+        SELLER,
+        coupon(
+            "CATONLY",
+            json!({
+        "applicability": "category", "applicableCategories": ["cat-electronics"]}),
+        ),
+    )
+    .await
+    .answers(201);
+    let other = api
+        .post(
+            "/api/coupons/validate",
+            SELLER,
+            validate("CATONLY", json!([{"categoryId": "cat-books"}])),
+        )
+        .await
+        .answers(200);
+    assert_eq!(other["valid"], false, "{other}");
+    assert!(
+        other["message"]
+            .as_str()
+            .unwrap()
+            .contains("applies only to the categories cat-electronics")
+    );
+    let own = api
+        .post(
+            "/api/coupons/validate",
+            SELLER,
+            validate("CATONLY", json!([{"productId": "prod-001"}])),
+        )
+        .await
+        .answers(200);
+    assert_eq!(
+        own["valid"], true,
+        "a product's category is looked up: {own}"
+    );
+
+    api.post(
+        "/api/coupons",
+        SELLER,
+        coupon("FIRSTONLY", json!({"firstOrderOnly": true})),
+    )
+    .await
+    .answers(201);
+    let repeat = api
+        .post(
+            "/api/coupons/validate",
+            CUSTOMER,
+            validate("FIRSTONLY", json!([])),
+        )
+        .await
+        .answers(200);
+    assert_eq!(repeat["valid"], false, "customer 001 has orders: {repeat}");
+    assert!(
+        repeat["message"]
+            .as_str()
+            .unwrap()
+            .contains("first order only")
+    );
+
+    api.post(
+        "/api/coupons",
+        SELLER,
+        coupon("ONCE", json!({"usageLimitPerUser": 1})),
+    )
+    .await
+    .answers(201);
+    let (_, fresh) = api
+        .call(
+            "POST",
+            "/api/auth/register",
+            None,
+            Some(json!({"role": "customer"})),
+        )
+        .await;
+    let token = fresh["token"].as_str().unwrap().to_owned();
+    let order = |code: &str| order_body("prod-001", 1, Some(code));
+    api.post("/api/orders", &token, order("ONCE"))
+        .await
+        .answers(201);
+    api.post("/api/orders", &token, order("ONCE"))
+        .await
+        .refused(
+            400,
+            "may be used 1 time(s) per user; this user has used it 1",
+        );
+}

@@ -8,7 +8,9 @@
 //!   `search=<suffix>` whatever else the shop holds.
 //! - The flat coupon is created and counted as type `flat` (the seed counted `fixed`, which
 //!   never matched); step 13 asserts the counts by type and the state of each coupon.
-//! - Step 8 asserts `valid` and the discount for both codes (the seed only logged them).
+//! - Step 8 asserts `valid` and the discount for both codes (the seed only logged them), and
+//!   that the restrictions hold: the category coupon refuses a cart of another category, the
+//!   first-order coupon refuses a customer who has ordered before.
 //! - Step 10 swallowed its errors in the seed; here the two PATCHes must succeed.
 //! - The seed's `cleanup()` (DELETE every created coupon) was never called. Here it is a
 //!   deferred step (`cx.defer`), "Cleanup: Delete Test Coupons", that runs after the last step
@@ -208,6 +210,38 @@ async fn coupon_steps(cx: &mut Ctx, suffix: &str) -> StepResult {
             expect_json!(check, { "valid": true, "discount": discount })
                 .with_context(|| format!("{code} for a cart of {total}"))?;
         }
+        // The restrictions are enforced, not only stored: the category coupon refuses a cart
+        // of another category and takes one of its own; the first-order coupon refuses a
+        // customer with orders and takes the seller, who has ordered nothing.
+        let coupon = cx.get_value(&format!("/api/coupons/{restricted}")).await?;
+        if coupon["applicability"] == "category" {
+            let own = coupon.str_at("/applicableCategories/0")?.to_owned();
+            for (category, valid) in [("no-such-category", false), (own.as_str(), true)] {
+                let body = json!({
+                    "code": restricted, "cartTotal": 1000,
+                    "items": [{ "categoryId": category, "quantity": 1, "price": 1000 }],
+                });
+                let check = cx.post_value("/api/coupons/validate", &body).await?;
+                expect_json!(check, { "valid": valid })
+                    .with_context(|| format!("{restricted} for a cart of category {category}"))?;
+            }
+        }
+        let body = json!({ "code": welcome20, "cartTotal": 1000 });
+        let repeat_buyer = seeded("test-customer-001");
+        let check = cx
+            .as_user(&repeat_buyer)
+            .post_value("/api/coupons/validate", &body)
+            .await?;
+        expect_json!(check, { "valid": false })
+            .with_context(|| format!("{welcome20} for a customer with orders"))?;
+        ensure!(
+            check.str_at("message")?.contains("first order"),
+            "the refusal does not say why: {}",
+            short(&check)
+        );
+        let check = cx.post_value("/api/coupons/validate", &body).await?;
+        expect_json!(check, { "valid": true, "discount": 200 })
+            .with_context(|| format!("{welcome20} for a first order"))?;
         Ok(())
     })
     .await?;

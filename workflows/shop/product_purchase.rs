@@ -10,7 +10,7 @@
 //! - Step 5 (Check Available Coupons) was "soft" in the seed, whose backend lacked coupons;
 //!   the marketplace has them and its seed data holds usable ones, so the step is required and
 //!   must find one. It picks the first listed active coupon that can apply now (started, not
-//!   expired, not used up, minimum purchase met) instead of blindly the first one (seeded
+//!   expired, not used up, minimum purchase met, for every product) instead of blindly the first one (seeded
 //!   `FUTURE15` is active but not yet valid).
 //! - Step 6 (Apply Coupon) ran only when step 5 found a coupon; step 5 now always does.
 //! - Checks added where the seed only logged: the cart holds our product, the coupon's
@@ -67,6 +67,10 @@ fn usable(coupon: &Value, now: &str, subtotal: f64) -> bool {
             (Some(limit), Some(used)) => used < limit,
             _ => true,
         }
+        // The marketplace enforces the applicability: a coupon for some categories or
+        // products may not apply to this cart (a fresh customer meets the per-user and
+        // first-order rules).
+        && coupon["applicability"].as_str().is_none_or(|a| a == "all")
 }
 
 async fn product_purchase(cx: &mut Ctx) -> StepResult {
