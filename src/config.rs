@@ -273,7 +273,7 @@ settings! {
         /// Write reports into this directory (in the file: relative to the file).
         pub report_dir: PathBuf = PathBuf::from("target/workflow-reports"), Dir, "reports.dir",
             "WORKFLOW_REPORT_DIR", "--report-dir";
-        /// Reports to write: json, csv, junit.
+        /// Reports to write: json, csv, junit, html.
         pub report_formats: Vec<ReportFormat> = ReportFormat::ALL.to_vec(), ListOf<Word<ReportFormat>>,
             "reports.formats", "WORKFLOW_REPORT_FORMATS", "--report-formats";
         /// Options of serve mode (`[api]`).
@@ -932,7 +932,7 @@ impl Shown for Transcripts {
 }
 
 impl Words for ReportFormat {
-    const METAVAR: &'static str = "json|csv|junit";
+    const METAVAR: &'static str = "json|csv|junit|html";
 }
 
 impl<T: Words> Kind for Word<T> {

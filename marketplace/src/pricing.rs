@@ -72,15 +72,15 @@ pub struct Claim<'a> {
     pub user: Option<&'a str>,
     /// Each line's product id and category id (either may be unknown); no lines: the
     /// applicability is not checked.
-    pub lines: Vec<(Option<String>, Option<String>)>,
+    pub lines: Vec<Line>,
 }
+
+/// A line's product id and category id, either maybe unknown.
+pub type Line = (Option<String>, Option<String>);
 
 impl Claim<'_> {
     /// The lines of `products`, their categories looked up in `s`.
-    pub fn of_products<'p>(
-        s: &Store,
-        products: impl IntoIterator<Item = &'p str>,
-    ) -> Vec<(Option<String>, Option<String>)> {
+    pub fn of_products<'p>(s: &Store, products: impl IntoIterator<Item = &'p str>) -> Vec<Line> {
         products
             .into_iter()
             .map(|id| {
@@ -98,13 +98,12 @@ impl Claim<'_> {
 /// Why `claim` may not use `c`: its applicability (categories, products), its per-user limit
 /// (orders of the user that used it, cancelled ones not counted), its first-order rule.
 pub fn coupon_restrictions(s: &Store, c: &Coupon, claim: &Claim) -> Result<(), String> {
-    let any_line = |hit: &dyn Fn(&(Option<String>, Option<String>)) -> bool| {
-        claim.lines.is_empty() || claim.lines.iter().any(hit)
-    };
+    let any_line =
+        |hit: &dyn Fn(&Line) -> bool| claim.lines.is_empty() || claim.lines.iter().any(hit);
     match c.applicability {
         Applicability::All => {}
         Applicability::Category => {
-            let hit = |(_, cat): &(Option<String>, Option<String>)| {
+            let hit = |(_, cat): &Line| {
                 cat.as_ref()
                     .is_some_and(|k| c.applicable_categories.contains(k))
             };
@@ -117,7 +116,7 @@ pub fn coupon_restrictions(s: &Store, c: &Coupon, claim: &Claim) -> Result<(), S
             }
         }
         Applicability::Product => {
-            let hit = |(p, _): &(Option<String>, Option<String>)| {
+            let hit = |(p, _): &Line| {
                 p.as_ref()
                     .is_some_and(|k| c.applicable_products.contains(k))
             };

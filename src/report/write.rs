@@ -29,11 +29,18 @@ pub enum ReportFormat {
     Csv,
     /// `junit.xml`.
     Junit,
+    /// `report.html`.
+    Html,
 }
 
 impl ReportFormat {
     /// Every format, in the order they are written.
-    pub const ALL: [ReportFormat; 3] = [ReportFormat::Json, ReportFormat::Csv, ReportFormat::Junit];
+    pub const ALL: [ReportFormat; 4] = [
+        ReportFormat::Json,
+        ReportFormat::Csv,
+        ReportFormat::Junit,
+        ReportFormat::Html,
+    ];
 
     /// The file name this format is written to.
     pub fn file_name(self) -> &'static str {
@@ -41,6 +48,7 @@ impl ReportFormat {
             ReportFormat::Json => "report.json",
             ReportFormat::Csv => "report.csv",
             ReportFormat::Junit => "junit.xml",
+            ReportFormat::Html => "report.html",
         }
     }
 
@@ -49,6 +57,7 @@ impl ReportFormat {
             ReportFormat::Json => report.to_json(),
             ReportFormat::Csv => report.to_csv(),
             ReportFormat::Junit => report.to_junit(),
+            ReportFormat::Html => report.to_html(),
         }
     }
 }
@@ -61,8 +70,9 @@ impl FromStr for ReportFormat {
             "json" => Ok(ReportFormat::Json),
             "csv" => Ok(ReportFormat::Csv),
             "junit" => Ok(ReportFormat::Junit),
+            "html" => Ok(ReportFormat::Html),
             other => Err(format!(
-                "unknown report format {other:?}: expected json, csv or junit"
+                "unknown report format {other:?}: expected json, csv, junit or html"
             )),
         }
     }
@@ -352,7 +362,7 @@ mod tests {
         std::fs::create_dir_all(&out).unwrap();
         std::fs::write(out.join("report.json"), "old").unwrap();
         let paths = write_reports(&sample(), &out, &ReportFormat::ALL).unwrap();
-        assert_eq!(paths.len(), 3);
+        assert_eq!(paths.len(), ReportFormat::ALL.len());
         let json = std::fs::read_to_string(out.join("report.json")).unwrap();
         assert!(json.contains("\"totalWorkflows\": 3"));
         let leftovers: Vec<_> = std::fs::read_dir(&out)
