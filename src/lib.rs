@@ -16,6 +16,7 @@
 
 #![warn(missing_docs)]
 
+mod cleanup;
 pub mod config;
 mod ctx;
 mod engine;
@@ -46,6 +47,7 @@ pub mod registry;
 #[doc(hidden)]
 pub mod serve;
 
+pub use cleanup::CLEANUP_TIMEOUT;
 pub use config::EngineConfig;
 pub use ctx::{Ctx, PollGaveUp, StepFailed, StepTimedOut};
 pub use engine::{Engine, SuiteError};
