@@ -307,9 +307,12 @@ impl Harness {
             trials.len().clamp(2, 256)
         };
         let mut args = cli.libtest_for(&trials);
-        // Left out by tags or the partition: not run, not listed as run.
+        // Left out by tags or the partition: not run, not listed as run. An ignored workflow
+        // stays libtest's to report as ignored, unless this run includes ignored ones.
+        let ignored_run = cli.libtest.ignored || cli.libtest.include_ignored;
         for w in &self.workflows {
-            if !selected_ids.contains(&w.id) && !args.skip.contains(&w.id) {
+            let libtest_reports_it = w.ignored && !ignored_run;
+            if !selected_ids.contains(&w.id) && !args.skip.contains(&w.id) && !libtest_reports_it {
                 args.skip.push(w.id.clone());
             }
         }
