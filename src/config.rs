@@ -228,6 +228,9 @@ settings! {
         /// Limits of the concurrency groups workflows may join (`[groups] NAME = N`).
         pub groups: BTreeMap<String, usize> = BTreeMap::new(), Groups, "groups",
             "WORKFLOW_GROUPS";
+        /// What each workflow reads with `cx.input()` (the seed's `context`); `--context`
+        /// fills it for a `cargo test` run, a run request's `context` in serve mode.
+        pub inputs: crate::input::Inputs = crate::input::Inputs::default();
     }
     extra {
         /// Stop starting workflows after the first failure: `max_fail = 1`.

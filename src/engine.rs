@@ -106,6 +106,7 @@ impl Engine {
             base_url: self.config.base_url.clone(),
             events: events.clone(),
             outputs: Outputs::default(),
+            inputs: Arc::new(self.config.inputs.clone()),
         };
         let mut run = Run::new(&self.config, workflows, shared);
         run.drive(interrupt).await;
