@@ -256,8 +256,8 @@ settings! {
         /// Write reports into this directory (in the file: relative to the file).
         pub report_dir: PathBuf = PathBuf::from("target/workflow-reports"), Dir, "reports.dir",
             "WORKFLOW_REPORT_DIR", "--report-dir";
-        /// Reports to write: json, csv, junit.
-        pub report_formats: Vec<ReportFormat> = ReportFormat::ALL.to_vec(), ListOf<Word<ReportFormat>>,
+        /// Reports to write: json, csv, junit, steps (report-steps.csv).
+        pub report_formats: Vec<ReportFormat> = ReportFormat::DEFAULT.to_vec(), ListOf<Word<ReportFormat>>,
             "reports.formats", "WORKFLOW_REPORT_FORMATS", "--report-formats";
         /// Options of serve mode (`[api]`).
         pub api: ApiOptions = ApiOptions::default();
@@ -864,7 +864,7 @@ impl Words for NoTests {
 }
 
 impl Words for ReportFormat {
-    const METAVAR: &'static str = "json|csv|junit";
+    const METAVAR: &'static str = "json|csv|junit|steps";
 }
 
 impl<T: Words> Kind for Word<T> {

@@ -65,7 +65,7 @@ fn temps(dir: &Path) -> Vec<String> {
 }
 
 /// The run id each report file names.
-fn run_ids(dir: &Path) -> [String; 3] {
+fn run_ids(dir: &Path) -> [String; 4] {
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
     let csv = std::fs::read_to_string(dir.join("report.csv")).unwrap();
@@ -79,10 +79,17 @@ fn run_ids(dir: &Path) -> [String; 3] {
         .descendants()
         .find(|n| n.has_tag_name("property") && n.attribute("name") == Some("run-id"))
         .expect("junit.xml has a run-id property");
+    // Every row of the per-step CSV names the run; take the one all rows agree on.
+    let steps = std::fs::read_to_string(dir.join("report-steps.csv")).unwrap();
+    let mut rows = csv::Reader::from_reader(steps.as_bytes());
+    let mut step_ids: Vec<String> = rows.records().map(|r| r.unwrap()[8].to_owned()).collect();
+    step_ids.dedup();
+    assert_eq!(step_ids.len(), 1, "one run id in report-steps.csv: {step_ids:?}");
     [
         json["runId"].as_str().unwrap().to_owned(),
         csv_id.to_owned(),
         property.attribute("value").unwrap().to_owned(),
+        step_ids.remove(0),
     ]
 }
 
@@ -98,12 +105,12 @@ fn dead_pid() -> u32 {
 fn every_file_of_a_set_names_the_same_run() {
     let dir = tempfile::tempdir().unwrap();
     write_reports(&report("run-a"), dir.path(), &ReportFormat::ALL).unwrap();
-    assert_eq!(run_ids(dir.path()), ["run-a", "run-a", "run-a"]);
+    assert_eq!(run_ids(dir.path()), ["run-a"; 4]);
     write_reports(&report("run-b"), dir.path(), &ReportFormat::ALL).unwrap();
-    assert_eq!(run_ids(dir.path()), ["run-b", "run-b", "run-b"]);
+    assert_eq!(run_ids(dir.path()), ["run-b"; 4]);
     assert_eq!(
         names(dir.path()),
-        ["junit.xml", "report.csv", "report.json"]
+        ["junit.xml", "report-steps.csv", "report.csv", "report.json"]
     );
 }
 

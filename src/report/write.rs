@@ -29,11 +29,22 @@ pub enum ReportFormat {
     Csv,
     /// `junit.xml`.
     Junit,
+    /// `report-steps.csv`: one row per step.
+    Steps,
 }
 
 impl ReportFormat {
     /// Every format, in the order they are written.
-    pub const ALL: [ReportFormat; 3] = [ReportFormat::Json, ReportFormat::Csv, ReportFormat::Junit];
+    pub const ALL: [ReportFormat; 4] = [
+        ReportFormat::Json,
+        ReportFormat::Csv,
+        ReportFormat::Junit,
+        ReportFormat::Steps,
+    ];
+
+    /// The formats written unless `reports.formats` says otherwise.
+    pub const DEFAULT: [ReportFormat; 3] =
+        [ReportFormat::Json, ReportFormat::Csv, ReportFormat::Junit];
 
     /// The file name this format is written to.
     pub fn file_name(self) -> &'static str {
@@ -41,6 +52,7 @@ impl ReportFormat {
             ReportFormat::Json => "report.json",
             ReportFormat::Csv => "report.csv",
             ReportFormat::Junit => "junit.xml",
+            ReportFormat::Steps => "report-steps.csv",
         }
     }
 
@@ -49,6 +61,7 @@ impl ReportFormat {
             ReportFormat::Json => report.to_json(),
             ReportFormat::Csv => report.to_csv(),
             ReportFormat::Junit => report.to_junit(),
+            ReportFormat::Steps => report.to_steps_csv(),
         }
     }
 }
@@ -61,8 +74,9 @@ impl FromStr for ReportFormat {
             "json" => Ok(ReportFormat::Json),
             "csv" => Ok(ReportFormat::Csv),
             "junit" => Ok(ReportFormat::Junit),
+            "steps" => Ok(ReportFormat::Steps),
             other => Err(format!(
-                "unknown report format {other:?}: expected json, csv or junit"
+                "unknown report format {other:?}: expected json, csv, junit or steps"
             )),
         }
     }
@@ -352,9 +366,11 @@ mod tests {
         std::fs::create_dir_all(&out).unwrap();
         std::fs::write(out.join("report.json"), "old").unwrap();
         let paths = write_reports(&sample(), &out, &ReportFormat::ALL).unwrap();
-        assert_eq!(paths.len(), 3);
+        assert_eq!(paths.len(), 4);
         let json = std::fs::read_to_string(out.join("report.json")).unwrap();
         assert!(json.contains("\"totalWorkflows\": 3"));
+        let steps = std::fs::read_to_string(out.join("report-steps.csv")).unwrap();
+        assert_eq!(steps, sample().to_steps_csv());
         let leftovers: Vec<_> = std::fs::read_dir(&out)
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())

@@ -146,6 +146,7 @@ pub(super) async fn run_status(
                 "json": format!("{url}/report.json"),
                 "csv": format!("{url}/report.csv"),
                 "junit": format!("{url}/junit.xml"),
+                "steps": format!("{url}/report-steps.csv"),
             });
         }
         Some(Outcome::Failed(reason)) => body["error"] = json!(reason),
@@ -167,6 +168,7 @@ pub(super) async fn report(
     let (content_type, body) = match format {
         ReportFormat::Csv => ("text/csv; charset=utf-8", report.to_csv()),
         ReportFormat::Junit => ("application/xml; charset=utf-8", report.to_junit()),
+        ReportFormat::Steps => ("text/csv; charset=utf-8", report.to_steps_csv()),
         _ => ("application/json", report.to_json()),
     };
     let disposition = header_value(&format!("attachment; filename=\"{}-{file}\"", run.id));

@@ -240,6 +240,10 @@ fn app(context: ServeContext, bound: Option<SocketAddr>) -> (Router, AppState) {
             "/api/test-workflows/runs/{id}/junit.xml",
             get(|s, id| handlers::report(s, id, ReportFormat::Junit)),
         )
+        .route(
+            "/api/test-workflows/runs/{id}/report-steps.csv",
+            get(|s, id| handlers::report(s, id, ReportFormat::Steps)),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,
