@@ -259,6 +259,10 @@ settings! {
         /// Reports to write: json, csv, junit, steps (report-steps.csv).
         pub report_formats: Vec<ReportFormat> = ReportFormat::DEFAULT.to_vec(), ListOf<Word<ReportFormat>>,
             "reports.formats", "WORKFLOW_REPORT_FORMATS", "--report-formats";
+        /// A JSON file of workflow input (`cx.input()`): one value for every selected
+        /// workflow, or an object keyed by workflow ids (in the file: relative to the file).
+        pub context: Option<PathBuf> = None, FilePath, "context", "WORKFLOW_CONTEXT",
+            "--context";
         /// Options of serve mode (`[api]`).
         pub api: ApiOptions = ApiOptions::default();
         /// `[server]`, the embedded server's options, for its factory to parse.
@@ -924,6 +928,23 @@ impl Kind for Dir {
     }
 }
 
+/// A file; in the file relative to the file.
+struct FilePath;
+
+impl Kind for FilePath {
+    type Value = PathBuf;
+    type Raw = PathBuf;
+    const METAVAR: Option<&'static str> = Some("FILE");
+
+    fn parse(s: &str) -> Result<PathBuf, String> {
+        Ok(PathBuf::from(s))
+    }
+
+    fn check(raw: PathBuf, dir: &Path) -> Result<PathBuf, String> {
+        Ok(dir.join(raw))
+    }
+}
+
 /// Any text.
 struct Text;
 
@@ -1425,6 +1446,8 @@ mod tests {
                     .file_name()
                     .map(PathBuf::from)
                     .unwrap_or_default();
+                // Relative to the file in the file: compare the names only, as for the dir.
+                c.context = c.context.and_then(|p| p.file_name().map(PathBuf::from));
                 c
             };
             let (from_file, from_env) = (comparable(from_file), comparable(from_env));
