@@ -79,6 +79,44 @@ pub fn settings() -> impl Iterator<Item = &'static Setting> {
         .flatten()
 }
 
+/// The engine settings one run may change for itself (serve mode's per-run `config`): every
+/// engine setting but `groups` (a table) and `interrupt_grace` (the server's stop decides it).
+pub fn run_settings() -> impl Iterator<Item = &'static Setting> {
+    EngineConfig::SETTINGS
+        .iter()
+        .flatten()
+        .filter(|s| !matches!(s.key, "groups" | "interrupt_grace"))
+}
+
+/// `base` with `overrides` (`(key, value as text)`, keys of [`run_settings`]) applied in the
+/// order of [`settings`]; the first bad value is refused, naming its key and why.
+pub fn override_engine(
+    base: &EngineConfig,
+    overrides: &[(&'static Setting, String)],
+) -> Result<EngineConfig, String> {
+    let mut config = Config {
+        engine: base.clone(),
+        ..Config::default()
+    };
+    let values = parsed(overrides.iter().cloned(), |s, value, reason| {
+        ConfigError::Cli {
+            flag: s.key,
+            value,
+            reason,
+        }
+    })
+    .map_err(|e| match e {
+        ConfigError::Cli {
+            flag,
+            value,
+            reason,
+        } => format!("config.{flag}: {value:?}: {reason}"),
+        other => other.to_string(),
+    })?;
+    apply(&mut config, values);
+    Ok(config.engine)
+}
+
 /// `opt!()` is `None`, `opt!(x)` is `Some(x)`.
 macro_rules! opt {
     () => {
