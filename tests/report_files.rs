@@ -84,7 +84,11 @@ fn run_ids(dir: &Path) -> [String; 4] {
     let mut rows = csv::Reader::from_reader(steps.as_bytes());
     let mut step_ids: Vec<String> = rows.records().map(|r| r.unwrap()[8].to_owned()).collect();
     step_ids.dedup();
-    assert_eq!(step_ids.len(), 1, "one run id in report-steps.csv: {step_ids:?}");
+    assert_eq!(
+        step_ids.len(),
+        1,
+        "one run id in report-steps.csv: {step_ids:?}"
+    );
     [
         json["runId"].as_str().unwrap().to_owned(),
         csv_id.to_owned(),

@@ -195,7 +195,12 @@ mod steps_tests {
 
     fn rows(text: &str) -> Vec<Vec<String>> {
         let mut reader = csv::Reader::from_reader(text.as_bytes());
-        let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+        let header: Vec<String> = reader
+            .headers()
+            .unwrap()
+            .iter()
+            .map(str::to_owned)
+            .collect();
         assert_eq!(header, super::STEPS_HEADER);
         reader
             .records()
@@ -229,8 +234,28 @@ mod steps_tests {
         ));
         let rows = rows(&text);
         let wanted: Vec<Vec<&str>> = vec![
-            vec!["Alpha, \"quoted\"", "1", "a1", "passed", "0", "", "1", "a", "run-42"],
-            vec!["Alpha, \"quoted\"", "2", "a2", "skipped", "1", "a2 broke", "1", "a", "run-42"],
+            vec![
+                "Alpha, \"quoted\"",
+                "1",
+                "a1",
+                "passed",
+                "0",
+                "",
+                "1",
+                "a",
+                "run-42",
+            ],
+            vec![
+                "Alpha, \"quoted\"",
+                "2",
+                "a2",
+                "skipped",
+                "1",
+                "a2 broke",
+                "1",
+                "a",
+                "run-42",
+            ],
             vec!["Beta", "1", "b1", "passed", "10", "", "2", "b", "run-42"],
             vec![
                 "Beta",
@@ -246,7 +271,10 @@ mod steps_tests {
             vec!["Gamma", "1", "c1", "passed", "30", "", "1", "c", "run-42"],
         ];
         assert_eq!(rows, wanted);
-        assert!(!text.contains('\x1b'), "escape sequences are shown, not kept");
+        assert!(
+            !text.contains('\x1b'),
+            "escape sequences are shown, not kept"
+        );
     }
 
     #[test]
@@ -260,8 +288,22 @@ mod steps_tests {
         let last = rows.last().unwrap();
         assert_eq!(
             last,
-            &["Gamma", "0", "", "blocked", "30", "blocked by b: failed", "1", "c", "run-42"]
+            &[
+                "Gamma",
+                "0",
+                "",
+                "blocked",
+                "30",
+                "blocked by b: failed",
+                "1",
+                "c",
+                "run-42"
+            ]
         );
-        assert_eq!(rows.len(), 5, "the four steps of a and b, then Gamma's row 0");
+        assert_eq!(
+            rows.len(),
+            5,
+            "the four steps of a and b, then Gamma's row 0"
+        );
     }
 }

@@ -39,7 +39,9 @@ pub(super) async fn run_workflow(
     }
     let background = flag(query.as_deref(), "async")?;
     let Value::Object(body) = body else {
-        return Err(bad("the body must be a JSON object: {\"config\"?: {…}, \"context\"?: …}"));
+        return Err(bad(
+            "the body must be a JSON object: {\"config\"?: {…}, \"context\"?: …}",
+        ));
     };
     let unknown: Vec<&str> = body
         .keys()
@@ -71,7 +73,10 @@ pub(super) async fn run_workflow(
 
 /// The server's engine settings with `changes` (keys of [`config::run_settings`]) applied,
 /// as a copy. Unknown keys are refused together, by name; a bad value by its key.
-fn for_this_run(base: &EngineConfig, changes: &Map<String, Value>) -> Result<EngineConfig, ApiError> {
+fn for_this_run(
+    base: &EngineConfig,
+    changes: &Map<String, Value>,
+) -> Result<EngineConfig, ApiError> {
     let allowed: Vec<&'static Setting> = config::run_settings().collect();
     let unknown: Vec<&str> = changes
         .keys()

@@ -114,31 +114,28 @@ fn merged(
     seen: HashSet<String>,
     streams: SelectAll<BoxStream<'static, Item>>,
 ) -> Items {
-    stream::unfold(
-        Some((created, seen, streams)),
-        |state| async move {
-            let (mut created, mut seen, mut streams) = state?;
-            loop {
-                tokio::select! {
-                    run = created.recv() => match run {
-                        Ok(run) => {
-                            if seen.insert(run.id.clone()) {
-                                streams.push(run_items(run, Some(0), true));
-                            }
+    stream::unfold(Some((created, seen, streams)), |state| async move {
+        let (mut created, mut seen, mut streams) = state?;
+        loop {
+            tokio::select! {
+                run = created.recv() => match run {
+                    Ok(run) => {
+                        if seen.insert(run.id.clone()) {
+                            streams.push(run_items(run, Some(0), true));
                         }
-                        // Behind the run creations: some run's start was missed.
-                        Err(broadcast::error::RecvError::Lagged(_)) => {
-                            return Some((Err("too slow: missed the start of runs"), None));
-                        }
-                        Err(broadcast::error::RecvError::Closed) => return None,
-                    },
-                    Some(item) = streams.next(), if !streams.is_empty() => {
-                        return Some((Ok(item), Some((created, seen, streams))));
                     }
+                    // Behind the run creations: some run's start was missed.
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        return Some((Err("too slow: missed the start of runs"), None));
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                },
+                Some(item) = streams.next(), if !streams.is_empty() => {
+                    return Some((Ok(item), Some((created, seen, streams))));
                 }
             }
-        },
-    )
+        }
+    })
     .boxed()
 }
 

@@ -53,7 +53,9 @@ async fn auction_bidding(cx: &mut Ctx) -> StepResult {
     let auction_id = cx
         .step("Browse Live Auctions", async |cx| {
             if let Some(given) = cx.input_as::<Input>()?.and_then(|i| i.auctions?.live) {
-                let first = given.first().context("the input's auctions.live is empty")?;
+                let first = given
+                    .first()
+                    .context("the input's auctions.live is empty")?;
                 return Ok(first.id()?);
             }
             let page = cx
