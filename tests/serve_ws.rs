@@ -140,7 +140,11 @@ async fn websocket_and_sse_clients_receive_the_same_events() {
         drop(dropped);
         gate.add_permits(1);
         let (live, close) = read_all(&mut from_start).await;
-        assert_eq!(close, Some((1000, "run finished".to_owned())), "a normal close");
+        assert_eq!(
+            close,
+            Some((1000, "run finished".to_owned())),
+            "a normal close"
+        );
         let live: Vec<Seen> = live.iter().map(from_ws).collect();
         let sse = from_sse(&sse.await.unwrap());
         assert_eq!(live, sse, "the same events, ids and data");
@@ -165,7 +169,11 @@ async fn websocket_and_sse_clients_receive_the_same_events() {
         let kinds: Vec<&str> = got.iter().map(|e| e.1.as_str()).collect();
         assert_eq!(kinds, ["snapshot", "runFinished"]);
         assert_eq!(got[0].2["state"], "finished");
-        assert_eq!(got[0].0, sse.len() as u64 - 1, "the snapshot covers all but the end");
+        assert_eq!(
+            got[0].0,
+            sse.len() as u64 - 1,
+            "the snapshot covers all but the end"
+        );
     }
 }
 
@@ -177,7 +185,14 @@ async fn a_client_joining_mid_run_gets_the_snapshot_then_the_rest() {
     let run = start_run(&client, &server, &["held"]).await;
     let status = server.url(&format!("/api/test-workflows/runs/{run}"));
     poll::until("held is in its step", || async {
-        let s: Value = client.get(&status).send().await.unwrap().json().await.unwrap();
+        let s: Value = client
+            .get(&status)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         s["statuses"][0]["currentStep"] == "Wait for the gate"
     })
     .await;
@@ -213,14 +228,20 @@ async fn the_all_runs_stream_carries_every_run_with_its_id() {
     let early = start_run(&client, &server, &["held"]).await;
     let mut all = connect(&ws_url(&server, "/api/test-workflows/runs/ws")).await;
     let first = next_event(&mut all).await;
-    assert_eq!((first["runId"].as_str(), first["event"].as_str()), (Some(early.as_str()), Some("snapshot")));
+    assert_eq!(
+        (first["runId"].as_str(), first["event"].as_str()),
+        (Some(early.as_str()), Some("snapshot"))
+    );
     let later = start_run(&client, &server, &["beta"]).await;
     wait_finished(&client, &server, &later).await;
     gate.add_permits(1);
     wait_finished(&client, &server, &early).await;
 
     let mut by_run: std::collections::HashMap<String, Vec<Seen>> = Default::default();
-    by_run.entry(early.clone()).or_default().push(from_ws(&first));
+    by_run
+        .entry(early.clone())
+        .or_default()
+        .push(from_ws(&first));
     let mut finished = 0;
     while finished < 2 {
         let message = next_event(&mut all).await;
@@ -245,7 +266,9 @@ async fn the_all_runs_stream_carries_every_run_with_its_id() {
     assert_eq!(early_events[1..], replay(&early, Some(covered)).await[..]);
     // The all-runs stream stays open for the runs to come.
     all.send(Message::Ping(Vec::new().into())).await.unwrap();
-    let pong = tokio::time::timeout(Duration::from_secs(20), all.next()).await.unwrap();
+    let pong = tokio::time::timeout(Duration::from_secs(20), all.next())
+        .await
+        .unwrap();
     assert!(matches!(pong, Some(Ok(Message::Pong(_)))), "{pong:?}");
 }
 
@@ -272,7 +295,9 @@ async fn the_token_and_origin_rules_hold_for_websockets() {
     };
     assert_eq!(refused(tokio_tungstenite::connect_async(&ws).await), 401);
     assert_eq!(
-        refused(tokio_tungstenite::connect_async(ws_url(&server, "/api/test-workflows/runs/ws")).await),
+        refused(
+            tokio_tungstenite::connect_async(ws_url(&server, "/api/test-workflows/runs/ws")).await
+        ),
         401
     );
     // `?token=` as for the SSE stream (a browser's WebSocket cannot send headers), or the
@@ -288,7 +313,10 @@ async fn the_token_and_origin_rules_hold_for_websockets() {
     assert!(tokio_tungstenite::connect_async(request).await.is_ok());
     // A page of another site may not open one (browsers send its Origin); the server's own
     // origin may.
-    for (origin, wanted) in [("http://evil.example", Some(403)), (server.base.as_str(), None)] {
+    for (origin, wanted) in [
+        ("http://evil.example", Some(403)),
+        (server.base.as_str(), None),
+    ] {
         let mut request = format!("{ws}?token=s3cret").into_client_request().unwrap();
         request
             .headers_mut()
@@ -302,9 +330,15 @@ async fn the_token_and_origin_rules_hold_for_websockets() {
     // An unknown run and a bad `from` are refused before the upgrade, as JSON errors.
     for (path, status) in [
         ("/api/test-workflows/runs/run-99/ws?token=s3cret", 404),
-        (&*format!("/api/test-workflows/runs/{run}/ws?token=s3cret&from=x"), 400),
+        (
+            &*format!("/api/test-workflows/runs/{run}/ws?token=s3cret&from=x"),
+            400,
+        ),
     ] {
-        assert_eq!(refused(tokio_tungstenite::connect_async(ws_url(&server, path)).await), status);
+        assert_eq!(
+            refused(tokio_tungstenite::connect_async(ws_url(&server, path)).await),
+            status
+        );
     }
 }
 
@@ -325,26 +359,30 @@ fn bulky(steps: usize, size: usize) -> WorkflowSpec {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_client_that_takes_nothing_is_dropped_and_the_run_goes_on() {
-    let mut ctx = context(vec![bulky(200, 100_000)]);
+    let mut ctx = context(vec![bulky(60, 100_000)]);
     ctx.limits.ws_send_timeout = Duration::from_millis(100);
     let server = Server::start(ctx).await;
     let client = reqwest::Client::new();
     let run = start_run(&client, &server, &["bulky"]).await;
-    // Connected, then never read until the run is over: about 60 MB of events wait for it.
-    let mut stalled = connect(&ws_url(
+    // Connected with a tiny receive buffer, then never read until the run is over: about
+    // 24 MB of events wait for it, far more than the sockets' buffers hold.
+    let url = ws_url(
         &server,
         &format!("/api/test-workflows/runs/{run}/ws?from=0"),
-    ))
-    .await;
-    wait_finished(&client, &server, &run).await;
-    let sse = from_sse(
-        &read_events(
-            &client,
-            &server.url(&format!("/api/test-workflows/runs/{run}/events")),
-            Some(0),
-        )
-        .await,
     );
+    let address = server.base.trim_start_matches("http://").parse().unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let stream = socket.connect(address).await.unwrap();
+    let (mut stalled, _) =
+        tokio_tungstenite::client_async(url.as_str(), MaybeTlsStream::Plain(stream))
+            .await
+            .unwrap();
+    wait_finished(&client, &server, &run).await;
+    // The whole stream, as a client that reads gets it.
+    let (all, close) = read_all(&mut connect(&url).await).await;
+    assert_eq!(close.map(|c| c.0), Some(1000));
+    let sse: Vec<Seen> = all.iter().map(from_ws).collect();
     assert_eq!(sse.last().unwrap().1, "runFinished");
     // What the socket still holds, then its end: the server gave up on it, so it never
     // got to `runFinished` and no normal close.
@@ -353,9 +391,18 @@ async fn a_client_that_takes_nothing_is_dropped_and_the_run_goes_on() {
     // timer, nothing measures it.)
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (got, close) = read_all(&mut stalled).await;
-    assert!(got.len() < sse.len(), "{} of {} events", got.len(), sse.len());
+    assert!(
+        got.len() < sse.len(),
+        "{} of {} events",
+        got.len(),
+        sse.len()
+    );
     assert!(got.iter().all(|m| m["event"] != "runFinished"));
     assert_ne!(close.as_ref().map(|c| c.0), Some(1000), "{close:?}");
     let got: Vec<Seen> = got.iter().map(from_ws).collect();
-    assert_eq!(got[..], sse[..got.len()], "what it got is the start of the stream");
+    assert_eq!(
+        got[..],
+        sse[..got.len()],
+        "what it got is the start of the stream"
+    );
 }
