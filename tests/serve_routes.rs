@@ -321,3 +321,40 @@ async fn async_runs_token_and_history_are_those_of_the_other_runs() {
     let names: Vec<String> = rows.records().map(|r| r.unwrap()[2].to_owned()).collect();
     assert_eq!(names, ["Step 1", "Step 2"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_server_s_default_input_reaches_every_run_and_a_context_replaces_it() {
+    let mut ctx = server_context();
+    // What `--context FILE` gives serve mode.
+    ctx.engine.inputs = workflow_harness::Inputs::every(json!({"default": true}));
+    let server = Server::start(ctx).await;
+    let client = reqwest::Client::new();
+    let (_, body) = post(
+        &client,
+        &server.url("/api/test-workflows/parallel"),
+        json!({"workflowIds": ["reader"]}),
+    )
+    .await;
+    let report = report(body);
+    for id in ["dep", "reader"] {
+        assert_eq!(
+            step_error(&report, id, "Show the input"),
+            r#"input: {"default":true}"#
+        );
+    }
+    let (_, body) = post(
+        &client,
+        &server.url("/api/test-workflows/reader"),
+        json!({"context": [1, 2]}),
+    )
+    .await;
+    let report = self::report(body);
+    assert_eq!(
+        step_error(&report, "reader", "Show the input"),
+        "input: [1,2]"
+    );
+    assert_eq!(
+        step_error(&report, "dep", "Show the input"),
+        r#"input: {"default":true}"#
+    );
+}

@@ -357,6 +357,52 @@ fn bulky(steps: usize, size: usize) -> WorkflowSpec {
     })
 }
 
+/// A WebSocket client whose receive buffer holds almost nothing, so the server's sends wait
+/// for it to read.
+async fn tight_client(server: &Server, url: &str) -> Socket {
+    let address = server.base.trim_start_matches("http://").parse().unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let stream = socket.connect(address).await.unwrap();
+    tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream))
+        .await
+        .unwrap()
+        .0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_client_too_far_behind_is_closed_with_1008() {
+    let mut ctx = context(vec![bulky(60, 100_000)]);
+    ctx.limits.ws_max_backlog = 16;
+    let server = Server::start(ctx).await;
+    let client = reqwest::Client::new();
+    let run = start_run(&client, &server, &["bulky"]).await;
+    let url = ws_url(
+        &server,
+        &format!("/api/test-workflows/runs/{run}/ws?from=0"),
+    );
+    let mut slow = tight_client(&server, &url).await;
+    // The run does not wait for it: it finishes while the client has read nothing and the
+    // server's send to it is stuck.
+    wait_finished(&client, &server, &run).await;
+    let (got, close) = read_all(&mut slow).await;
+    let (code, reason) = close.expect("a close frame");
+    assert_eq!(code, 1008, "{reason}");
+    assert!(reason.starts_with("too slow: "), "{reason}");
+    assert!(reason.ends_with("events behind (at most 16)"), "{reason}");
+    assert!(got.iter().all(|m| m["event"] != "runFinished"));
+    // It may come back from where it was.
+    let last = got.last().map_or(0, |m| m["id"].as_u64().unwrap());
+    let resume = url.replace("from=0", &format!("from={last}"));
+    let (rest, close) = read_all(&mut connect(&resume).await).await;
+    assert_eq!(close.map(|c| c.0), Some(1000));
+    assert_eq!(rest.last().unwrap()["event"], "runFinished");
+    let (all, _) = read_all(&mut connect(&url).await).await;
+    let mut joined: Vec<Seen> = got.iter().map(from_ws).collect();
+    joined.extend(rest.iter().map(from_ws));
+    assert_eq!(joined, all.iter().map(from_ws).collect::<Vec<_>>());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_client_that_takes_nothing_is_dropped_and_the_run_goes_on() {
     let mut ctx = context(vec![bulky(60, 100_000)]);
@@ -370,14 +416,7 @@ async fn a_client_that_takes_nothing_is_dropped_and_the_run_goes_on() {
         &server,
         &format!("/api/test-workflows/runs/{run}/ws?from=0"),
     );
-    let address = server.base.trim_start_matches("http://").parse().unwrap();
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.set_recv_buffer_size(4096).unwrap();
-    let stream = socket.connect(address).await.unwrap();
-    let (mut stalled, _) =
-        tokio_tungstenite::client_async(url.as_str(), MaybeTlsStream::Plain(stream))
-            .await
-            .unwrap();
+    let mut stalled = tight_client(&server, &url).await;
     wait_finished(&client, &server, &run).await;
     // The whole stream, as a client that reads gets it.
     let (all, close) = read_all(&mut connect(&url).await).await;
