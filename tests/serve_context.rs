@@ -106,7 +106,7 @@ async fn workflow_02_bids_on_the_auction_its_context_gives() {
     let after = live_bid_counts(&client, &base).await;
     assert_eq!(
         bid_on(&before, &after),
-        [given.clone()],
+        std::slice::from_ref(&given),
         "bids on the given auction only"
     );
 
