@@ -25,10 +25,40 @@ pub struct StepFailed {
     pub source: anyhow::Error,
 }
 
-/// A step ran past its deadline.
+/// A step ran past its deadline; the message names the requests it was waiting for.
 #[derive(Debug, thiserror::Error)]
-#[error("timed out after {0:?}")]
-pub struct StepTimedOut(pub Duration);
+#[error("timed out after {limit:?}{}", in_flight_text(in_flight))]
+pub struct StepTimedOut {
+    /// The deadline.
+    pub limit: Duration,
+    /// The requests still in flight when it passed, as `GET http://… (for 1.2s)`.
+    pub in_flight: Vec<String>,
+}
+
+/// `; request in flight: GET http://… (for 2.00s)`, or nothing.
+pub(crate) fn in_flight_text(in_flight: &[String]) -> String {
+    match in_flight {
+        [] => String::new(),
+        [one] => format!("; request in flight: {one}"),
+        many => format!("; requests in flight: {}", many.join(", ")),
+    }
+}
+
+/// A polling step ([`Ctx::poll`]) never got what it waited for; the last try's error is the
+/// source.
+#[derive(Debug, thiserror::Error)]
+#[error("still failing after {tries} tries in {within:?} (one every {every:?}); the last")]
+pub struct PollGaveUp {
+    /// How many tries were made.
+    pub tries: u32,
+    /// How long it polled for.
+    pub within: Duration,
+    /// The pause between tries.
+    pub every: Duration,
+    /// The last try's error.
+    #[source]
+    pub last: anyhow::Error,
+}
 
 /// The outputs workflows publish for their dependents, shared by one run.
 #[derive(Debug, Clone, Default)]
@@ -81,6 +111,11 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// The HTTP session's bookkeeping, for the supervisor's deadline messages.
+    pub(crate) fn session(&self) -> std::sync::Arc<crate::http::Session> {
+        self.http.session()
+    }
+
     pub(crate) fn new(
         workflow_id: String,
         shared: Shared,
@@ -109,7 +144,9 @@ impl Ctx {
         self.shared.base_url.as_ref()
     }
 
-    /// The shared client, for requests the helpers below do not cover.
+    /// The shared client, for requests the harness's builder does not cover (send them with
+    /// [`Http::send`]). It follows no redirects and keeps no cookies: the workflow's session
+    /// does both, for requests built with `cx.get(…)`, `cx.post(…)`, ….
     pub fn client(&self) -> &reqwest::Client {
         &self.shared.client
     }
@@ -163,6 +200,62 @@ impl Ctx {
                 std::any::type_name::<T>()
             )
         })
+    }
+
+    /// Runs a required step that polls: `body` is tried, then tried again every `every`, until
+    /// it returns `Ok` (the step passes with that value) or `within` has passed (the step
+    /// fails with [`PollGaveUp`] and the last try's error). For eventually consistent APIs:
+    /// an order that becomes `shipped`, a search index that catches up. Each try is recorded
+    /// in the step (`tryCount` and `tries` in report.json), and a try still running when
+    /// `within` passes is cut there. The step deadline does not apply; `within` is its own.
+    pub async fn poll<T>(
+        &mut self,
+        name: &str,
+        every: Duration,
+        within: Duration,
+        mut body: impl AsyncFnMut(&mut Ctx) -> StepResult<T>,
+    ) -> StepResult<T> {
+        let index = self.begin(name, false);
+        let started = std::time::Instant::now();
+        let mut tries = 0u32;
+        let result = loop {
+            tries += 1;
+            let try_started = std::time::Instant::now();
+            let remaining = within.saturating_sub(started.elapsed());
+            let outcome = match tokio::time::timeout(remaining, body(self)).await {
+                Ok(outcome) => outcome,
+                Err(_) => Err(self.timed_out(within).into()),
+            };
+            let error = outcome.as_ref().err().map(|e| format!("{e:#}"));
+            self.recorder.record_try(try_started, error);
+            match outcome {
+                Ok(value) => break Ok(value),
+                Err(last) if started.elapsed() + every >= within => {
+                    break Err(PollGaveUp {
+                        tries,
+                        within,
+                        every,
+                        last,
+                    });
+                }
+                Err(_) => tokio::time::sleep(every).await,
+            }
+        };
+        match result {
+            Ok(value) => {
+                self.end(index, StepStatus::Passed, None);
+                Ok(value)
+            }
+            Err(gave_up) => {
+                let source = anyhow::Error::from(gave_up);
+                self.end(index, StepStatus::Failed, Some(format!("{source:#}")));
+                Err(StepFailed {
+                    step: name.to_owned(),
+                    source,
+                }
+                .into())
+            }
+        }
     }
 
     /// Sets the deadline of this workflow's later steps (`None`: only the workflow's own).
@@ -269,15 +362,25 @@ impl Ctx {
             Some(limit) => {
                 let started = std::time::Instant::now();
                 match tokio::time::timeout(limit, body(self)).await {
-                    Ok(_) if started.elapsed() >= limit => Err(StepTimedOut(limit).into()),
+                    Ok(_) if started.elapsed() >= limit => Err(self.timed_out(limit).into()),
                     Ok(result) => result,
-                    Err(_) => Err(StepTimedOut(limit).into()),
+                    Err(_) => Err(self.timed_out(limit).into()),
                 }
             }
         }
     }
 
+    fn timed_out(&self, limit: Duration) -> StepTimedOut {
+        StepTimedOut {
+            limit,
+            in_flight: self.http.session().in_flight(),
+        }
+    }
+
     fn begin(&self, name: &str, optional: bool) -> Option<usize> {
+        // Requests an earlier step left (their futures were dropped at its deadline) are not
+        // this step's.
+        self.http.session().forget_flights();
         self.recorder.begin(name, optional, |index| {
             self.shared.events.emit(EventKind::StepStarted {
                 workflow_id: self.workflow_id.clone(),

@@ -609,10 +609,11 @@ fn failure_text(entry: &WorkflowReport) -> String {
             StepStatus::Skipped => "skipped",
         };
         text.push_str(&format!(
-            "  {:>2}. {mark:<7} {:>6} ms  {}\n",
+            "  {:>2}. {mark:<7} {:>6} ms  {}{}\n",
             i + 1,
             step.duration.as_millis(),
-            step.name
+            step.name,
+            crate::report::tries_note(step)
         ));
     }
     text

@@ -46,16 +46,21 @@ pub mod registry;
 pub mod serve;
 
 pub use config::EngineConfig;
-pub use ctx::{Ctx, StepFailed, StepTimedOut};
+pub use ctx::{Ctx, PollGaveUp, StepFailed, StepTimedOut};
 pub use engine::{Engine, SuiteError};
 pub use event::{Event, EventKind, LateGuard, PlannedWorkflow};
 pub use executor::{Executor, execute_in_parallel};
 pub use harness::{EmbeddedServer, Harness, NO_WORKFLOWS, REPORT_ERROR, SETUP_ERROR, main};
-pub use http::{Http, HttpError, Identity, Response, USER_AGENT};
+pub use http::{
+    Cookie, Cookies, DEFAULT_REDIRECTS, Http, HttpError, Identity, Redirect, Request, Response,
+    USER_AGENT,
+};
 pub use input::Inputs;
 pub use json::{JsonError, JsonExt, SubsetError, expect_each, expect_subset, find_subset, short};
 pub use outcome::{RunOutcome, WorkflowOutcome};
 pub use report::{RunReport, Status, WorkflowReport};
+/// Multipart bodies for [`Request::multipart`]: `Form::new().text(…).part(…)`.
+pub use reqwest::multipart;
 pub use status::{LiveStatus, StatusBoard};
 pub use workflow::{BoxFuture, StepResult, WorkflowSpec};
 
@@ -68,10 +73,11 @@ pub use serde_json::json as __json;
 
 /// What a workflow file needs: `use workflow_harness::prelude::*;`.
 pub mod prelude {
+    pub use crate::multipart::{Form, Part};
     pub use crate::workflow;
     pub use crate::{
-        Ctx, Http, HttpError, Identity, JsonError, JsonExt, Response, StepResult, SubsetError,
-        ensure_eq, expect_each, expect_json, expect_subset, find_subset, short,
+        Ctx, Http, HttpError, Identity, JsonError, JsonExt, Request, Response, StepResult,
+        SubsetError, ensure_eq, expect_each, expect_json, expect_subset, find_subset, short,
     };
     pub use anyhow::{Context as _, anyhow, bail, ensure};
     pub use reqwest::{Method, StatusCode};

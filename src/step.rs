@@ -37,6 +37,52 @@ pub struct StepRecord {
     /// Whether it was declared with `optional_step`.
     #[serde(default)]
     pub optional: bool,
+    /// How many tries a polling step (`cx.poll`) made; 0 for other steps.
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub try_count: u32,
+    /// The latest tries of a polling step (at most [`TRIES_KEPT`]), oldest first.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub tries: Vec<StepTry>,
+}
+
+impl StepRecord {
+    /// A required step's record with no error and no tries, to build on with struct update
+    /// syntax (`StepRecord { error: Some(…), ..StepRecord::new(…) }`).
+    pub fn new(name: impl Into<String>, status: StepStatus, duration: Duration) -> Self {
+        StepRecord {
+            name: name.into(),
+            status,
+            duration,
+            error: None,
+            optional: false,
+            try_count: 0,
+            tries: Vec::new(),
+        }
+    }
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// How many tries of one polling step are kept (the latest; `tryCount` counts them all).
+pub const TRIES_KEPT: usize = 50;
+
+/// One try of a polling step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StepTry {
+    /// Which try it was, from 1.
+    pub number: u32,
+    /// When it started, from the step's start, serialized in milliseconds.
+    #[serde(with = "crate::outcome::millis")]
+    pub at: Duration,
+    /// How long it took, serialized in milliseconds.
+    #[serde(with = "crate::outcome::millis")]
+    pub duration: Duration,
+    /// Why it was not yet what the step waits for; absent for the try that succeeded.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub error: Option<String>,
 }
 
 /// The step that is running now.
@@ -45,6 +91,22 @@ struct RunningStep {
     name: String,
     optional: bool,
     started: Instant,
+    try_count: u32,
+    tries: Vec<StepTry>,
+}
+
+impl RunningStep {
+    fn into_record(self, status: StepStatus, error: Option<String>) -> StepRecord {
+        StepRecord {
+            duration: self.started.elapsed(),
+            name: self.name,
+            status,
+            error,
+            optional: self.optional,
+            try_count: self.try_count,
+            tries: self.tries,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -80,10 +142,30 @@ impl Recorder {
             name: name.to_owned(),
             optional,
             started: Instant::now(),
+            try_count: 0,
+            tries: Vec::new(),
         });
         let index = state.steps.len();
         announce(index);
         Some(index)
+    }
+
+    /// Records one try of the running (polling) step that started at `started`.
+    pub fn record_try(&self, started: Instant, error: Option<String>) {
+        let mut state = self.lock();
+        let Some(running) = state.running.as_mut() else {
+            return;
+        };
+        running.try_count += 1;
+        if running.tries.len() == TRIES_KEPT {
+            running.tries.remove(0);
+        }
+        running.tries.push(StepTry {
+            number: running.try_count,
+            at: started.saturating_duration_since(running.started),
+            duration: started.elapsed(),
+            error,
+        });
     }
 
     /// Records the running step's end and calls `announce` with the record and the number of
@@ -99,13 +181,7 @@ impl Recorder {
         let Some(running) = state.running.take() else {
             return;
         };
-        let record = StepRecord {
-            name: running.name,
-            status,
-            duration: running.started.elapsed(),
-            error,
-            optional: running.optional,
-        };
+        let record = running.into_record(status, error);
         state.steps.push(record.clone());
         announce(&record, state.steps.len());
     }
@@ -117,13 +193,9 @@ impl Recorder {
         state.closed = true;
         if let Some(running) = state.running.take() {
             let error = interrupted(&running.name);
-            state.steps.push(StepRecord {
-                name: running.name,
-                status: StepStatus::Failed,
-                duration: running.started.elapsed(),
-                error: Some(error),
-                optional: running.optional,
-            });
+            state
+                .steps
+                .push(running.into_record(StepStatus::Failed, Some(error)));
         }
         state.steps.clone()
     }

@@ -32,6 +32,8 @@ struct AttemptResult {
     ending: Ending,
     steps: Vec<StepRecord>,
     duration: Duration,
+    /// The requests in flight when it was cut (a deadline or an interrupt).
+    in_flight: Vec<String>,
 }
 
 impl AttemptResult {
@@ -50,8 +52,10 @@ impl AttemptResult {
     /// The error message and its kind, for a failed attempt.
     fn failure(&self) -> Option<(String, FailureKind)> {
         let in_step = || {
-            self.failed_step()
-                .map_or_else(String::new, |s| format!(" in step {s:?}"))
+            let step = self
+                .failed_step()
+                .map_or_else(String::new, |s| format!(" in step {s:?}"));
+            step + &crate::ctx::in_flight_text(&self.in_flight)
         };
         match &self.ending {
             Ending::Ok => None,
@@ -192,6 +196,7 @@ impl Supervisor {
             spec.planned_steps,
             spec.step_timeout.or(self.step_timeout),
         );
+        let session = ctx.session();
         let started = Instant::now();
         let body = spec.run.clone();
         // The body runs on a thread of its own; this task, its timers and the decision stay on
@@ -238,6 +243,11 @@ impl Supervisor {
         // and emits nothing from now on.
         drop(cancel);
         let duration = started.elapsed();
+        let in_flight = match ending {
+            Ending::Timeout(_) | Ending::RunTimeout | Ending::Interrupted(_) => session.in_flight(),
+            _ => Vec::new(),
+        };
+        let flights = crate::ctx::in_flight_text(&in_flight);
         let steps = recorder.close(|step| match &ending {
             Ending::Panic {
                 message,
@@ -248,10 +258,10 @@ impl Supervisor {
                 location: None,
             } => format!("panicked: {message}"),
             Ending::Timeout(limit) => {
-                format!("timed out: the workflow's {limit:?} deadline passed")
+                format!("timed out: the workflow's {limit:?} deadline passed{flights}")
             }
-            Ending::RunTimeout => "timed out: the run's deadline passed".to_owned(),
-            Ending::Interrupted(reason) => format!("interrupted ({reason})"),
+            Ending::RunTimeout => format!("timed out: the run's deadline passed{flights}"),
+            Ending::Interrupted(reason) => format!("interrupted ({reason}){flights}"),
             // `Ctx::step` always closes its step; name it anyway rather than lose it.
             _ => format!("step {step:?} did not finish"),
         });
@@ -259,6 +269,7 @@ impl Supervisor {
             ending,
             steps,
             duration,
+            in_flight,
         }
     }
 

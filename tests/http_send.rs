@@ -1,6 +1,6 @@
-//! `Http::request` + `Http::send` for what the helpers do not cover: a one-off header replaces
-//! the workflow's default of the same name, a request built on another client (one that does
-//! not follow redirects) is sent by that client, and a request that cannot be built says why.
+//! The request builder and `Http::send`: a one-off header replaces the workflow's default of
+//! the same name, a reqwest request built on another client (one that does not follow
+//! redirects) is sent by that client once, and a request that cannot be built says why.
 
 mod local;
 
@@ -8,7 +8,6 @@ use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use reqwest::Method;
 use workflow_harness::prelude::*;
 use workflow_harness::{Status, WorkflowSpec};
 
@@ -62,20 +61,26 @@ async fn one_off_headers_replace_defaults_and_the_builders_client_sends() {
         Box::pin(async move {
             cx.set_bearer("default")?;
             cx.step("Default header", async |cx| {
-                let body = cx
-                    .send(cx.request(Method::GET, "/headers")?)
-                    .await?
-                    .json_value()?;
+                let body = cx.get("/headers").await?.json_value()?;
                 expect_json!(body, { "authorization": ["Bearer default"] })?;
+                let url = format!("{}headers", cx.base_url().map(|u| u.as_str()).unwrap_or(""));
+                let raw = cx.send(cx.client().get(url)).await?.json_value()?;
+                expect_json!(raw, { "authorization": ["Bearer default"] })?;
                 Ok(())
             })
             .await?;
             cx.step("One-off header", async |cx| {
                 let request = cx
-                    .request(Method::GET, "/headers")?
+                    .request(Method::GET, "/headers")
                     .header("Authorization", "Bearer one-off");
-                let body = cx.send(request).await?.json_value()?;
+                let body = request.send().await?.json_value()?;
                 expect_json!(body, { "authorization": ["Bearer one-off"] })?;
+                let body = cx.get("/headers").bearer("b").await?.json_value()?;
+                expect_json!(body, { "authorization": ["Bearer b"] })?;
+                let url = format!("{}headers", cx.base_url().map(|u| u.as_str()).unwrap_or(""));
+                let raw = cx.client().get(url).header("Authorization", "Bearer raw");
+                let body = cx.send(raw).await?.json_value()?;
+                expect_json!(body, { "authorization": ["Bearer raw"] })?;
                 Ok(())
             })
             .await?;
@@ -104,15 +109,30 @@ async fn a_request_that_cannot_be_built_says_why() {
     let base = server().await;
     let spec = WorkflowSpec::new("bad", "Bad request", |cx| {
         Box::pin(async move {
-            cx.step("Bad header", async |cx| {
-                let request = cx.request(Method::POST, "/headers")?.header("x", "a\nb");
-                cx.send(request).await?;
+            cx.optional_step("Bad header", async |cx| {
+                cx.post("/headers").header("x", "a\nb").send().await?;
+                Ok(())
+            })
+            .await;
+            cx.step("Bad header, raw", async |cx| {
+                let request = cx.client().post(format!(
+                    "{}x",
+                    cx.base_url().map(|u| u.as_str()).unwrap_or("")
+                ));
+                cx.send(request.header("x", "a\nb")).await?;
                 Ok(())
             })
             .await
         })
     });
     let w = local::run_one(&base, spec).await;
+    let built = w.result.steps[0].error.clone().unwrap_or_default();
+    assert!(
+        built.contains(&format!(
+            "cannot build POST {base}/headers: invalid header x"
+        )),
+        "the method, the URL and the cause: {built}"
+    );
     let error = w.error.unwrap_or_default();
     assert!(error.contains("cannot build the request"), "{error}");
     assert!(!error.contains("GET"), "not a GET: {error}");

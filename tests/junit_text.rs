@@ -92,16 +92,15 @@ fn texts() -> impl Strategy<Value = Texts> {
 fn workflow(t: &Texts, status: Status) -> WorkflowReport {
     let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
     let failed = status != Status::Completed;
+    let step_status = if failed {
+        StepStatus::Failed
+    } else {
+        StepStatus::Skipped
+    };
     let steps = vec![StepRecord {
-        name: t.step.clone(),
-        status: if failed {
-            StepStatus::Failed
-        } else {
-            StepStatus::Skipped
-        },
-        duration: Duration::from_millis(3),
         error: Some(t.step_error.clone()),
         optional: !failed,
+        ..StepRecord::new(t.step.clone(), step_status, Duration::from_millis(3))
     }];
     let attempt = |n, passed, error: &str| Attempt {
         attempt: n,

@@ -25,7 +25,7 @@ async fn user_profile(cx: &mut Ctx) -> StepResult {
         .await?;
     let first = items.first().cloned().context("no items")?;
     cx.step("Echo", async move |cx| {
-        cx.post("/echo", &first).await?.expect_status(200)?;
+        cx.post("/echo").json(&first).await?.expect_status(200)?;
         Ok(())
     })
     .await?;

@@ -328,11 +328,9 @@ fn at(ms: u64) -> SystemTime {
 
 fn step(name: &str, status: StepStatus, ms: u64, error: Option<&str>) -> StepRecord {
     StepRecord {
-        name: name.into(),
-        status,
-        duration: Duration::from_millis(ms),
         error: error.map(str::to_owned),
         optional: status == StepStatus::Skipped,
+        ..StepRecord::new(name, status, Duration::from_millis(ms))
     }
 }
 

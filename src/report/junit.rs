@@ -142,10 +142,11 @@ fn step_log(w: &WorkflowReport) -> String {
         };
         let _ = write!(
             out,
-            "{:>3}. [{status:^7}] {:>7} ms  {}",
+            "{:>3}. [{status:^7}] {:>7} ms  {}{}",
             i + 1,
             step.duration.as_millis(),
-            step.name
+            step.name,
+            super::tries_note(step)
         );
         if let Some(error) = &step.error {
             let _ = write!(out, "\n        {error}");

@@ -299,6 +299,15 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+/// ` (3 tries)` after a polling step's name in the text reports, or nothing.
+pub(crate) fn tries_note(step: &StepRecord) -> String {
+    match step.try_count {
+        0 => String::new(),
+        1 => " (1 try)".to_owned(),
+        n => format!(" ({n} tries)"),
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -306,11 +315,9 @@ pub(crate) mod tests {
 
     pub fn step(name: &str, status: StepStatus, ms: u64) -> StepRecord {
         StepRecord {
-            name: name.into(),
-            status,
-            duration: Duration::from_millis(ms),
             error: (status != StepStatus::Passed).then(|| format!("{name} broke")),
             optional: status == StepStatus::Skipped,
+            ..StepRecord::new(name, status, Duration::from_millis(ms))
         }
     }
 

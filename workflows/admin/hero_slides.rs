@@ -118,7 +118,8 @@ async fn slide_steps(cx: &mut Ctx, created: &mut Vec<String>) -> StepResult {
     cx.step("Reorder Hero Slides", async |cx| {
         let order =
             json!({ "slides": [{ "id": first, "order": 2 }, { "id": second, "order": 1 }] });
-        cx.post(&format!("{BASE}/reorder"), &order)
+        cx.post(&format!("{BASE}/reorder"))
+            .json(&order)
             .await?
             .expect_success()?;
         expect_json!(cx.get_value(&first_path).await?, { "slide": { "order": 2 } })?;

@@ -76,7 +76,7 @@ pub(crate) async fn bid_over_current(
                 "maxAutoBid": amount + max_over,
             }),
         };
-        let response = cx.post(&path, &body).await?;
+        let response = cx.post(&path).json(&body).await?;
         if response.status().is_success() {
             let bid = response.json_value()?;
             let recorded = bid.f64_at("bidAmount")?;

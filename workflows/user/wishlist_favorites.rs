@@ -45,7 +45,8 @@ async fn count(cx: &Ctx) -> StepResult<f64> {
 /// Adds `product_id` to the favorites; `None` when the product no longer exists.
 async fn add_favorite(cx: &Ctx, product_id: &str) -> StepResult<Option<String>> {
     let response = cx
-        .post("/api/favorites", &json!({ "productId": product_id }))
+        .post("/api/favorites")
+        .json(&json!({ "productId": product_id }))
         .await?;
     if response.status().as_u16() == 404 {
         return Ok(None);
