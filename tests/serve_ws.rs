@@ -57,6 +57,30 @@ async fn read_all(socket: &mut Socket) -> (Vec<Value>, Option<(u16, String)>) {
     }
 }
 
+/// [`read_all`] for big streams: the texts are kept as they come and parsed at the end, so
+/// the client takes every message as fast as the server sends it.
+async fn read_all_fast(socket: &mut Socket) -> (Vec<Value>, Option<(u16, String)>) {
+    let mut texts = Vec::new();
+    let close = loop {
+        let next = tokio::time::timeout(Duration::from_secs(20), socket.next())
+            .await
+            .expect("a message within 20 s");
+        match next {
+            Some(Ok(Message::Text(text))) => texts.push(text),
+            Some(Ok(Message::Close(frame))) => {
+                break frame.map(|f| (u16::from(f.code), f.reason.to_string()));
+            }
+            Some(Ok(_)) => {}
+            None | Some(Err(_)) => break None,
+        }
+    };
+    let events = texts
+        .iter()
+        .map(|t| serde_json::from_str(t).unwrap())
+        .collect();
+    (events, close)
+}
+
 async fn next_event(socket: &mut Socket) -> Value {
     loop {
         let next = tokio::time::timeout(Duration::from_secs(20), socket.next())
@@ -374,6 +398,8 @@ async fn tight_client(server: &Server, url: &str) -> Socket {
 async fn a_client_too_far_behind_is_closed_with_1008() {
     let mut ctx = context(vec![bulky(60, 100_000)]);
     ctx.limits.ws_max_backlog = 16;
+    // Its stuck send must outlast the run, however loaded the machine.
+    ctx.limits.ws_send_timeout = Duration::from_secs(120);
     let server = Server::start(ctx).await;
     let client = reqwest::Client::new();
     let run = start_run(&client, &server, &["bulky"]).await;
@@ -394,10 +420,10 @@ async fn a_client_too_far_behind_is_closed_with_1008() {
     // It may come back from where it was.
     let last = got.last().map_or(0, |m| m["id"].as_u64().unwrap());
     let resume = url.replace("from=0", &format!("from={last}"));
-    let (rest, close) = read_all(&mut connect(&resume).await).await;
+    let (rest, close) = read_all_fast(&mut connect(&resume).await).await;
     assert_eq!(close.map(|c| c.0), Some(1000));
     assert_eq!(rest.last().unwrap()["event"], "runFinished");
-    let (all, _) = read_all(&mut connect(&url).await).await;
+    let (all, _) = read_all_fast(&mut connect(&url).await).await;
     let mut joined: Vec<Seen> = got.iter().map(from_ws).collect();
     joined.extend(rest.iter().map(from_ws));
     assert_eq!(joined, all.iter().map(from_ws).collect::<Vec<_>>());
@@ -406,7 +432,9 @@ async fn a_client_too_far_behind_is_closed_with_1008() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_client_that_takes_nothing_is_dropped_and_the_run_goes_on() {
     let mut ctx = context(vec![bulky(60, 100_000)]);
-    ctx.limits.ws_send_timeout = Duration::from_millis(100);
+    // Long enough for a client that reads (the reference below), short for one that never
+    // does.
+    ctx.limits.ws_send_timeout = Duration::from_secs(1);
     let server = Server::start(ctx).await;
     let client = reqwest::Client::new();
     let run = start_run(&client, &server, &["bulky"]).await;
@@ -419,16 +447,16 @@ async fn a_client_that_takes_nothing_is_dropped_and_the_run_goes_on() {
     let mut stalled = tight_client(&server, &url).await;
     wait_finished(&client, &server, &run).await;
     // The whole stream, as a client that reads gets it.
-    let (all, close) = read_all(&mut connect(&url).await).await;
+    let (all, close) = read_all_fast(&mut connect(&url).await).await;
     assert_eq!(close.map(|c| c.0), Some(1000));
     let sse: Vec<Seen> = all.iter().map(from_ws).collect();
     assert_eq!(sse.last().unwrap().1, "runFinished");
     // What the socket still holds, then its end: the server gave up on it, so it never
     // got to `runFinished` and no normal close.
-    // The server gives up on a socket that takes nothing for 100 ms; it has been stuck since
+    // The server gives up on a socket that takes nothing for 1 s; it has been stuck since
     // mid-run. (Reading now, before that, would unstick it: the pause is for the server's
     // timer, nothing measures it.)
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
     let (got, close) = read_all(&mut stalled).await;
     assert!(
         got.len() < sse.len(),

@@ -108,6 +108,15 @@ async function main() {
     const [download] = await Promise.all([page.waitForEvent("download"), byId("download-json").click()]);
     check(download.suggestedFilename().endsWith("report.json"), `download name ${download.suggestedFilename()}`);
     console.log(`JSON download ok: ${download.suggestedFilename()}`);
+    // The per-step CSV: a header, then one row per step of the report's workflows.
+    const stepsHref = await byId("download-steps").getAttribute("href");
+    const steps = await context.request.get(new URL(stepsHref, url).toString());
+    check(steps.status() === 200, `GET ${stepsHref}: ${steps.status()}`);
+    const lines = (await steps.text()).trim().split("\n");
+    check(lines[0].startsWith("Workflow,Step Number,Step Name,Status,Duration (ms),Error,Attempt"), `steps header: ${lines[0]}`);
+    const stepCount = report.workflows.reduce((n, w) => n + w.result.steps.length, 0);
+    check(lines.length === stepCount + 1, `steps CSV: ${lines.length - 1} rows for ${stepCount} steps`);
+    console.log(`steps CSV ok: ${stepCount} rows`);
 
     // The browser's own WebSocket and EventSource on one more run: the same events, ids and
     // data, and the WebSocket ends with a normal close after runFinished.
