@@ -18,6 +18,7 @@ use serde::Deserialize;
 use serde::de::{DeserializeOwned, DeserializeSeed, Deserializer, Error as _, MapAccess, Visitor};
 use url::Url;
 
+use crate::http::Transcripts;
 use crate::report::ReportFormat;
 
 /// The name of the configuration file looked up next to the suite's `Cargo.toml`.
@@ -263,6 +264,21 @@ settings! {
         /// cut (0s allowed).
         pub interrupt_grace: Duration = secs(3), Delay, "interrupt_grace",
             "WORKFLOW_INTERRUPT_GRACE";
+        /// Request transcripts kept in the reports: of the steps of workflows that did not
+        /// pass (failures), of every step (all), or none (off).
+        pub transcripts: Transcripts = Transcripts::Failures, Word<Transcripts>, "transcripts",
+            "WORKFLOW_TRANSCRIPTS", "--transcripts";
+        /// Transcript bodies are cut after this many bytes.
+        pub transcript_body_limit: usize = 8192, Whole<usize>, "transcript_body_limit",
+            "WORKFLOW_TRANSCRIPT_BODY_LIMIT";
+        /// Header names redacted in transcripts, besides Authorization, Cookie, Set-Cookie and
+        /// Proxy-Authorization (always).
+        pub redact_headers: Vec<String> = Vec::new(), ListOf<Text>, "redact_headers",
+            "WORKFLOW_REDACT_HEADERS";
+        /// JSON and form field names whose values are redacted in transcripts (and wherever
+        /// else those values show up in a report).
+        pub redact_fields: Vec<String> = crate::http::DEFAULT_REDACT_FIELDS.iter().map(|f| f.to_string()).collect(),
+            ListOf<Text>, "redact_fields", "WORKFLOW_REDACT_FIELDS";
         /// Limits of the concurrency groups workflows may join (`[groups] NAME = N`).
         pub groups: BTreeMap<String, usize> = BTreeMap::new(), Groups, "groups",
             "WORKFLOW_GROUPS";
@@ -294,7 +310,7 @@ settings! {
         /// Write reports into this directory (in the file: relative to the file).
         pub report_dir: PathBuf = PathBuf::from("target/workflow-reports"), Dir, "reports.dir",
             "WORKFLOW_REPORT_DIR", "--report-dir";
-        /// Reports to write: json, csv, junit, steps (report-steps.csv).
+        /// Reports to write: json, csv, junit, html, steps (report-steps.csv).
         pub report_formats: Vec<ReportFormat> = ReportFormat::DEFAULT.to_vec(), ListOf<Word<ReportFormat>>,
             "reports.formats", "WORKFLOW_REPORT_FORMATS", "--report-formats";
         /// A JSON file of workflow input (`cx.input()`): one value for every selected
@@ -336,6 +352,18 @@ settings! {
         /// Serve mode: on SIGTERM/SIGINT, how long running runs may still take (0s allowed).
         pub shutdown_grace: Duration = secs(10), Delay, "api.shutdown_grace",
             "WORKFLOW_API_SHUTDOWN_GRACE";
+    }
+}
+
+impl EngineConfig {
+    /// How the run records HTTP exchanges.
+    pub fn transcript_policy(&self) -> crate::http::TranscriptPolicy {
+        crate::http::TranscriptPolicy {
+            keep: self.transcripts,
+            body_limit: self.transcript_body_limit,
+            redact_headers: self.redact_headers.clone(),
+            redact_fields: self.redact_fields.clone(),
+        }
     }
 }
 
@@ -905,8 +933,18 @@ impl Words for NoTests {
     const METAVAR: &'static str = "pass|warn|fail";
 }
 
+impl Words for Transcripts {
+    const METAVAR: &'static str = "failures|all|off";
+}
+
+impl Shown for Transcripts {
+    fn shown(&self) -> String {
+        format!("{self:?}").to_ascii_lowercase()
+    }
+}
+
 impl Words for ReportFormat {
-    const METAVAR: &'static str = "json|csv|junit|steps";
+    const METAVAR: &'static str = "json|csv|junit|html|steps";
 }
 
 impl<T: Words> Kind for Word<T> {
@@ -1460,6 +1498,7 @@ mod tests {
             Some("LIST") if s.key.contains("formats") => ("csv", "[\"csv\"]".to_owned()),
             Some("LIST") => ("h7", "[\"h7\"]".to_owned()),
             Some("pass|warn|fail") => ("fail", "\"fail\"".to_owned()),
+            Some("failures|all|off") => ("all", "\"all\"".to_owned()),
             Some(_) => ("x7", "\"x7\"".to_owned()),
         };
         let root = Path::new("/r");

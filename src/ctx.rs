@@ -89,6 +89,8 @@ impl Outputs {
 pub(crate) struct Shared {
     pub client: reqwest::Client,
     pub base_url: Option<Url>,
+    /// How the workflows' HTTP exchanges are recorded.
+    pub transcripts: std::sync::Arc<crate::http::TranscriptPolicy>,
     pub events: EventSink,
     pub outputs: Outputs,
     /// Each workflow's input (`cx.input()`).
@@ -123,7 +125,8 @@ impl Ctx {
         planned_steps: Option<usize>,
         step_timeout: Option<Duration>,
     ) -> Self {
-        let http = Http::new(shared.client.clone(), shared.base_url.clone());
+        let session = std::sync::Arc::new(crate::http::Session::new(shared.transcripts.clone()));
+        let http = Http::with_session(shared.client.clone(), shared.base_url.clone(), session);
         Ctx {
             workflow_id,
             shared,
@@ -392,14 +395,18 @@ impl Ctx {
 
     fn end(&self, index: Option<usize>, status: StepStatus, error: Option<String>) {
         let Some(index) = index else { return };
-        self.recorder.finish(status, error, |step, done| {
-            self.shared.events.emit(EventKind::StepFinished {
-                workflow_id: self.workflow_id.clone(),
-                index,
-                step: step.clone(),
-                progress: crate::outcome::progress(done, self.planned_steps, false),
+        let session = self.http.session();
+        let error = error.map(|e| session.scrub(&e));
+        let transcript = session.take_transcript();
+        self.recorder
+            .finish(status, error, transcript, |step, done| {
+                self.shared.events.emit(EventKind::StepFinished {
+                    workflow_id: self.workflow_id.clone(),
+                    index,
+                    step: step.clone(),
+                    progress: crate::outcome::progress(done, self.planned_steps, false),
+                });
             });
-        });
     }
 }
 

@@ -104,6 +104,7 @@ impl Engine {
         let shared = Shared {
             client: self.client.clone(),
             base_url: self.config.base_url.clone(),
+            transcripts: std::sync::Arc::new(self.config.transcript_policy()),
             events: events.clone(),
             outputs: Outputs::default(),
             inputs: Arc::new(self.config.inputs.clone()),

@@ -616,6 +616,22 @@ fn failure_text(entry: &WorkflowReport) -> String {
             crate::report::tries_note(step)
         ));
     }
+    // The last request of the failed step, shortened: the rest is in the reports.
+    if let Some(exchange) = entry
+        .result
+        .steps
+        .iter()
+        .rev()
+        .find(|s| s.status == StepStatus::Failed)
+        .and_then(|s| s.transcript.last())
+    {
+        text.push_str(&format!("  last request: {}\n", exchange.summary()));
+        if let Some(body) = &exchange.response_body {
+            let short: String = body.chars().take(200).collect();
+            let more = if short.len() < body.len() { "…" } else { "" };
+            text.push_str(&format!("    {short}{more}\n"));
+        }
+    }
     text
 }
 

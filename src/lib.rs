@@ -52,8 +52,8 @@ pub use event::{Event, EventKind, LateGuard, PlannedWorkflow};
 pub use executor::{Executor, execute_in_parallel};
 pub use harness::{EmbeddedServer, Harness, NO_WORKFLOWS, REPORT_ERROR, SETUP_ERROR, main};
 pub use http::{
-    Cookie, Cookies, DEFAULT_REDIRECTS, Http, HttpError, Identity, Redirect, Request, Response,
-    USER_AGENT,
+    Cookie, Cookies, DEFAULT_REDACT_FIELDS, DEFAULT_REDIRECTS, Exchange, Http, HttpError, Identity,
+    REDACTED, Redirect, Request, Response, TranscriptPolicy, Transcripts, USER_AGENT,
 };
 pub use input::Inputs;
 pub use json::{JsonError, JsonExt, SubsetError, expect_each, expect_subset, find_subset, short};

@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::http::Exchange;
+
 /// How a step ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -28,6 +30,10 @@ pub struct StepRecord {
     pub name: String,
     /// How it ended.
     pub status: StepStatus,
+    /// When it started, from the start of its workflow's attempt, serialized in
+    /// milliseconds (`startOffset`).
+    #[serde(rename = "startOffset", with = "crate::outcome::millis", default)]
+    pub start: Duration,
     /// Wall time, serialized in milliseconds.
     #[serde(with = "crate::outcome::millis")]
     pub duration: Duration,
@@ -43,6 +49,9 @@ pub struct StepRecord {
     /// The latest tries of a polling step (at most [`TRIES_KEPT`]), oldest first.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub tries: Vec<StepTry>,
+    /// Its HTTP exchanges, redacted, when the run keeps transcripts for it (`transcripts`).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub transcript: Vec<Exchange>,
 }
 
 impl StepRecord {
@@ -52,11 +61,13 @@ impl StepRecord {
         StepRecord {
             name: name.into(),
             status,
+            start: Duration::ZERO,
             duration,
             error: None,
             optional: false,
             try_count: 0,
             tries: Vec::new(),
+            transcript: Vec::new(),
         }
     }
 }
@@ -91,26 +102,37 @@ struct RunningStep {
     name: String,
     optional: bool,
     started: Instant,
+    /// From the attempt's start.
+    offset: Duration,
     try_count: u32,
     tries: Vec<StepTry>,
 }
 
 impl RunningStep {
-    fn into_record(self, status: StepStatus, error: Option<String>) -> StepRecord {
+    fn into_record(
+        self,
+        status: StepStatus,
+        error: Option<String>,
+        transcript: Vec<Exchange>,
+    ) -> StepRecord {
         StepRecord {
             duration: self.started.elapsed(),
+            start: self.offset,
             name: self.name,
             status,
             error,
             optional: self.optional,
             try_count: self.try_count,
             tries: self.tries,
+            transcript,
         }
     }
 }
 
 #[derive(Debug, Default)]
 struct State {
+    /// When the attempt started (step offsets count from it).
+    started: Option<Instant>,
     steps: Vec<StepRecord>,
     running: Option<RunningStep>,
     /// The attempt ended (its list was taken): code still running in it records nothing.
@@ -122,6 +144,13 @@ struct State {
 pub(crate) struct Recorder(Arc<Mutex<State>>);
 
 impl Recorder {
+    /// A recorder for an attempt starting now.
+    pub fn new() -> Self {
+        let recorder = Recorder::default();
+        recorder.lock().started = Some(Instant::now());
+        recorder
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panic elsewhere never leaves the state half-written (every update is one push or one
         // assignment), so a poisoned lock is still consistent.
@@ -138,10 +167,15 @@ impl Recorder {
         if state.closed {
             return None;
         }
+        let started = Instant::now();
+        let offset = state
+            .started
+            .map_or(Duration::ZERO, |at| started.saturating_duration_since(at));
         state.running = Some(RunningStep {
             name: name.to_owned(),
             optional,
-            started: Instant::now(),
+            started,
+            offset,
             try_count: 0,
             tries: Vec::new(),
         });
@@ -175,27 +209,32 @@ impl Recorder {
         &self,
         status: StepStatus,
         error: Option<String>,
+        transcript: Vec<Exchange>,
         announce: impl FnOnce(&StepRecord, usize),
     ) {
         let mut state = self.lock();
         let Some(running) = state.running.take() else {
             return;
         };
-        let record = running.into_record(status, error);
+        let record = running.into_record(status, error, transcript);
         state.steps.push(record.clone());
         announce(&record, state.steps.len());
     }
 
     /// Takes the final list. A step still running (the workflow panicked or timed out inside
     /// it) is recorded as failed with `error`.
-    pub fn close(&self, interrupted: impl FnOnce(&str) -> String) -> Vec<StepRecord> {
+    pub fn close(
+        &self,
+        interrupted: impl FnOnce(&str) -> String,
+        transcript: Vec<Exchange>,
+    ) -> Vec<StepRecord> {
         let mut state = self.lock();
         state.closed = true;
         if let Some(running) = state.running.take() {
             let error = interrupted(&running.name);
             state
                 .steps
-                .push(running.into_record(StepStatus::Failed, Some(error)));
+                .push(running.into_record(StepStatus::Failed, Some(error), transcript));
         }
         state.steps.clone()
     }

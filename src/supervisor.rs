@@ -188,7 +188,7 @@ impl Supervisor {
     async fn attempt(&mut self, spec: &WorkflowSpec) -> AttemptResult {
         // An earlier failed attempt's output must not leak to the dependents.
         self.shared.outputs.clear(&spec.id);
-        let recorder = Recorder::default();
+        let recorder = Recorder::new();
         let ctx = Ctx::new(
             spec.id.clone(),
             self.shared.clone(),
@@ -248,23 +248,43 @@ impl Supervisor {
             _ => Vec::new(),
         };
         let flights = crate::ctx::in_flight_text(&in_flight);
-        let steps = recorder.close(|step| match &ending {
-            Ending::Panic {
-                message,
-                location: Some(at),
-            } => format!("panicked at {at}: {message}"),
-            Ending::Panic {
-                message,
-                location: None,
-            } => format!("panicked: {message}"),
-            Ending::Timeout(limit) => {
-                format!("timed out: the workflow's {limit:?} deadline passed{flights}")
+        let steps = recorder.close(
+            |step| match &ending {
+                Ending::Panic {
+                    message,
+                    location: Some(at),
+                } => format!("panicked at {at}: {message}"),
+                Ending::Panic {
+                    message,
+                    location: None,
+                } => format!("panicked: {message}"),
+                Ending::Timeout(limit) => {
+                    format!("timed out: the workflow's {limit:?} deadline passed{flights}")
+                }
+                Ending::RunTimeout => format!("timed out: the run's deadline passed{flights}"),
+                Ending::Interrupted(reason) => format!("interrupted ({reason}){flights}"),
+                // `Ctx::step` always closes its step; name it anyway rather than lose it.
+                _ => format!("step {step:?} did not finish"),
+            },
+            session.take_transcript(),
+        );
+        let mut steps = steps;
+        let mut ending = ending;
+        if let Ending::Err(error) = &ending {
+            // The workflow's error quotes the step's; keep the secrets out of it as well.
+            let scrubbed = session.scrub(&format!("{error:#}"));
+            if scrubbed != format!("{error:#}") {
+                ending = Ending::Err(anyhow::anyhow!(scrubbed));
             }
-            Ending::RunTimeout => format!("timed out: the run's deadline passed{flights}"),
-            Ending::Interrupted(reason) => format!("interrupted ({reason}){flights}"),
-            // `Ctx::step` always closes its step; name it anyway rather than lose it.
-            _ => format!("step {step:?} did not finish"),
-        });
+        }
+        let keep = self.shared.transcripts.keep;
+        if keep == crate::http::Transcripts::Off
+            || (keep == crate::http::Transcripts::Failures && matches!(ending, Ending::Ok))
+        {
+            for step in &mut steps {
+                step.transcript.clear();
+            }
+        }
         AttemptResult {
             ending,
             steps,

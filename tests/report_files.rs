@@ -65,7 +65,7 @@ fn temps(dir: &Path) -> Vec<String> {
 }
 
 /// The run id each report file names.
-fn run_ids(dir: &Path) -> [String; 4] {
+fn run_ids(dir: &Path) -> [String; 5] {
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
     let csv = std::fs::read_to_string(dir.join("report.csv")).unwrap();
@@ -79,6 +79,13 @@ fn run_ids(dir: &Path) -> [String; 4] {
         .descendants()
         .find(|n| n.has_tag_name("property") && n.attribute("name") == Some("run-id"))
         .expect("junit.xml has a run-id property");
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    let start = html
+        .find("id=\"report-data\">")
+        .expect("report.html embeds its data")
+        + "id=\"report-data\">".len();
+    let end = start + html[start..].find("</script>").unwrap();
+    let data: serde_json::Value = serde_json::from_str(&html[start..end]).unwrap();
     // Every row of the per-step CSV names the run; take the one all rows agree on.
     let steps = std::fs::read_to_string(dir.join("report-steps.csv")).unwrap();
     let mut rows = csv::Reader::from_reader(steps.as_bytes());
@@ -93,6 +100,7 @@ fn run_ids(dir: &Path) -> [String; 4] {
         json["runId"].as_str().unwrap().to_owned(),
         csv_id.to_owned(),
         property.attribute("value").unwrap().to_owned(),
+        data["runId"].as_str().unwrap().to_owned(),
         step_ids.remove(0),
     ]
 }
@@ -109,12 +117,18 @@ fn dead_pid() -> u32 {
 fn every_file_of_a_set_names_the_same_run() {
     let dir = tempfile::tempdir().unwrap();
     write_reports(&report("run-a"), dir.path(), &ReportFormat::ALL).unwrap();
-    assert_eq!(run_ids(dir.path()), ["run-a"; 4]);
+    assert_eq!(run_ids(dir.path()), ["run-a"; 5]);
     write_reports(&report("run-b"), dir.path(), &ReportFormat::ALL).unwrap();
-    assert_eq!(run_ids(dir.path()), ["run-b"; 4]);
+    assert_eq!(run_ids(dir.path()), ["run-b"; 5]);
     assert_eq!(
         names(dir.path()),
-        ["junit.xml", "report-steps.csv", "report.csv", "report.json"]
+        [
+            "junit.xml",
+            "report-steps.csv",
+            "report.csv",
+            "report.html",
+            "report.json"
+        ]
     );
 }
 

@@ -202,6 +202,11 @@ const RUN_FILTERS: &[(&str, &str)] = &[
     // padding goes too), an attempt's in JUnit.
     (r" +\d+ ms\b", " [ms] ms"),
     (r"\(\d+ ms\)", "([ms] ms)"),
+    // A `Date` header in a transcript.
+    (
+        r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT",
+        "[http date]",
+    ),
 ];
 
 /// `RUN_FILTERS`, the fixed run's temporary folder, then `more`.
@@ -264,6 +269,8 @@ fn summary_block_of_a_fixed_run() {
             "$1    [workflow] ([s] s)",
         ),
         (r"\b\d+\.\d\d s\b", "[s] s"),
+        // Which steps were slowest is up to timing.
+        (r"(?m)^  slow steps .*$", "  slow steps [steps]"),
     ])
     .bind(|| insta::assert_snapshot!("summary_block", &stderr[start + 1..]));
 }
@@ -274,7 +281,7 @@ fn report_json_of_a_fixed_run() {
     run_settings(&[
         (r#""(startTime|endTime)": \d+"#, r#""$1": "[epoch ms]""#),
         (
-            r#""(duration|totalDuration|averageDuration)": \d+(\.\d+)?"#,
+            r#""(duration|totalDuration|averageDuration|startOffset|p50|p95|max)": \d+(\.\d+)?"#,
             r#""$1": "[ms]""#,
         ),
         (r#""runId": "[^"]*""#, r#""runId": "[run id]""#),

@@ -7,6 +7,7 @@ mod error;
 mod request;
 mod response;
 mod session;
+mod transcript;
 
 use std::sync::Arc;
 
@@ -22,6 +23,7 @@ pub use request::Request;
 pub use response::{Redirect, Response};
 pub(crate) use session::Session;
 pub use session::{Cookie, Cookies, DEFAULT_REDIRECTS};
+pub use transcript::{DEFAULT_REDACT_FIELDS, Exchange, REDACTED, TranscriptPolicy, Transcripts};
 
 /// What every request of the harness says it is, unless a workflow sets its own.
 pub const USER_AGENT: &str = concat!("workflow-harness/", env!("CARGO_PKG_VERSION"));
@@ -111,13 +113,23 @@ fn build_error(method: Option<&Method>, error: reqwest::Error) -> HttpError {
 }
 
 impl Http {
+    #[cfg(test)]
     pub(crate) fn new(client: reqwest::Client, base_url: Option<Url>) -> Self {
+        Http::with_session(client, base_url, Arc::default())
+    }
+
+    /// Defaults on `client` in `session`.
+    pub(crate) fn with_session(
+        client: reqwest::Client,
+        base_url: Option<Url>,
+        session: Arc<Session>,
+    ) -> Self {
         Http {
             client,
             base_url,
             headers: HeaderMap::new(),
             invalid: None,
-            session: Arc::default(),
+            session,
             redirects: DEFAULT_REDIRECTS,
         }
     }

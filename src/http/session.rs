@@ -5,6 +5,7 @@
 //! itself: a jar in the client would be shared too, and a redirect followed inside it would
 //! hide the `Set-Cookie` of a `302` and the chain an error should name.
 
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -19,6 +20,7 @@ use url::Url;
 
 use super::HttpError;
 use super::response::{Redirect, Response};
+use super::transcript::{self, Exchange, TranscriptPolicy, Transcripts};
 
 /// How many redirects a request follows unless the workflow or the request says otherwise.
 pub const DEFAULT_REDIRECTS: usize = 10;
@@ -31,13 +33,53 @@ struct Flight {
     started: Instant,
 }
 
-/// What one workflow attempt's requests share: cookies, and what is in flight (for the
-/// message of a deadline that fires during a request).
-#[derive(Debug, Default)]
+/// What one workflow attempt's requests share: cookies, what is in flight (for the message
+/// of a deadline that fires during a request), the transcript of the running step, and the
+/// secrets seen (to keep them out of every report).
+#[derive(Default)]
 pub(crate) struct Session {
     jar: Mutex<CookieStore>,
     flights: Mutex<Vec<Flight>>,
     next_flight: AtomicU64,
+    policy: Arc<TranscriptPolicy>,
+    exchanges: Mutex<Vec<Exchange>>,
+    secrets: Mutex<BTreeSet<String>>,
+}
+
+impl std::fmt::Debug for Session {
+    /// Counts only: the jar, the transcript and the secrets hold credentials.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("cookies", &lock(&self.jar).iter_any().count())
+            .field("in_flight", &lock(&self.flights).len())
+            .field("exchanges", &lock(&self.exchanges).len())
+            .field("transcripts", &self.policy.keep)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A request as it went out, for its transcript.
+struct Sent {
+    method: Method,
+    url: Url,
+    headers: reqwest::header::HeaderMap,
+    body: Option<Vec<u8>>,
+    streamed: bool,
+    started: Instant,
+}
+
+impl Sent {
+    fn of(request: &reqwest::Request) -> Self {
+        let body = request.body();
+        Sent {
+            method: request.method().clone(),
+            url: request.url().clone(),
+            headers: request.headers().clone(),
+            body: body.and_then(|b| b.as_bytes()).map(<[u8]>::to_vec),
+            streamed: body.is_some_and(|b| b.as_bytes().is_none()),
+            started: Instant::now(),
+        }
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -49,6 +91,79 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Session {
+    /// A session recording transcripts by `policy`.
+    pub fn new(policy: Arc<TranscriptPolicy>) -> Self {
+        Session {
+            policy,
+            ..Session::default()
+        }
+    }
+
+    /// Records one hop: the request as sent, and the answer (status, headers, body) or why
+    /// none came. The secrets it carried are remembered even when transcripts are off, so
+    /// errors can be scrubbed of them.
+    fn record(
+        &self,
+        sent: &Sent,
+        answer: Result<(StatusCode, &reqwest::header::HeaderMap, &[u8]), String>,
+    ) {
+        let policy = &self.policy;
+        let mut secrets = lock(&self.secrets);
+        let content_type = |headers: &reqwest::header::HeaderMap| {
+            headers
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let request_headers = policy.headers(&sent.headers, &mut secrets);
+        let request_body = match (&sent.body, sent.streamed) {
+            (Some(bytes), _) => {
+                policy.body(bytes, content_type(&sent.headers).as_deref(), &mut secrets)
+            }
+            (None, true) => Some("<streamed body>".to_owned()),
+            (None, false) => None,
+        };
+        let (status, response_headers, response_body, error) = match answer {
+            Ok((status, headers, body)) => (
+                Some(status.as_u16()),
+                policy.headers(headers, &mut secrets),
+                policy.body(body, content_type(headers).as_deref(), &mut secrets),
+                None,
+            ),
+            Err(error) => (None, Vec::new(), None, Some(error)),
+        };
+        if policy.keep == Transcripts::Off {
+            return;
+        }
+        lock(&self.exchanges).push(Exchange {
+            method: sent.method.to_string(),
+            url: sent.url.to_string(),
+            status,
+            duration: sent.started.elapsed(),
+            request_headers,
+            request_body,
+            response_headers,
+            response_body,
+            error,
+        });
+    }
+
+    /// The running step's transcript, scrubbed of every secret seen so far; the next step
+    /// starts a new one.
+    pub fn take_transcript(&self) -> Vec<Exchange> {
+        let mut exchanges = std::mem::take(&mut *lock(&self.exchanges));
+        let secrets = lock(&self.secrets);
+        for exchange in &mut exchanges {
+            transcript::scrub_exchange(exchange, &secrets);
+        }
+        exchanges
+    }
+
+    /// `text` with the secrets seen by this session replaced.
+    pub fn scrub(&self, text: &str) -> String {
+        transcript::scrub(text, &lock(&self.secrets))
+    }
+
     /// Marks `method url` as in flight; [`Session::landed`] clears it. A request whose future
     /// is dropped (its step's deadline fired) stays listed, which is the point.
     fn took_off(&self, method: &Method, url: &Url) -> u64 {
@@ -262,12 +377,13 @@ pub(crate) async fn exchange(
             None
         };
         let flight = session.map(|s| (s, s.took_off(request.method(), &url)));
-        let sent = client.execute(request).await;
-        let response = match sent {
+        let sent = Sent::of(&request);
+        let response = match client.execute(request).await {
             Ok(response) => response,
             Err(source) => {
                 if let Some((session, id)) = flight {
                     session.landed(id);
+                    session.record(&sent, Err(transport_text(&source)));
                 }
                 return Err(HttpError::Transport {
                     method,
@@ -289,10 +405,11 @@ pub(crate) async fn exchange(
             && chain.len() < limit
             && let Some(mut next_request) = again
         {
-            // Read (and drop) the redirect's body so its connection goes back to the pool.
-            let _ = response.bytes().await;
+            // Read the redirect's body so its connection goes back to the pool.
+            let body = response.bytes().await.unwrap_or_default();
             if let Some((session, id)) = flight {
                 session.landed(id);
+                session.record(&sent, Ok((status, &headers, &body)));
             }
             redirect(&mut next_request, status, &url, to);
             chain.push(Redirect {
@@ -306,6 +423,7 @@ pub(crate) async fn exchange(
         if next.is_some() && limit > 0 && chain.len() >= limit {
             if let Some((session, id)) = flight {
                 session.landed(id);
+                session.record(&sent, Ok((status, &headers, &[])));
             }
             let mut chain_text = shown(&chain);
             if let Some(to) = &next {
@@ -322,6 +440,10 @@ pub(crate) async fn exchange(
         let body = response.bytes().await;
         if let Some((session, id)) = flight {
             session.landed(id);
+            match &body {
+                Ok(bytes) => session.record(&sent, Ok((status, &headers, bytes))),
+                Err(e) => session.record(&sent, Err(transport_text(e))),
+            }
         }
         let body = body.map_err(|source| HttpError::Transport {
             method: method.clone(),
@@ -339,6 +461,18 @@ pub(crate) async fn exchange(
             set_cookies,
         }));
     }
+}
+
+/// A transport error's whole cause, without the URL the transcript already shows.
+fn transport_text(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// Where a redirect response points, when it is one with a usable `Location`.

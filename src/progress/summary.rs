@@ -68,6 +68,20 @@ fn render(report: &RunReport, color: bool) -> String {
         terminal_safe(&stats.slowest_workflow),
         duration_of(&stats.slowest_workflow)
     );
+    let slow: Vec<String> = crate::report::slowest_steps(&report.step_stats, 3)
+        .into_iter()
+        .map(|s| {
+            format!(
+                "{} › {} ({})",
+                terminal_safe(&s.workflow_id),
+                terminal_safe(&s.step),
+                seconds(s.max)
+            )
+        })
+        .collect();
+    if !slow.is_empty() {
+        let _ = writeln!(out, "  slow steps {}", slow.join(", "));
+    }
     for w in &report.workflows {
         let line = match w.status {
             Status::Failed | Status::Blocked => red(format!("{:<9}", w.status.as_str())),

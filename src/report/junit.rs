@@ -153,6 +153,20 @@ fn step_log(w: &WorkflowReport) -> String {
         }
         out.push('\n');
     }
+    // The transcript of the step that failed: the requests it sent and what came back.
+    if let Some(failed) = w
+        .result
+        .steps
+        .iter()
+        .rev()
+        .find(|s| s.status == StepStatus::Failed && !s.transcript.is_empty())
+    {
+        let _ = writeln!(out, "\ntranscript of {:?}:", failed.name);
+        for exchange in &failed.transcript {
+            out.push_str(&exchange.to_text());
+            out.push('\n');
+        }
+    }
     out
 }
 

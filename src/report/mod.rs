@@ -6,6 +6,7 @@
 
 mod csv;
 mod fold;
+mod html;
 mod json;
 mod junit;
 mod write;
@@ -206,6 +207,78 @@ pub struct RunReport {
     pub workflows: Vec<WorkflowReport>,
     /// Totals.
     pub aggregate_stats: AggregateStats,
+    /// Duration statistics per step of each workflow, in report order.
+    #[serde(default)]
+    pub step_stats: Vec<StepStats>,
+}
+
+/// The durations of one step (by name) of one workflow in a run: every time it ran in the
+/// workflow's last attempt (a step run in a loop counts each time).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StepStats {
+    /// The workflow's id.
+    pub workflow_id: String,
+    /// The step's name.
+    pub step: String,
+    /// How many times it ran.
+    pub count: usize,
+    /// The median duration (nearest rank), in milliseconds.
+    #[serde(rename = "p50", with = "millis")]
+    pub p50: Duration,
+    /// The 95th percentile duration (nearest rank), in milliseconds.
+    #[serde(rename = "p95", with = "millis")]
+    pub p95: Duration,
+    /// The longest, in milliseconds.
+    #[serde(with = "millis")]
+    pub max: Duration,
+}
+
+/// [`StepStats`] of `workflows`, in report order: by workflow, then by each step's first run.
+pub fn step_stats(workflows: &[WorkflowReport]) -> Vec<StepStats> {
+    let mut stats = Vec::new();
+    for w in workflows {
+        let mut names: Vec<&str> = Vec::new();
+        let mut durations: std::collections::HashMap<&str, Vec<Duration>> =
+            std::collections::HashMap::new();
+        for step in &w.result.steps {
+            let entry = durations.entry(step.name.as_str()).or_default();
+            if entry.is_empty() {
+                names.push(step.name.as_str());
+            }
+            entry.push(step.duration);
+        }
+        for name in names {
+            let mut all = durations.remove(name).unwrap_or_default();
+            all.sort();
+            stats.push(StepStats {
+                workflow_id: w.workflow_id.clone(),
+                step: name.to_owned(),
+                count: all.len(),
+                p50: nearest_rank(&all, 50),
+                p95: nearest_rank(&all, 95),
+                max: all.last().copied().unwrap_or_default(),
+            });
+        }
+    }
+    stats
+}
+
+/// The `n` slowest entries of `stats` (by `max`), slowest first.
+pub fn slowest_steps(stats: &[StepStats], n: usize) -> Vec<&StepStats> {
+    let mut all: Vec<&StepStats> = stats.iter().collect();
+    all.sort_by_key(|s| std::cmp::Reverse(s.max));
+    all.truncate(n);
+    all
+}
+
+/// The `p`th percentile of sorted `values` by nearest rank (0 for none).
+fn nearest_rank(sorted: &[Duration], p: usize) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = (p * sorted.len()).div_ceil(100).max(1);
+    sorted[rank - 1]
 }
 
 impl RunReport {
@@ -251,7 +324,9 @@ impl RunReport {
             fastest_workflow: name(fastest),
             slowest_workflow: name(slowest),
         };
+        let step_stats = step_stats(&workflows);
         RunReport {
+            step_stats,
             run_id: String::new(),
             interrupted: false,
             total_workflows: workflows.len(),
@@ -292,6 +367,12 @@ impl RunReport {
     /// The report as JUnit XML: one test suite, one test case per workflow.
     pub fn to_junit(&self) -> String {
         junit::to_junit(self)
+    }
+
+    /// The report as one self-contained HTML page (`report.html`): summary, timeline,
+    /// failures with their transcripts, filters and step statistics, opening offline.
+    pub fn to_html(&self) -> String {
+        html::to_html(self)
     }
 }
 
@@ -374,6 +455,45 @@ pub(crate) mod tests {
         );
         report.run_id = "run-42".into();
         report
+    }
+
+    #[test]
+    fn step_stats_give_percentiles_per_step_of_each_workflow_slowest_first() {
+        let steps = |ms: &[u64]| {
+            ms.iter()
+                .map(|&ms| step("poll", StepStatus::Passed, ms))
+                .collect::<Vec<_>>()
+        };
+        let mut a = steps(&(1..=20).collect::<Vec<_>>());
+        a.push(step("login", StepStatus::Passed, 3));
+        let b = steps(&[500]);
+        let stats = step_stats(&[workflow("a", "A", 0, a), workflow("b", "B", 0, b)]);
+        let find = |w: &str, s: &str| {
+            stats
+                .iter()
+                .find(|x| x.workflow_id == w && x.step == s)
+                .cloned()
+                .unwrap()
+        };
+        let poll = find("a", "poll");
+        assert_eq!(poll.count, 20);
+        assert_eq!(poll.p50, Duration::from_millis(10));
+        assert_eq!(poll.p95, Duration::from_millis(19));
+        assert_eq!(poll.max, Duration::from_millis(20));
+        assert_eq!(find("a", "login").p95, Duration::from_millis(3));
+        assert_eq!(stats.len(), 3);
+        assert_eq!(
+            (
+                stats[0].step.as_str(),
+                stats[1].step.as_str(),
+                stats[2].workflow_id.as_str()
+            ),
+            ("poll", "login", "b"),
+            "report order"
+        );
+        let slowest = slowest_steps(&stats, 2);
+        assert_eq!(slowest[0].workflow_id, "b");
+        assert_eq!(slowest[1].step, "poll");
     }
 
     #[test]

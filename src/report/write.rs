@@ -31,20 +31,27 @@ pub enum ReportFormat {
     Junit,
     /// `report-steps.csv`: one row per step.
     Steps,
+    /// `report.html`.
+    Html,
 }
 
 impl ReportFormat {
     /// Every format, in the order they are written.
-    pub const ALL: [ReportFormat; 4] = [
+    pub const ALL: [ReportFormat; 5] = [
         ReportFormat::Json,
         ReportFormat::Csv,
         ReportFormat::Junit,
+        ReportFormat::Html,
         ReportFormat::Steps,
     ];
 
-    /// The formats written unless `reports.formats` says otherwise.
-    pub const DEFAULT: [ReportFormat; 3] =
-        [ReportFormat::Json, ReportFormat::Csv, ReportFormat::Junit];
+    /// The formats written unless `reports.formats` says otherwise (`steps` is asked for).
+    pub const DEFAULT: [ReportFormat; 4] = [
+        ReportFormat::Json,
+        ReportFormat::Csv,
+        ReportFormat::Junit,
+        ReportFormat::Html,
+    ];
 
     /// The file name this format is written to.
     pub fn file_name(self) -> &'static str {
@@ -53,6 +60,7 @@ impl ReportFormat {
             ReportFormat::Csv => "report.csv",
             ReportFormat::Junit => "junit.xml",
             ReportFormat::Steps => "report-steps.csv",
+            ReportFormat::Html => "report.html",
         }
     }
 
@@ -62,6 +70,7 @@ impl ReportFormat {
             ReportFormat::Csv => report.to_csv(),
             ReportFormat::Junit => report.to_junit(),
             ReportFormat::Steps => report.to_steps_csv(),
+            ReportFormat::Html => report.to_html(),
         }
     }
 }
@@ -74,9 +83,10 @@ impl FromStr for ReportFormat {
             "json" => Ok(ReportFormat::Json),
             "csv" => Ok(ReportFormat::Csv),
             "junit" => Ok(ReportFormat::Junit),
+            "html" => Ok(ReportFormat::Html),
             "steps" => Ok(ReportFormat::Steps),
             other => Err(format!(
-                "unknown report format {other:?}: expected json, csv, junit or steps"
+                "unknown report format {other:?}: expected json, csv, junit, html or steps"
             )),
         }
     }
@@ -366,7 +376,7 @@ mod tests {
         std::fs::create_dir_all(&out).unwrap();
         std::fs::write(out.join("report.json"), "old").unwrap();
         let paths = write_reports(&sample(), &out, &ReportFormat::ALL).unwrap();
-        assert_eq!(paths.len(), 4);
+        assert_eq!(paths.len(), ReportFormat::ALL.len());
         let json = std::fs::read_to_string(out.join("report.json")).unwrap();
         assert!(json.contains("\"totalWorkflows\": 3"));
         let steps = std::fs::read_to_string(out.join("report-steps.csv")).unwrap();

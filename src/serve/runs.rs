@@ -37,7 +37,7 @@ enum Source {
     Json(String),
     /// An engine event, with what the report fold adds: the workflow's report entry to
     /// `workflowFinished`, the report to `runFinished`.
-    Event(Event, Option<Extra>),
+    Event(Box<Event>, Option<Extra>),
 }
 
 #[derive(Debug)]
@@ -186,7 +186,7 @@ impl Run {
         let frame = Arc::new(Frame {
             seq: inner.log.len() as u64 + 1,
             kind,
-            source: Source::Event(event, extra),
+            source: Source::Event(Box::new(event), extra),
             data: OnceLock::new(),
         });
         inner.log.push(frame.clone());
