@@ -29,6 +29,12 @@ if [ -z "$binary" ]; then
   exit 1
 fi
 
+# report.html: the test writes a fixture run's page and a 10,000-workflow one, the browser opens
+# them (no console error, no request, one lane per workflow, a transcript on a click).
+mkdir -p target/browser
+cargo test -q --test report_html >/dev/null
+node tests/browser/report.mjs target/browser
+
 log=$(mktemp)
 # cargo runs test binaries from the package root with CARGO_MANIFEST_DIR set; do the same so
 # harness.toml and the report directory resolve as under `cargo test`.

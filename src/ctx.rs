@@ -403,7 +403,9 @@ impl Ctx {
                 self.shared.events.emit(EventKind::StepFinished {
                     workflow_id: self.workflow_id.clone(),
                     index,
-                    step: step.clone(),
+                    // The transcript goes to the report with the workflow's outcome (when the
+                    // run keeps it); live views need the step's outcome only.
+                    step: step.without_transcript(),
                     progress: crate::outcome::progress(done, self.planned_steps, false),
                 });
             });

@@ -27,6 +27,7 @@ mod input;
 mod json;
 mod outcome;
 mod panics;
+mod partition;
 mod plan;
 mod progress;
 pub mod report;
@@ -58,6 +59,7 @@ pub use http::{
 pub use input::Inputs;
 pub use json::{JsonError, JsonExt, SubsetError, expect_each, expect_subset, find_subset, short};
 pub use outcome::{RunOutcome, WorkflowOutcome};
+pub use partition::{Partition, PartitionKind, Shard};
 pub use report::{RunReport, Status, WorkflowReport};
 /// Multipart bodies for [`Request::multipart`]: `Form::new().text(…).part(…)`.
 pub use reqwest::multipart;

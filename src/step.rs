@@ -72,6 +72,23 @@ impl StepRecord {
     }
 }
 
+impl StepRecord {
+    /// A copy without the transcript (what `stepFinished` events carry).
+    pub fn without_transcript(&self) -> StepRecord {
+        StepRecord {
+            name: self.name.clone(),
+            status: self.status,
+            start: self.start,
+            duration: self.duration,
+            error: self.error.clone(),
+            optional: self.optional,
+            try_count: self.try_count,
+            tries: self.tries.clone(),
+            transcript: Vec::new(),
+        }
+    }
+}
+
 fn is_zero(n: &u32) -> bool {
     *n == 0
 }

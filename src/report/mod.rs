@@ -9,6 +9,7 @@ mod fold;
 mod html;
 mod json;
 mod junit;
+mod merge;
 mod write;
 
 use std::time::{Duration, SystemTime};
@@ -21,6 +22,8 @@ use crate::outcome::{epoch_millis, millis, percent, round2};
 pub use crate::outcome::{Attempt, FailureKind, RunOutcome, Status, WorkflowOutcome};
 pub use crate::step::{StepRecord, StepStatus};
 pub use fold::{ReportFold, collect};
+pub(crate) use html::TIMELINE_JS;
+pub use merge::{MergeError, merge_reports};
 
 pub use write::{
     ReportFormat, TEMP_PREFIX, WriteError, write_fragment, write_in_progress, write_reports,
@@ -181,6 +184,9 @@ pub struct RunReport {
     /// The run was interrupted (SIGINT, SIGTERM): unfinished workflows are `cancelled`.
     #[serde(default)]
     pub interrupted: bool,
+    /// The shard this run was (`--partition`), for a merge to check it has them all.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub shard: Option<crate::partition::Shard>,
     /// Number of workflows run.
     pub total_workflows: usize,
     /// How many completed.
@@ -327,6 +333,7 @@ impl RunReport {
         let step_stats = step_stats(&workflows);
         RunReport {
             step_stats,
+            shard: None,
             run_id: String::new(),
             interrupted: false,
             total_workflows: workflows.len(),

@@ -199,10 +199,20 @@ pub fn write_reports(
 ///
 /// Written like [`write_reports`]: a temporary file renamed into place, modes following the
 /// umask, stale temporary files of dead processes removed, none left behind on an error.
+///
+/// The first fragment of a run removes the aggregate reports of an earlier run from `dir` (they
+/// would look like this run's; `--merge-reports` writes this run's), and the fragments of all
+/// but the [`FRAGMENT_RUNS_KEPT`] most recent runs.
 pub fn write_fragment(report: &RunReport, dir: &Path, run_id: &str) -> Result<PathBuf, WriteError> {
     let _phase = WritePhase::enter();
     let run_dir = dir.join("fragments").join(sanitize(run_id));
+    if !run_dir.exists() {
+        for format in ReportFormat::ALL {
+            remove_stale_report(&dir.join(format.file_name()))?;
+        }
+    }
     create_dir(&run_dir)?;
+    prune_fragment_runs(&dir.join("fragments"), &run_dir);
     remove_stale_temps(&run_dir);
     let name = report
         .workflows
@@ -214,6 +224,33 @@ pub fn write_fragment(report: &RunReport, dir: &Path, run_id: &str) -> Result<Pa
     write_set(&run_dir, &[(path.clone(), report.to_json())])?;
     sync_dir(&run_dir);
     Ok(path)
+}
+
+/// How many runs' fragment folders `write_fragment` keeps.
+pub const FRAGMENT_RUNS_KEPT: usize = 5;
+
+/// Removes the fragment folders of all but the most recent runs (by modification time),
+/// never `current`'s. Best effort: a folder that cannot be removed only takes room.
+fn prune_fragment_runs(fragments: &Path, current: &Path) {
+    let Ok(entries) = std::fs::read_dir(fragments) else {
+        return;
+    };
+    let mut runs: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir() && e.path() != current)
+        .map(|e| {
+            let at = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .unwrap_or(std::time::UNIX_EPOCH);
+            (at, e.path())
+        })
+        .collect();
+    runs.sort();
+    let excess = (runs.len() + 1).saturating_sub(FRAGMENT_RUNS_KEPT);
+    for (_, old) in runs.into_iter().take(excess) {
+        let _ = std::fs::remove_dir_all(old);
+    }
 }
 
 fn sanitize(s: &str) -> String {
@@ -396,6 +433,31 @@ mod tests {
         std::fs::write(&file, "x").unwrap();
         let err = write_reports(&sample(), &file.join("sub"), &ReportFormat::ALL).unwrap_err();
         assert!(err.to_string().contains("plain-file/sub"), "{err}");
+    }
+
+    #[test]
+    fn a_new_runs_fragment_removes_the_stale_aggregate_and_old_runs_fragments() {
+        let dir = tempfile::tempdir().unwrap();
+        write_reports(&sample(), dir.path(), &ReportFormat::ALL).unwrap();
+        for run in 0..7 {
+            let first = write_fragment(&sample(), dir.path(), &format!("run-{run}")).unwrap();
+            // The same run's second process leaves its sibling's fragment alone.
+            write_fragment(&sample(), dir.path(), &format!("run-{run}")).unwrap();
+            assert!(first.exists());
+            std::thread::sleep(std::time::Duration::from_millis(15));
+        }
+        for format in ReportFormat::ALL {
+            assert!(
+                !dir.path().join(format.file_name()).exists(),
+                "{format:?} left"
+            );
+        }
+        let mut runs: Vec<String> = std::fs::read_dir(dir.path().join("fragments"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        runs.sort();
+        assert_eq!(runs, ["run-2", "run-3", "run-4", "run-5", "run-6"]);
     }
 
     #[test]

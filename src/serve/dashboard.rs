@@ -6,6 +6,16 @@ use axum::response::{IntoResponse, Response};
 
 const PAGE: &str = include_str!("dashboard.html");
 
+/// The page with report.html's timeline component inlined: one component for the live run,
+/// the finished one and the report file.
+static PAGE_WITH_TIMELINE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    PAGE.replacen(
+        "<!-- timeline.js -->",
+        &format!("<script>\n{}</script>", crate::report::TIMELINE_JS),
+        1,
+    )
+});
+
 /// The page. Served without the token: it holds no data, and asks for the token when the
 /// API answers 401.
 pub(super) async fn page() -> Response {
@@ -27,7 +37,7 @@ pub(super) async fn page() -> Response {
                 HeaderValue::from_static("nosniff"),
             ),
         ],
-        PAGE,
+        PAGE_WITH_TIMELINE.as_str(),
     )
         .into_response()
 }

@@ -96,6 +96,10 @@ async function main() {
     const state = await byId("run-state").getAttribute("data-state");
     check(state === "finished", `run state ${state}`);
     console.log(`run finished: ${await byId("run-state").textContent()}`);
+    // The timeline (report.html's component): one lane per workflow of the run.
+    await byId("timeline").waitFor({ state: "visible" });
+    const lanes = await page.getAttribute('[data-testid="timeline"] canvas.wt-canvas', "data-lanes");
+    check(lanes === "3", `timeline lanes: ${lanes}`);
 
     // The JSON link answers the report, and clicking it downloads the file.
     const href = await byId("download-json").getAttribute("href");

@@ -50,6 +50,7 @@
 
   // Step table and transcript of one workflow.
   function stepTable(w) {
+    if (!w.result.steps.length) return el('p', { class: 'meta', text: 'No step ran.' });
     const table = el('table', {}, el('tr', {}, el('th', { class: 'num', text: '#' }), el('th', { text: 'step' }),
       el('th', { text: 'status' }), el('th', { class: 'num', text: 'start' }), el('th', { class: 'num', text: 'duration' }), el('th', { text: 'error' })));
     w.result.steps.forEach((s, i) => {

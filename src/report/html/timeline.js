@@ -87,6 +87,7 @@
   };
 
   WorkflowTimeline.prototype.layout = function () {
+    this.viewport.style.height = Math.min(420, AXIS + this.lanes.length * LANE + 20) + 'px';
     this.spacer.style.height = (AXIS + this.lanes.length * LANE) + 'px';
     this.spacer.style.width = (LABEL + this.plotWidth()) + 'px';
     this.draw();
@@ -126,7 +127,9 @@
         g.fillRect(x0, y + inset, Math.max(1, x1 - x0), LANE - 2 * inset);
       };
       if (lane.wait) box(lane.wait[0], lane.wait[1], COLORS.wait, 6);
-      for (const a of lane.attempts || []) if (!a[2]) box(a[0], a[1], COLORS.retry, 3);
+      // Attempts that failed before a retry (the last attempt is drawn by its steps).
+      const attempts = lane.attempts || [];
+      for (let k = 0; k < attempts.length - 1; k++) if (!attempts[k][2]) box(attempts[k][0], attempts[k][1], COLORS.retry, 3);
       for (const s of lane.segments) box(s.from, s.to, COLORS[s.status] || COLORS.pending, 3);
       if (!lane.segments.length && !lane.wait) box(0, this.span * 0.002, COLORS[lane.status] || COLORS.pending, 3);
       g.fillStyle = '#fff';
