@@ -15,6 +15,7 @@ use clap::{Arg, ArgAction, ArgMatches, Args, Command, CommandFactory, FromArgMat
 use libtest_mimic::{Arguments, Trial};
 
 use crate::config::{self, Overrides, Setting};
+use crate::partition::Partition;
 
 /// The id clap gives libtest-mimic's positional `filter` field.
 const FILTER_ID: &str = "filter";
@@ -61,6 +62,35 @@ pub struct Cli {
     /// running the workflows once.
     #[arg(long, value_name = "ADDR")]
     pub serve: Option<String>,
+
+    /// Run only workflows with this tag (repeatable: any of them; replaces `tags` of
+    /// harness.toml).
+    #[arg(long = "tag", value_name = "TAG", action = ArgAction::Append)]
+    pub tags: Vec<String>,
+
+    /// Leave out workflows with this tag (repeatable; replaces `skip_tags` of harness.toml).
+    #[arg(long = "skip-tag", value_name = "TAG", action = ArgAction::Append)]
+    pub skip_tags: Vec<String>,
+
+    /// Run one shard of the selection: count:K/N, hash:K/N or duration:K/N (a workflow and
+    /// its dependencies stay together; the reports record the shard for --merge-reports).
+    #[arg(long, value_name = "KIND:K/N", env = "WORKFLOW_PARTITION", value_parser = parse_partition)]
+    pub partition: Option<Partition>,
+
+    /// Merge the report.json files, shard report folders or nextest fragment folders at these
+    /// paths into one report set in the report directory, run nothing, and exit with the
+    /// merged run's verdict (0, or 101 when a workflow failed).
+    #[arg(long = "merge-reports", value_name = "PATH", num_args = 1..)]
+    pub merge_reports: Vec<PathBuf>,
+
+    /// With --merge-reports: a workflow in two reports keeps its later entry instead of
+    /// refusing the merge.
+    #[arg(long)]
+    pub keep_latest: bool,
+}
+
+fn parse_partition(text: &str) -> Result<Partition, String> {
+    text.parse()
 }
 
 impl Cli {

@@ -257,6 +257,10 @@ settings! {
         /// Count flaky workflows (failed, then passed on a retry) as failed.
         pub flaky_fails: bool = false, Switch, "flaky_fails", "WORKFLOW_FLAKY_FAILS",
             "--flaky-fails";
+        /// What a skipped step (an optional step that failed) makes of its workflow: pass
+        /// (the workflow goes on and may pass) or fail (the workflow fails, naming the step).
+        pub skipped_steps: SkippedSteps = SkippedSteps::Pass, Word<SkippedSteps>,
+            "skipped_steps", "WORKFLOW_SKIPPED_STEPS", "--skipped-steps";
         /// Stop starting workflows after N failures; the rest are reported cancelled.
         pub max_fail: Option<usize> = None, AtLeastOne, "max_fail", "WORKFLOW_MAX_FAIL",
             "--max-fail";
@@ -301,6 +305,10 @@ settings! {
         /// Deadline of one HTTP request.
         pub request_timeout: Duration = secs(30), Timeout, "request_timeout",
             "WORKFLOW_REQUEST_TIMEOUT";
+        /// Run only workflows with one of these tags (`--tag` replaces them).
+        pub tags: Vec<String> = Vec::new(), ListOf<Text>, "tags", "WORKFLOW_TAGS";
+        /// Leave out workflows with one of these tags (`--skip-tag` replaces them).
+        pub skip_tags: Vec<String> = Vec::new(), ListOf<Text>, "skip_tags", "WORKFLOW_SKIP_TAGS";
         /// Do not pull the dependencies of selected workflows into the run.
         pub no_deps: bool = false, Switch, "no_deps", "WORKFLOW_NO_DEPS", "--no-deps";
         /// When the filters select no workflow: pass (exit 0, silent), warn (exit 0, a
@@ -373,6 +381,31 @@ impl Config {
         let mut config = Config::default();
         config.report_dir = root.join(&config.report_dir);
         config
+    }
+}
+
+/// What a skipped step (an optional step that failed) makes of its workflow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum SkippedSteps {
+    /// The step is recorded `skipped`; the workflow goes on and may pass.
+    #[default]
+    Pass,
+    /// The workflow still runs to its end, then fails: `step "X" was skipped (skipped_steps =
+    /// "fail"): <the step's error>` (a CI setting: nothing the suite calls may be missing).
+    Fail,
+}
+
+impl FromStr for SkippedSteps {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "pass" => Ok(SkippedSteps::Pass),
+            "fail" => Ok(SkippedSteps::Fail),
+            _ => Err("expected pass or fail".into()),
+        }
     }
 }
 
@@ -933,6 +966,10 @@ impl Words for NoTests {
     const METAVAR: &'static str = "pass|warn|fail";
 }
 
+impl Words for SkippedSteps {
+    const METAVAR: &'static str = "pass|fail";
+}
+
 impl Words for Transcripts {
     const METAVAR: &'static str = "failures|all|off";
 }
@@ -1117,6 +1154,12 @@ impl Shown for PathBuf {
 }
 
 impl Shown for NoTests {
+    fn shown(&self) -> String {
+        format!("{self:?}").to_ascii_lowercase()
+    }
+}
+
+impl Shown for SkippedSteps {
     fn shown(&self) -> String {
         format!("{self:?}").to_ascii_lowercase()
     }
@@ -1497,7 +1540,7 @@ mod tests {
             Some("URL") => ("http://h:7", "\"http://h:7\"".to_owned()),
             Some("LIST") if s.key.contains("formats") => ("csv", "[\"csv\"]".to_owned()),
             Some("LIST") => ("h7", "[\"h7\"]".to_owned()),
-            Some("pass|warn|fail") => ("fail", "\"fail\"".to_owned()),
+            Some("pass|warn|fail" | "pass|fail") => ("fail", "\"fail\"".to_owned()),
             Some("failures|all|off") => ("all", "\"all\"".to_owned()),
             Some(_) => ("x7", "\"x7\"".to_owned()),
         };

@@ -47,7 +47,10 @@ pub(crate) fn in_flight_text(in_flight: &[String]) -> String {
 /// A polling step ([`Ctx::poll`]) never got what it waited for; the last try's error is the
 /// source.
 #[derive(Debug, thiserror::Error)]
-#[error("still failing after {tries} tries in {within:?} (one every {every:?}); the last")]
+#[error(
+    "still failing after {tries} {} in {within:?} (one every {every:?}); the last",
+    if *tries == 1 { "try" } else { "tries" }
+)]
 pub struct PollGaveUp {
     /// How many tries were made.
     pub tries: u32,
@@ -135,6 +138,56 @@ impl Ctx {
             planned_steps,
             step_timeout,
         }
+    }
+
+    /// Registers a cleanup: once the workflow's body has ended — passed, failed, panicked or
+    /// timed out — it runs as a step named `name`, with the HTTP defaults (headers, cookies)
+    /// the workflow has now, under its own deadline
+    /// ([`CLEANUP_TIMEOUT`](crate::CLEANUP_TIMEOUT)). Cleanups run last registered first; each
+    /// runs even when an earlier one failed. A failed cleanup fails a workflow that had passed
+    /// (a leftover breaks the next run); after a failure the workflow's own error is kept.
+    /// When the run's deadline passes or the run is interrupted, cleanups do not run.
+    ///
+    /// ```no_run
+    /// # use workflow_harness::prelude::*;
+    /// # async fn run(cx: &mut Ctx) -> StepResult {
+    /// let id = cx.step("Create", async |cx| Ok(cx.post_value("/api/blog", &json!({})).await?.id()?)).await?;
+    /// cx.defer("Delete the post", async move |cx| {
+    ///     cx.delete(&format!("/api/blog/{id}")).await?.expect_success()?;
+    ///     Ok(())
+    /// });
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn defer<F>(&self, name: &str, cleanup: F)
+    where
+        F: AsyncFnOnce(&mut Ctx) -> StepResult + Send + 'static,
+    {
+        let run: crate::cleanup::CleanupFn = Box::new(move |cx: &mut Ctx| {
+            let future: crate::cleanup::LocalFuture<'_> = Box::pin(cleanup(cx));
+            future
+        });
+        self.recorder.defer(crate::cleanup::Deferred {
+            name: name.to_owned(),
+            http: self.http.clone(),
+            run,
+        });
+    }
+
+    /// A cleanup's context: this one with the HTTP defaults its cleanup was registered with.
+    pub(crate) fn with_http(mut self, http: Http) -> Self {
+        self.http = http;
+        self
+    }
+
+    /// Runs a cleanup as a required step (its deadline is the supervisor's).
+    pub(crate) async fn cleanup_step(
+        &mut self,
+        name: &str,
+        run: crate::cleanup::CleanupFn,
+    ) -> StepResult {
+        self.required(name, None, async move |cx| run(cx).await)
+            .await
     }
 
     /// The id of the workflow this context belongs to.

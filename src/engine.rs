@@ -276,6 +276,7 @@ impl<'a> Run<'a> {
                 retry_delay: self.config.retry_delay,
                 retry_backoff: self.config.retry_backoff,
                 flaky_fails: self.config.flaky_fails,
+                skipped_steps: self.config.skipped_steps,
                 run_over: self.run_over.subscribe(),
                 interrupt: self.interrupt.subscribe(),
             };

@@ -28,6 +28,7 @@ use crate::event::Event;
 use crate::plan::{self, OutsideDeps};
 use crate::progress::{self, LiveView};
 use crate::report::{self, FailureKind, ReportFold, RunReport, Status, WorkflowReport};
+use crate::selection;
 use crate::signal::Signals;
 use crate::step::StepStatus;
 use crate::text::terminal_safe;
@@ -218,6 +219,9 @@ impl Harness {
             OutsideDeps::Reject,
         )
         .context(invalid)?;
+        if !cli.merge_reports.is_empty() {
+            return merge(&cli, &config);
+        }
         let runtime = runtime()?;
         match &cli.serve {
             Some(addr) => {
@@ -237,12 +241,22 @@ impl Harness {
                 let probe = placeholder(w);
                 !cli.is_filtered_out(&probe) && !cli.libtest.is_ignored(&probe)
             })
+            .filter(|w| tags(cli, config).admits(w))
             .cloned()
             .collect();
-        if config.no_deps {
+        let selected = if config.no_deps {
             selected
         } else {
             plan::with_dependencies(&self.workflows, &selected)
+        };
+        match &cli.partition {
+            // Balanced by the last report's durations (the run history's when recorded).
+            Some(partition) => selection::shard_of(
+                selected,
+                partition,
+                &selection::recorded_durations(&config.report_dir),
+            ),
+            None => selected,
         }
     }
 
@@ -277,6 +291,8 @@ impl Harness {
         };
         let signals = Signals::listen(&runtime, config.engine.interrupt_grace, say);
         let interrupt = signals.interrupted();
+        let selected_ids: std::collections::HashSet<String> =
+            selected.iter().map(|w| w.id.clone()).collect();
         let run = runtime.spawn(async move { engine.run_until(selected, interrupt).await });
 
         let trials: Vec<Trial> = self
@@ -295,6 +311,12 @@ impl Harness {
             trials.len().clamp(2, 256)
         };
         let mut args = cli.libtest_for(&trials);
+        // Left out by tags or the partition: not run, not listed as run.
+        for w in &self.workflows {
+            if !selected_ids.contains(&w.id) && !args.skip.contains(&w.id) {
+                args.skip.push(w.id.clone());
+            }
+        }
         args.test_threads = Some(waiters);
         let conclusion = libtest_mimic::run(&args, trials);
         // From here on a failed run exits 101, whatever else goes wrong.
@@ -319,6 +341,11 @@ impl Harness {
             }
             Err(error) => return Ok(after_run_error(failed, SETUP_ERROR, &error)),
         };
+        let mut report = report;
+        report.shard = cli
+            .partition
+            .map(|p| selection::shard_record(p, &self.workflows));
+        let nothing_selected = nothing_selected.filter(|_| report.shard.is_none());
         if let Some(message) = nothing_selected {
             // No reports: the previous run's stay where they are, as they were.
             return Ok(match config.no_tests {
@@ -333,7 +360,8 @@ impl Harness {
                 }
             });
         }
-        if report.total_workflows > 0 {
+        // An empty shard still writes its (empty) report: a merge needs all N.
+        if report.total_workflows > 0 || report.shard.is_some() {
             if !quiet(&cli.libtest) {
                 progress::print_summary(&report, output.color);
             }
@@ -368,6 +396,58 @@ impl Harness {
             None => conclusion.exit_code(),
         })
     }
+}
+
+/// The tags that narrow the run: the command line's, else harness.toml's.
+fn tags(cli: &Cli, config: &Config) -> selection::Tags {
+    selection::Tags {
+        any: if cli.tags.is_empty() {
+            config.tags.clone()
+        } else {
+            cli.tags.clone()
+        },
+        none: if cli.skip_tags.is_empty() {
+            config.skip_tags.clone()
+        } else {
+            cli.skip_tags.clone()
+        },
+    }
+}
+
+/// `--merge-reports`: one report set from shards or fragments, the merged run's verdict.
+fn merge(cli: &Cli, config: &Config) -> anyhow::Result<ExitCode> {
+    let merged = match report::merge_reports(&cli.merge_reports, cli.keep_latest) {
+        Ok(merged) => merged,
+        Err(error) => {
+            eprintln!("error: --merge-reports: {error}");
+            return Ok(ExitCode::from(SETUP_ERROR));
+        }
+    };
+    if let Err(error) = write_reports(&merged, config) {
+        eprintln!(
+            "error: cannot write reports to {}: {}",
+            error.path.display(),
+            error.source
+        );
+        return Ok(ExitCode::from(if merged.has_failures() {
+            FAILED
+        } else {
+            REPORT_ERROR
+        }));
+    }
+    eprintln!(
+        "merged {} report(s): {} workflows, {} completed, {} failed; reports in {}",
+        cli.merge_reports.len(),
+        merged.total_workflows,
+        merged.completed,
+        merged.failed,
+        config.report_dir.display()
+    );
+    Ok(if merged.has_failures() {
+        ExitCode::from(FAILED)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Prints an error that came after libtest's run, and returns the exit code: 101 when the run

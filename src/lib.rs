@@ -16,6 +16,7 @@
 
 #![warn(missing_docs)]
 
+mod cleanup;
 pub mod config;
 mod ctx;
 mod engine;
@@ -27,10 +28,11 @@ mod input;
 mod json;
 mod outcome;
 mod panics;
-mod partition;
+pub mod partition;
 mod plan;
 mod progress;
 pub mod report;
+mod selection;
 mod signal;
 mod status;
 mod step;
@@ -46,6 +48,7 @@ pub mod registry;
 #[doc(hidden)]
 pub mod serve;
 
+pub use cleanup::CLEANUP_TIMEOUT;
 pub use config::EngineConfig;
 pub use ctx::{Ctx, PollGaveUp, StepFailed, StepTimedOut};
 pub use engine::{Engine, SuiteError};

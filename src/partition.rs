@@ -227,7 +227,7 @@ mod tests {
         (0..n)
             .map(|i| {
                 let mut w =
-                    WorkflowSpec::new(&format!("w{i:02}"), "W", |_| Box::pin(async { Ok(()) }));
+                    WorkflowSpec::new(format!("w{i:02}"), "W", |_| Box::pin(async { Ok(()) }));
                 // Chains: every fifth depends on the one before it.
                 if i % 5 == 4 {
                     w.depends_on = vec![format!("w{:02}", i - 1)];
@@ -299,7 +299,7 @@ mod tests {
     #[test]
     fn duration_balances_the_recorded_time_and_hash_is_stable() {
         let workflows: Vec<WorkflowSpec> = (0..12)
-            .map(|i| WorkflowSpec::new(&format!("d{i}"), "D", |_| Box::pin(async { Ok(()) })))
+            .map(|i| WorkflowSpec::new(format!("d{i}"), "D", |_| Box::pin(async { Ok(()) })))
             .collect();
         // One long workflow and many short ones: count would put the long one with others.
         let durations: HashMap<String, Duration> = (0..12)

@@ -14,7 +14,9 @@ use crate::http::Exchange;
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum StepStatus {
-    /// The step returned `Ok`.
+    /// The step returned `Ok`. Serialized `success`, the original schema's word (`passed`,
+    /// this crate's earlier word, is still read).
+    #[serde(rename = "success", alias = "passed")]
     Passed,
     /// A required step returned an error, panicked or timed out; the workflow ended there.
     Failed,
@@ -154,6 +156,8 @@ struct State {
     running: Option<RunningStep>,
     /// The attempt ended (its list was taken): code still running in it records nothing.
     closed: bool,
+    /// Cleanups registered with `Ctx::defer`, in registration order.
+    deferred: Vec<crate::cleanup::Deferred>,
 }
 
 /// Shared between a workflow's context and the engine supervising it.
@@ -161,6 +165,30 @@ struct State {
 pub(crate) struct Recorder(Arc<Mutex<State>>);
 
 impl Recorder {
+    /// A recorder that goes on after `steps` (a cleanup's, after the body's steps), its step
+    /// offsets counted from this recorder's start.
+    pub fn continuing(&self, steps: Vec<StepRecord>) -> Self {
+        let started = self.lock().started;
+        Recorder(Arc::new(Mutex::new(State {
+            steps,
+            started,
+            ..State::default()
+        })))
+    }
+
+    /// Keeps a cleanup for the supervisor; ignored once the attempt is over.
+    pub fn defer(&self, cleanup: crate::cleanup::Deferred) {
+        let mut state = self.lock();
+        if !state.closed {
+            state.deferred.push(cleanup);
+        }
+    }
+
+    /// The cleanups registered so far, taken.
+    pub fn take_deferred(&self) -> Vec<crate::cleanup::Deferred> {
+        std::mem::take(&mut self.lock().deferred)
+    }
+
     /// A recorder for an attempt starting now.
     pub fn new() -> Self {
         let recorder = Recorder::default();

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::watch;
 
+use crate::cleanup::{CLEANUP_TIMEOUT, Deferred};
 use crate::ctx::{Ctx, Shared};
 use crate::event::EventKind;
 use crate::outcome::{Attempt, FailureKind, Status, WorkflowOutcome};
@@ -96,6 +97,8 @@ pub(crate) struct Supervisor {
     pub retry_delay: Duration,
     pub retry_backoff: f64,
     pub flaky_fails: bool,
+    /// Whether a skipped step fails its workflow.
+    pub skipped_steps: crate::config::SkippedSteps,
     /// Turns `true` when the run's deadline passes.
     pub run_over: watch::Receiver<bool>,
     /// Set when the run is interrupted.
@@ -268,7 +271,6 @@ impl Supervisor {
             },
             session.take_transcript(),
         );
-        let mut steps = steps;
         let mut ending = ending;
         if let Ending::Err(error) = &ending {
             // The workflow's error quotes the step's; keep the secrets out of it as well.
@@ -277,6 +279,22 @@ impl Supervisor {
                 ending = Ending::Err(anyhow::anyhow!(scrubbed));
             }
         }
+        let (ending, mut steps) = self.clean_up(spec, &recorder, ending, steps).await;
+        let ending = match (
+            ending,
+            steps.iter().find(|s| s.status == StepStatus::Skipped),
+        ) {
+            (Ending::Ok, Some(skipped))
+                if self.skipped_steps == crate::config::SkippedSteps::Fail =>
+            {
+                let why = skipped.error.as_deref().unwrap_or("no error recorded");
+                Ending::Err(anyhow::anyhow!(
+                    "step {:?} was skipped (skipped_steps = \"fail\"): {why}",
+                    skipped.name
+                ))
+            }
+            (ending, _) => ending,
+        };
         let keep = self.shared.transcripts.keep;
         if keep == crate::http::Transcripts::Off
             || (keep == crate::http::Transcripts::Failures && matches!(ending, Ending::Ok))
@@ -291,6 +309,77 @@ impl Supervisor {
             duration,
             in_flight,
         }
+    }
+
+    /// Runs the workflow's cleanups (last registered first) after its body ended, each as a
+    /// step on a thread of its own under [`CLEANUP_TIMEOUT`]. A cleanup that fails fails an
+    /// attempt that had passed. Not when the run is over (its deadline, an interrupt).
+    async fn clean_up(
+        &self,
+        spec: &WorkflowSpec,
+        body: &Recorder,
+        mut ending: Ending,
+        mut steps: Vec<StepRecord>,
+    ) -> (Ending, Vec<StepRecord>) {
+        let deferred = body.take_deferred();
+        if matches!(ending, Ending::RunTimeout | Ending::Interrupted(_)) {
+            return (ending, steps);
+        }
+        for Deferred { name, http, run } in deferred.into_iter().rev() {
+            // A recorder per cleanup: one that hangs past its deadline is closed with it, and
+            // whatever it does later is recorded nowhere.
+            let recorder = body.continuing(steps);
+            let ctx = Ctx::new(
+                spec.id.clone(),
+                self.shared.clone(),
+                recorder.clone(),
+                spec.planned_steps,
+                None,
+            )
+            .with_http(http);
+            let session = ctx.session();
+            let step = name.clone();
+            let crate::workload::Running { mut task, cancel } =
+                crate::workload::spawn(move || async move {
+                    let mut ctx = ctx;
+                    ctx.cleanup_step(&step, run).await
+                });
+            let task_id = task.id();
+            let started = Instant::now();
+            let failure = tokio::select! {
+                joined = &mut task => match joined {
+                    _ if started.elapsed() >= CLEANUP_TIMEOUT => {
+                        Some(format!("cleanup step {name:?} timed out after {CLEANUP_TIMEOUT:?}"))
+                    }
+                    Ok(Some(Ok(()))) => None,
+                    Ok(Some(Err(error))) => Some(format!("cleanup {error:#}")),
+                    Ok(None) => Some(format!("cleanup step {name:?} was cancelled")),
+                    Err(join_error) => {
+                        let at = crate::panics::take_panic_location(task_id)
+                            .map_or_else(String::new, |at| format!(" at {at}"));
+                        Some(format!(
+                            "cleanup step {name:?} panicked{at}: {}",
+                            panic_message(join_error)
+                        ))
+                    }
+                },
+                () = tokio::time::sleep(CLEANUP_TIMEOUT) => {
+                    Some(format!("cleanup step {name:?} timed out after {CLEANUP_TIMEOUT:?}"))
+                }
+            };
+            drop(cancel);
+            steps = recorder.close(
+                |_| match &failure {
+                    Some(failure) => failure.clone(),
+                    None => "the cleanup did not finish".to_owned(),
+                },
+                session.take_transcript(),
+            );
+            if let (Some(failure), Ending::Ok) = (failure, &ending) {
+                ending = Ending::Err(anyhow::anyhow!(failure));
+            }
+        }
+        (ending, steps)
     }
 
     fn outcome(

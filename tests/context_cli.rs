@@ -185,7 +185,7 @@ fn the_per_step_csv_matches_the_json_steps() {
     for w in &report.workflows {
         for (i, step) in w.result.steps.iter().enumerate() {
             let status = match step.status {
-                StepStatus::Passed => "passed",
+                StepStatus::Passed => "success",
                 StepStatus::Failed => "failed",
                 _ => "skipped",
             };

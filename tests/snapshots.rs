@@ -388,7 +388,7 @@ fn entry(
         error: None,
         failure_kind: None,
     }];
-    w.result = StepSummary::new(steps);
+    w.result = StepSummary::of_workflow(steps, status, w.duration, None);
     w
 }
 

@@ -17,9 +17,23 @@ pub(crate) async fn post_stored(http: &Http, path: &str, body: Value) -> StepRes
     holds(http.post_value(path, &body).await?, &body)
 }
 
-/// `PATCH path` with `body` (a 2xx answer), checked to hold all of `body`.
+/// `PATCH path` with `body` (a 2xx answer), checked to hold all of `body`, then `GET path`,
+/// checked to hold it too: an answer that says "stored" proves nothing until a read shows it.
 pub(crate) async fn patch_stored(http: &Http, path: &str, body: Value) -> StepResult<Value> {
-    holds(http.patch_value(path, &body).await?, &body)
+    let answer = holds(http.patch_value(path, &body).await?, &body)?;
+    expect_subset(&http.get_value(path).await?, &body)
+        .with_context(|| format!("GET {path} after the PATCH does not show what was sent"))?;
+    Ok(answer)
+}
+
+/// [`expect_each`] on a list the seed data (or the workflow itself) guarantees is not empty:
+/// "every item matches" must not pass on no items.
+pub(crate) fn expect_some_each(items: &[Value], expected: &Value) -> StepResult {
+    ensure!(
+        !items.is_empty(),
+        "the list is empty; expected items matching {expected}"
+    );
+    Ok(expect_each(items, expected)?)
 }
 
 /// Fails unless the ids of `list`'s `data` are exactly `expected`, in any order.
@@ -84,4 +98,14 @@ pub(crate) async fn return_stats(
         short(&stats)
     );
     Ok(stats)
+}
+
+/// Deletes the resource at `path` unless it is already gone, then checks it is.
+pub(crate) async fn delete_if_left(cx: &Ctx, path: &str) -> StepResult {
+    let answer = cx.delete(path).await?;
+    if answer.status() != StatusCode::NOT_FOUND {
+        answer.expect_success()?;
+    }
+    cx.get(path).await?.expect_status(404)?;
+    Ok(())
 }

@@ -52,10 +52,20 @@ pub fn act_as(cx: &mut Ctx, session: &Session) -> StepResult {
     Ok(cx.set_user(session)?)
 }
 
+/// [`register`] as a step of its own, `Setup: Register <role>`: a failed registration is a
+/// failed step, not a failure outside every step.
+pub async fn registered(cx: &mut Ctx, role: &str) -> StepResult<Session> {
+    cx.step(&format!("Setup: Register {role}"), async |cx| {
+        register(cx, role).await
+    })
+    .await
+}
+
 /// Acts as a freshly registered user of `role` for the rest of the workflow, so parallel
-/// workflows and repeated runs never share a cart, favorites, addresses or bids.
+/// workflows and repeated runs never share a cart, favorites, addresses or bids. The
+/// registration is a step ([`registered`]).
 pub async fn as_new_user(cx: &mut Ctx, role: &str) -> StepResult<Session> {
-    let session = register(cx, role).await?;
+    let session = registered(cx, role).await?;
     act_as(cx, &session)?;
     Ok(session)
 }

@@ -4,6 +4,7 @@
 
 #![warn(missing_docs)]
 
+mod breakage;
 mod error;
 mod extract;
 mod faults;
@@ -18,6 +19,7 @@ mod store;
 mod time;
 mod validate;
 
+pub use breakage::{BreakMode, BreakRule};
 pub use error::ApiError;
 pub use seed::{SEEDED_USERS, token_of};
 
@@ -52,6 +54,16 @@ pub struct Options {
     /// Seed of the seed data, tokens of registered users and fault draws.
     #[arg(long, env = "MARKETPLACE_SEED", default_value_t = Options::default().seed)]
     pub seed: u64,
+    /// Route-level faults, `METHOD PATH=MODE` (repeatable; `;` separates several in one
+    /// value): e.g. `PATCH /api/orders/*=500`, `GET /api/products?*=empty`,
+    /// `PATCH /api/*=nostore`. See [`BreakRule`] and [`BreakMode`].
+    #[arg(long = "break", env = "MARKETPLACE_BREAK", value_name = "RULE",
+          value_delimiter = ';', value_parser = |s: &str| s.trim().parse::<BreakRule>())]
+    #[serde(rename = "break", deserialize_with = "breakage::deserialize_rules")]
+    pub breaks: Vec<BreakRule>,
+    /// Append each route answered (`METHOD /api/route/{param}`, once per route) to this file.
+    #[arg(long, env = "MARKETPLACE_ROUTE_LOG", value_name = "FILE")]
+    pub route_log: Option<std::path::PathBuf>,
 }
 
 impl Default for Options {
@@ -61,6 +73,8 @@ impl Default for Options {
             jitter_ms: 0,
             error_rate: 0.0,
             seed: 42,
+            breaks: Vec::new(),
+            route_log: None,
         }
     }
 }
@@ -107,13 +121,21 @@ fn checked_fraction<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Er
 /// here; [`start`] refuses them instead.
 pub fn app(opts: &Options) -> axum::Router {
     let st = state::AppState::new(seed::seed(opts.seed, time::Ts::now()));
+    let breakage = breakage::Breakage::new(opts.breaks.clone(), st.clone(), opts.route_log.clone());
     let faults = faults::Faults::new(
         opts.latency_ms,
         opts.jitter_ms.min(MAX_DELAY_MS),
         opts.error_rate,
         opts.seed,
     );
-    routes::router(st).layer(axum::middleware::from_fn_with_state(faults, faults::inject))
+    // The route-level faults sit inside the router's layers (they see the matched route);
+    // the global faults outside them, as before.
+    routes::router(st)
+        .layer(axum::middleware::from_fn_with_state(
+            breakage,
+            breakage::apply,
+        ))
+        .layer(axum::middleware::from_fn_with_state(faults, faults::inject))
 }
 
 /// A server started by [`start`]. Dropping it also stops the server (gracefully, without

@@ -7,8 +7,8 @@ use crate::rng::Rng;
 use crate::time::Ts;
 use std::collections::HashMap;
 
-/// All marketplace data.
-#[derive(Debug)]
+/// All marketplace data (`Clone` for `--break …=nostore`, which answers from a copy).
+#[derive(Debug, Clone)]
 pub struct Store {
     seq: u64,
     /// Randomness for tokens and seed data.

@@ -1282,3 +1282,158 @@ async fn same_seed_same_data() {
     assert_eq!(fa, fb);
     assert_ne!(fa, fc);
 }
+
+#[tokio::test]
+async fn a_shop_has_at_most_five_active_auctions() {
+    let api = Api::start().await;
+    let listed = api
+        .get("/api/auctions?shopId=test-shop-001&limit=100", None)
+        .await
+        .answers(200);
+    let active = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["status"] == "live" || a["status"] == "scheduled")
+        .count();
+    assert!(active < 5, "the seed leaves room: {active}");
+    let auction = |n: usize, status: &str| {
+        json!({
+            "shopId": "test-shop-001", "name": format!("Cap {n}"), "slug": format!("cap-{n}"),
+            "startingBid": 100, "startTime": "2030-01-01T00:00:00.000Z",
+            "endTime": "2030-01-08T00:00:00.000Z", "status": status,
+        })
+    };
+    for n in active..5 {
+        api.post("/api/auctions", SELLER, auction(n, "scheduled"))
+            .await
+            .answers(201);
+    }
+    api.post("/api/auctions", SELLER, auction(9, "scheduled"))
+        .await
+        .refused(409, "already has 5 active (scheduled or live) auctions");
+    // A draft is not active; making it scheduled needs room, which cancelling one makes.
+    let draft = api
+        .post("/api/auctions", SELLER, auction(10, "draft"))
+        .await
+        .answers(201);
+    let path = format!("/api/auctions/{}", draft["id"].as_str().unwrap());
+    api.patch(&path, SELLER, json!({"status": "scheduled"}))
+        .await
+        .refused(409, "the most a shop may have is 5");
+    api.patch(
+        "/api/auctions/cap-4",
+        SELLER,
+        json!({"status": "cancelled"}),
+    )
+    .await
+    .answers(200);
+    api.patch(&path, SELLER, json!({"status": "scheduled"}))
+        .await
+        .answers(200);
+}
+
+#[tokio::test]
+async fn coupon_restrictions_are_enforced() {
+    let api = Api::start().await;
+    let coupon = |code: &str, extra: serde_json::Value| {
+        let mut body = json!({
+            "shopId": "test-shop-001", "code": code, "name": code, "type": "percentage",
+            "discountValue": 10, "startDate": "2020-01-01T00:00:00.000Z",
+            "endDate": "2099-01-01T00:00:00.000Z",
+        });
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        body
+    };
+    let validate = |code: &str, items: serde_json::Value| json!({"code": code, "cartTotal": 1000, "items": items});
+    api.post(
+        "/api/coupons",
+        SELLER,
+        coupon(
+            "CATONLY",
+            json!({
+        "applicability": "category", "applicableCategories": ["cat-electronics"]}),
+        ),
+    )
+    .await
+    .answers(201);
+    let other = api
+        .post(
+            "/api/coupons/validate",
+            SELLER,
+            validate("CATONLY", json!([{"categoryId": "cat-books"}])),
+        )
+        .await
+        .answers(200);
+    assert_eq!(other["valid"], false, "{other}");
+    assert!(
+        other["message"]
+            .as_str()
+            .unwrap()
+            .contains("applies only to the categories cat-electronics")
+    );
+    let own = api
+        .post(
+            "/api/coupons/validate",
+            SELLER,
+            validate("CATONLY", json!([{"productId": "prod-001"}])),
+        )
+        .await
+        .answers(200);
+    assert_eq!(
+        own["valid"], true,
+        "a product's category is looked up: {own}"
+    );
+
+    api.post(
+        "/api/coupons",
+        SELLER,
+        coupon("FIRSTONLY", json!({"firstOrderOnly": true})),
+    )
+    .await
+    .answers(201);
+    let repeat = api
+        .post(
+            "/api/coupons/validate",
+            CUSTOMER,
+            validate("FIRSTONLY", json!([])),
+        )
+        .await
+        .answers(200);
+    assert_eq!(repeat["valid"], false, "customer 001 has orders: {repeat}");
+    assert!(
+        repeat["message"]
+            .as_str()
+            .unwrap()
+            .contains("first order only")
+    );
+
+    api.post(
+        "/api/coupons",
+        SELLER,
+        coupon("ONCE", json!({"usageLimitPerUser": 1})),
+    )
+    .await
+    .answers(201);
+    let (_, fresh) = api
+        .call(
+            "POST",
+            "/api/auth/register",
+            None,
+            Some(json!({"role": "customer"})),
+        )
+        .await;
+    let token = fresh["token"].as_str().unwrap().to_owned();
+    let order = |code: &str| order_body("prod-001", 1, Some(code));
+    api.post("/api/orders", &token, order("ONCE"))
+        .await
+        .answers(201);
+    api.post("/api/orders", &token, order("ONCE"))
+        .await
+        .refused(
+            400,
+            "may be used 1 time(s) per user; this user has used it 1",
+        );
+}

@@ -131,8 +131,9 @@ fn write_steps(report: &RunReport) -> Result<Vec<u8>, Box<dyn std::error::Error>
             table.write_record(row(0, "", w.status.as_str(), ms, w.error.as_deref()))?;
         }
         for (i, step) in w.result.steps.iter().enumerate() {
+            // The JSON's words: `success` is the seed's.
             let status = match step.status {
-                StepStatus::Passed => "passed",
+                StepStatus::Passed => "success",
                 StepStatus::Failed => "failed",
                 StepStatus::Skipped => "skipped",
             };
@@ -238,7 +239,7 @@ mod steps_tests {
                 "Alpha, \"quoted\"",
                 "1",
                 "a1",
-                "passed",
+                "success",
                 "0",
                 "",
                 "1",
@@ -256,7 +257,7 @@ mod steps_tests {
                 "a",
                 "run-42",
             ],
-            vec!["Beta", "1", "b1", "passed", "10", "", "2", "b", "run-42"],
+            vec!["Beta", "1", "b1", "success", "10", "", "2", "b", "run-42"],
             vec![
                 "Beta",
                 "2",
@@ -268,7 +269,7 @@ mod steps_tests {
                 "b",
                 "run-42",
             ],
-            vec!["Gamma", "1", "c1", "passed", "30", "", "1", "c", "run-42"],
+            vec!["Gamma", "1", "c1", "success", "30", "", "1", "c", "run-42"],
         ];
         assert_eq!(rows, wanted);
         assert!(

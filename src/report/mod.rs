@@ -33,6 +33,18 @@ pub use write::{
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StepSummary {
+    /// The original schema's verdict: no step failed and the workflow passed (a workflow that
+    /// failed outside any step — a cleanup, `skipped_steps = "fail"` — is not a success).
+    #[serde(default)]
+    pub success: bool,
+    /// Wall time of the workflow in milliseconds (the original's `result.duration`; the same
+    /// as the workflow's `duration`).
+    #[serde(with = "millis", default)]
+    pub duration: Duration,
+    /// The errors of the failed steps, in order; for a workflow that failed outside any step,
+    /// its error. Empty for a success.
+    #[serde(default)]
+    pub errors: Vec<String>,
     /// Steps that ran: passed + failed + skipped.
     pub total_steps: usize,
     /// Steps that passed.
@@ -46,16 +58,42 @@ pub struct StepSummary {
 }
 
 impl StepSummary {
-    /// Counts `steps`.
+    /// Counts `steps`; `success` when none failed, with no duration (see
+    /// [`StepSummary::of_workflow`]).
     pub fn new(steps: Vec<StepRecord>) -> Self {
         let count = |status| steps.iter().filter(|s| s.status == status).count();
+        let errors: Vec<String> = steps
+            .iter()
+            .filter(|s| s.status == StepStatus::Failed)
+            .map(|s| s.error.clone().unwrap_or_default())
+            .collect();
         StepSummary {
+            success: errors.is_empty(),
+            duration: Duration::ZERO,
+            errors,
             total_steps: steps.len(),
             passed: count(StepStatus::Passed),
             failed: count(StepStatus::Failed),
             skipped: count(StepStatus::Skipped),
             steps,
         }
+    }
+
+    /// The summary of a workflow that ended with `status` after `duration`, failing with
+    /// `error` (when it did).
+    pub fn of_workflow(
+        steps: Vec<StepRecord>,
+        status: Status,
+        duration: Duration,
+        error: Option<&str>,
+    ) -> Self {
+        let mut summary = StepSummary::new(steps);
+        summary.duration = duration;
+        summary.success &= status == Status::Completed;
+        if !summary.success && summary.errors.is_empty() {
+            summary.errors.extend(error.map(str::to_owned));
+        }
+        summary
     }
 
     /// Passed steps over steps run, in percent (0 without steps).
@@ -138,6 +176,12 @@ impl WorkflowReport {
             depends_on: planned.depends_on.clone(),
             group: planned.group.clone(),
             as_dependency: planned.as_dependency,
+            result: StepSummary::of_workflow(
+                outcome.steps,
+                outcome.status,
+                outcome.duration,
+                outcome.error.as_deref(),
+            ),
             workflow_id: outcome.workflow_id,
             status: outcome.status,
             start_time: outcome.start_time,
@@ -147,7 +191,6 @@ impl WorkflowReport {
             blocked_by: outcome.blocked_by,
             flaky: outcome.flaky,
             attempts: outcome.attempts,
-            result: StepSummary::new(outcome.steps),
         }
     }
 }

@@ -308,8 +308,19 @@ pub fn fixture_command(program: impl AsRef<std::ffi::OsStr>, dir: &Path) -> Comm
     cmd
 }
 
-fn run_command(program: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
+/// [`run_suite`] with `toml` as the fixture suite's harness.toml.
+pub fn run_suite_with_config(args: &[&str], toml: &str) -> Run {
     let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("harness.toml"), toml).unwrap();
+    let exe = std::env::current_exe().unwrap();
+    run_in(dir, exe.to_str().unwrap(), args, &[])
+}
+
+fn run_command(program: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
+    run_in(tempfile::tempdir().unwrap(), program, args, env)
+}
+
+fn run_in(dir: tempfile::TempDir, program: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut cmd = fixture_command(program, dir.path());
     cmd.args(args);
     for (k, v) in env {

@@ -2,16 +2,19 @@
 //! the first, swaps their display order and deletes both again.
 //!
 //! Decisions:
-//! - 9 steps, as the seed ran them.
+//! - The seed's 9 steps, plus a deferred cleanup step per slide.
 //! - Titles carry a unique suffix; only this run's slides are checked, since the list holds
 //!   seeded slides too (and only this workflow writes slides).
 //! - Each write is checked to have stored what it sent; step 7 reads both slides back to
 //!   check the swapped order; step 8 counts active, inactive and future-dated slides like the
 //!   seed and checks both of this run's slides are listed as active.
-//! - Step 9 deletes both slides and checks they are gone (the seed swallowed errors). If an
-//!   earlier step fails, the slides created so far are still deleted (best effort).
+//! - Step 9 deletes both slides and checks they are gone (the seed swallowed errors). Each
+//!   slide also gets a deferred step (`cx.defer`), "Cleanup: Delete Leftover Slide", run once
+//!   the workflow ends however it ends: it deletes the slide if an earlier end left it.
 
 use workflow_harness::prelude::*;
+
+use crate::checks::expect_some_each;
 
 use crate::common::*;
 
@@ -19,7 +22,7 @@ workflow! {
     id: "admin-hero-slides",
     name: "Admin Hero Slides Management",
     tags: ["admin", "hero-slides"],
-    steps: 9,
+    steps: 11,
     run: admin_hero_slides,
 }
 
@@ -27,27 +30,24 @@ const BASE: &str = "/api/admin/hero-slides";
 
 async fn admin_hero_slides(cx: &mut Ctx) -> StepResult {
     as_seeded(cx, ADMIN_ID)?;
-    let mut created = Vec::new();
-    let result = slide_steps(cx, &mut created).await;
-    if result.is_err() {
-        // Best effort: the workflow already failed; do not leave its slides behind.
-        for id in &created {
-            let _ = cx.delete(&format!("{BASE}/{id}")).await;
-        }
-    }
-    result
+    slide_steps(cx).await
 }
 
-/// Creates a slide, records its id, and checks the `{slide}` answer holds all of `body`.
-async fn create(cx: &Ctx, created: &mut Vec<String>, body: Value) -> StepResult<String> {
+/// Creates a slide, defers its deletion, and checks the `{slide}` answer holds all of `body`.
+async fn create(cx: &Ctx, body: Value) -> StepResult<String> {
     let answer = cx.post_value(BASE, &body).await?;
     let id = answer.str_at("/slide/id")?.to_owned();
-    created.push(id.clone());
+    // Step 9 deletes it; if the workflow ends before (a failure, a panic, a timeout) this
+    // deferred step does, so no slide is left behind.
+    let path = format!("{BASE}/{id}");
+    cx.defer("Cleanup: Delete Leftover Slide", async move |cx| {
+        crate::checks::delete_if_left(cx, &path).await
+    });
     expect_json!(answer, { "slide": body })?;
     Ok(id)
 }
 
-async fn slide_steps(cx: &mut Ctx, created: &mut Vec<String>) -> StepResult {
+async fn slide_steps(cx: &mut Ctx) -> StepResult {
     let tag = unique("");
 
     cx.step("Navigate to Hero Slides Management", async |cx| {
@@ -72,7 +72,7 @@ async fn slide_steps(cx: &mut Ctx, created: &mut Vec<String>) -> StepResult {
                 "backgroundColor": "#1F2937",
                 "textColor": "#FFFFFF",
             });
-            create(cx, created, body).await
+            create(cx, body).await
         })
         .await?;
     let first_path = format!("{BASE}/{first}");
@@ -110,7 +110,7 @@ async fn slide_steps(cx: &mut Ctx, created: &mut Vec<String>) -> StepResult {
                 "order": 2,
                 "isActive": true,
             });
-            create(cx, created, body).await
+            create(cx, body).await
         })
         .await?;
     let second_path = format!("{BASE}/{second}");
@@ -132,7 +132,7 @@ async fn slide_steps(cx: &mut Ctx, created: &mut Vec<String>) -> StepResult {
         let all = cx.get_value(BASE).await?;
         // Other runs may add or remove slides between the two reads, so their sizes are not
         // compared; the filter is checked on what it returned and on this run's slides.
-        expect_each(active.array_at("slides")?, &json!({ "isActive": true }))?;
+        expect_some_each(active.array_at("slides")?, &json!({ "isActive": true }))?;
         for (listing, ids) in [
             ("active", active.ids_at("slides")?),
             ("all", all.ids_at("slides")?),
@@ -151,7 +151,6 @@ async fn slide_steps(cx: &mut Ctx, created: &mut Vec<String>) -> StepResult {
             cx.delete(path).await?.expect_success()?;
             cx.get(path).await?.expect_status(404)?;
         }
-        created.clear();
         let left = cx.get_value(BASE).await?.ids_at("slides")?;
         ensure!(
             !left.contains(&first) && !left.contains(&second),

@@ -16,8 +16,8 @@
 //! - Bids are placed relative to the auction's current bid read just before bidding (with
 //!   retries when a concurrent bidder overtakes us, see [`super::bid_over_current`]), not
 //!   relative to the price seen in step 2.
-//! - Steps 7 (Place Higher Bid) and 8 (View Bid History) were "soft" in the seed, so they are
-//!   optional steps here.
+//! - Steps 7 (Place Higher Bid) and 8 (View Bid History) were "soft" in the seed, whose
+//!   backend lacked them; the marketplace has both, so they are required.
 //! - Minor seed bug fixed: the simulated steps 10–12 read `bid.amount`; they use the Bid's
 //!   `bidAmount`.
 
@@ -32,7 +32,7 @@ workflow! {
     id: "auction-bidding",
     name: "Auction Bidding Flow",
     tags: ["auction", "bidding"],
-    steps: 12,
+    steps: 13,
     run: auction_bidding,
 }
 
@@ -115,8 +115,8 @@ async fn auction_bidding(cx: &mut Ctx) -> StepResult {
     })
     .await?;
 
-    let higher: Option<PlacedBid> = cx
-        .optional_step("Place Higher Bid", async |cx| {
+    let higher: PlacedBid = cx
+        .step("Place Higher Bid", async |cx| {
             let bid = bid_over_current(cx, auction_id, 2.0 * MIN_BID_INCREMENT, None).await?;
             let (amount, first) = (bid.amount, first_bid.amount);
             ensure!(
@@ -125,13 +125,13 @@ async fn auction_bidding(cx: &mut Ctx) -> StepResult {
             );
             Ok(bid)
         })
-        .await;
+        .await?;
 
-    cx.optional_step("View Bid History", async |cx| {
+    cx.step("View Bid History", async |cx| {
         cx.get_value(&format!("/api/auctions/{auction_id}/bid"))
             .await?
             .data()?;
-        for bid in std::iter::once(&first_bid).chain(higher.as_ref()) {
+        for bid in [&first_bid, &higher] {
             let id = bid.id()?;
             ensure!(
                 bid_in_history(cx, auction_id, &id).await?,
@@ -140,10 +140,9 @@ async fn auction_bidding(cx: &mut Ctx) -> StepResult {
         }
         Ok(())
     })
-    .await;
+    .await?;
 
-    let ours = higher.as_ref().unwrap_or(&first_bid);
-    let (final_state, amount) = monitor_notify_and_pay(cx, auction_id, ours).await?;
+    let (final_state, amount) = monitor_notify_and_pay(cx, auction_id, &higher).await?;
 
     cx.step("Confirmation Email (Simulated)", async |_| {
         let name = final_state.str_at("name")?;

@@ -8,41 +8,49 @@
 //!   `search=<suffix>` whatever else the shop holds.
 //! - The flat coupon is created and counted as type `flat` (the seed counted `fixed`, which
 //!   never matched); step 13 asserts the counts by type and the state of each coupon.
-//! - Step 8 asserts `valid` and the discount for both codes (the seed only logged them).
+//! - Step 8 asserts `valid` and the discount for both codes (the seed only logged them), and
+//!   that the restrictions hold: the category coupon refuses a cart of another category, the
+//!   first-order coupon refuses a customer who has ordered before.
 //! - Step 10 swallowed its errors in the seed; here the two PATCHes must succeed.
-//! - The seed's `cleanup()` (DELETE every created coupon) was never called. Here it runs after
-//!   the last step — and also when a step failed — outside the numbered steps, and checks each
-//!   coupon is gone.
+//! - The seed's `cleanup()` (DELETE every created coupon) was never called. Here it is a
+//!   deferred step (`cx.defer`), "Cleanup: Delete Test Coupons", that runs after the last step
+//!   — and also after a failure, a panic or a timeout — and checks each of the run's five codes
+//!   is gone (a code the run never got to create is already gone).
 
 use workflow_harness::prelude::*;
 
-use crate::checks::patch_stored;
+use crate::checks::{expect_some_each, patch_stored};
 use crate::common::*;
 
 workflow! {
     id: "seller-coupons",
     name: "Seller Coupon Management",
     tags: ["seller", "coupons"],
-    steps: 13,
+    steps: 14,
     run: seller_coupons,
 }
 
 async fn seller_coupons(cx: &mut Ctx) -> StepResult {
     as_seeded(cx, SELLER_ID)?;
     let suffix = unique("");
-    let mut created = Vec::new();
-    let result = coupon_steps(cx, &suffix, &mut created).await;
-    let cleanup = delete_coupons(cx, &created).await;
-    result.and(cleanup.context("cleanup: deleting the workflow's coupons"))
+    let codes = ["SAVE10", "RESTRICTED", "FLAT100", "WELCOME20", "FUTURE25"]
+        .map(|kind| format!("{kind}_{suffix}"));
+    cx.defer("Cleanup: Delete Test Coupons", async move |cx| {
+        delete_coupons(cx, &codes).await
+    });
+    coupon_steps(cx, &suffix).await
 }
 
-/// The seed's `cleanup()`: deletes every coupon this run created and checks it is gone.
+/// The seed's `cleanup()`: deletes each of the run's coupons that exists and checks it is gone.
 async fn delete_coupons(cx: &Ctx, codes: &[String]) -> StepResult {
     let mut failures = Vec::new();
     for code in codes {
         let path = format!("/api/coupons/{code}");
         let outcome = async {
-            cx.delete(&path).await?.expect_success()?;
+            let answer = cx.delete(&path).await?;
+            if answer.status() != StatusCode::NOT_FOUND {
+                answer.expect_success()?;
+            }
             cx.get(&path).await?.expect_status(404)?;
             StepResult::Ok(())
         }
@@ -56,8 +64,8 @@ async fn delete_coupons(cx: &Ctx, codes: &[String]) -> StepResult {
 }
 
 /// Creates a coupon of [`TEST_SHOP_ID`] from `fields` plus the fields every coupon of the
-/// seed shares, records its code, and checks it is active and holds every field sent.
-async fn create(cx: &Ctx, created: &mut Vec<String>, fields: Value) -> StepResult<Value> {
+/// seed shares, and checks it is active and holds every field sent.
+async fn create(cx: &Ctx, fields: Value) -> StepResult<Value> {
     let mut body = json!({
         "shopId": TEST_SHOP_ID,
         "minQuantity": 1,
@@ -69,13 +77,12 @@ async fn create(cx: &Ctx, created: &mut Vec<String>, fields: Value) -> StepResul
         body.extend(fields);
     }
     let answer = cx.post_value("/api/coupons", &body).await?;
-    created.push(answer.str_at("code")?.to_owned());
     expect_subset(&answer, &body)?;
     expect_json!(answer, { "status": "active" })?;
     Ok(answer)
 }
 
-async fn coupon_steps(cx: &mut Ctx, suffix: &str, created: &mut Vec<String>) -> StepResult {
+async fn coupon_steps(cx: &mut Ctx, suffix: &str) -> StepResult {
     let save10 = format!("SAVE10_{suffix}");
     let restricted = format!("RESTRICTED_{suffix}");
     let flat100 = format!("FLAT100_{suffix}");
@@ -92,7 +99,7 @@ async fn coupon_steps(cx: &mut Ctx, suffix: &str, created: &mut Vec<String>) -> 
                 .await?;
             let coupons = list.data()?;
             ensure!(coupons.len() <= 5, "asked for 5, got {}", coupons.len());
-            Ok(expect_each(coupons, &json!({ "shopId": TEST_SHOP_ID }))?)
+            expect_some_each(coupons, &json!({ "shopId": TEST_SHOP_ID }))
         },
     )
     .await?;
@@ -107,7 +114,7 @@ async fn coupon_steps(cx: &mut Ctx, suffix: &str, created: &mut Vec<String>) -> 
                 "applicability": "all", "usageLimitPerUser": 1,
                 "startDate": iso_in_days(0), "endDate": iso_in_days(30), "isFeatured": false,
             });
-            create(cx, created, fields).await.map(drop)
+            create(cx, fields).await.map(drop)
         },
     )
     .await?;
@@ -129,7 +136,7 @@ async fn coupon_steps(cx: &mut Ctx, suffix: &str, created: &mut Vec<String>) -> 
                 "usageLimitPerUser": 3, "usageLimit": 100,
                 "startDate": iso_in_days(0), "endDate": iso_in_days(15),
             });
-            create(cx, created, fields).await.map(drop)
+            create(cx, fields).await.map(drop)
         },
     )
     .await?;
@@ -143,7 +150,7 @@ async fn coupon_steps(cx: &mut Ctx, suffix: &str, created: &mut Vec<String>) -> 
                 "usageLimitPerUser": 2,
                 "startDate": iso_in_days(0), "endDate": iso_in_days(20), "isFeatured": true,
             });
-            create(cx, created, fields).await.map(drop)
+            create(cx, fields).await.map(drop)
         },
     )
     .await?;
@@ -163,7 +170,7 @@ async fn coupon_steps(cx: &mut Ctx, suffix: &str, created: &mut Vec<String>) -> 
                 "applicability": "all", "firstOrderOnly": true, "newUsersOnly": true,
                 "startDate": iso_in_days(0), "endDate": iso_in_days(60), "isFeatured": true,
             });
-            create(cx, created, fields).await.map(drop)
+            create(cx, fields).await.map(drop)
         },
     )
     .await?;
@@ -175,7 +182,7 @@ async fn coupon_steps(cx: &mut Ctx, suffix: &str, created: &mut Vec<String>) -> 
             "applicability": "all", "usageLimit": 50,
             "startDate": iso_in_days(7), "endDate": iso_in_days(37),
         });
-        let c = create(cx, created, fields).await?;
+        let c = create(cx, fields).await?;
         ensure!(
             starts_later(&c)?,
             "the coupon should start in the future: {}",
@@ -200,6 +207,38 @@ async fn coupon_steps(cx: &mut Ctx, suffix: &str, created: &mut Vec<String>) -> 
             expect_json!(check, { "valid": true, "discount": discount })
                 .with_context(|| format!("{code} for a cart of {total}"))?;
         }
+        // The restrictions are enforced, not only stored: the category coupon refuses a cart
+        // of another category and takes one of its own; the first-order coupon refuses a
+        // customer with orders and takes the seller, who has ordered nothing.
+        let coupon = cx.get_value(&format!("/api/coupons/{restricted}")).await?;
+        if coupon["applicability"] == "category" {
+            let own = coupon.str_at("/applicableCategories/0")?.to_owned();
+            for (category, valid) in [("no-such-category", false), (own.as_str(), true)] {
+                let body = json!({
+                    "code": restricted, "cartTotal": 1000,
+                    "items": [{ "categoryId": category, "quantity": 1, "price": 1000 }],
+                });
+                let check = cx.post_value("/api/coupons/validate", &body).await?;
+                expect_json!(check, { "valid": valid })
+                    .with_context(|| format!("{restricted} for a cart of category {category}"))?;
+            }
+        }
+        let body = json!({ "code": welcome20, "cartTotal": 1000 });
+        let repeat_buyer = seeded("test-customer-001");
+        let check = cx
+            .as_user(&repeat_buyer)
+            .post_value("/api/coupons/validate", &body)
+            .await?;
+        expect_json!(check, { "valid": false })
+            .with_context(|| format!("{welcome20} for a customer with orders"))?;
+        ensure!(
+            check.str_at("message")?.contains("first order"),
+            "the refusal does not say why: {}",
+            short(&check)
+        );
+        let check = cx.post_value("/api/coupons/validate", &body).await?;
+        expect_json!(check, { "valid": true, "discount": 200 })
+            .with_context(|| format!("{welcome20} for a first order"))?;
         Ok(())
     })
     .await?;
@@ -215,7 +254,7 @@ async fn coupon_steps(cx: &mut Ctx, suffix: &str, created: &mut Vec<String>) -> 
             .filter(|c| starts_later(c).unwrap_or(false))
             .count();
         ensure!(ours.len() == 5, "expected 5 coupons, got {}", ours.len());
-        expect_each(&ours, &json!({ "status": "active" }))?;
+        expect_some_each(&ours, &json!({ "status": "active" }))?;
         ensure!(
             scheduled == 1,
             "expected 1 scheduled coupon, got {scheduled}"

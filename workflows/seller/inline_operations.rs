@@ -15,9 +15,13 @@
 //!   checks the links (shop, category, coupon product, auction shop, descriptions) instead of
 //!   only fetching.
 //! - The auction goes live in step 13, as in the seed. A shop may have only a few active
-//!   auctions, so after the last step (also when a step failed) the workflow cancels the
-//!   auction it created; it would otherwise pile up over repeated runs. The product and the
-//!   coupon stay, as in the seed (other workflows may be browsing the product by then).
+//!   auctions, so once the workflow ends (passed, failed, panicked or timed out) a deferred
+//!   step, "Cleanup: Cancel Test Auction" (`cx.defer`), cancels the auction it created; it
+//!   would otherwise pile up over repeated runs. The product and the coupon stay, as in the
+//!   seed (other workflows may be browsing the product by then).
+//! - Step 10 also checks the marketplace's cap of 5 active auctions per shop: it fills the
+//!   shop's active auctions up to the cap with probes (each cancelled by a deferred step) and
+//!   one more must be refused with 409.
 //! - Names, slugs and the coupon code carry a unique suffix.
 
 use workflow_harness::prelude::*;
@@ -29,7 +33,7 @@ workflow! {
     id: "seller-inline-operations",
     name: "Seller Inline Operations",
     tags: ["seller", "products", "coupons", "auctions"],
-    steps: 15,
+    steps: 16,
     run: seller_inline_operations,
 }
 
@@ -40,21 +44,48 @@ const PRODUCT_PRICE: f64 = 2999.0;
 
 async fn seller_inline_operations(cx: &mut Ctx) -> StepResult {
     as_seeded(cx, SELLER_ID)?;
-    let mut auction = None;
-    let result = inline_operations(cx, &mut auction).await;
-    // Cleanup: cancel the auction this run created, so the shop's active auctions do not pile
-    // up. A failure here only matters when the workflow itself passed.
-    let cleanup = match auction {
-        Some(id) => patch_stored(
-            cx,
-            &format!("/api/auctions/{id}"),
-            json!({ "status": "cancelled" }),
-        )
-        .await
-        .map(drop),
-        None => Ok(()),
+    inline_operations(cx).await
+}
+
+/// The most active (scheduled or live) auctions a shop may have (the marketplace's rule).
+const MAX_ACTIVE_AUCTIONS: u64 = 5;
+
+/// The shop's active auctions are filled up to the cap with probes like `template` (each
+/// cancelled once the workflow ends), and one more must be refused with 409.
+async fn expect_auction_cap(cx: &Ctx, shop_id: &str, template: &Value) -> StepResult {
+    let mut active = 0;
+    for status in ["live", "scheduled"] {
+        let path = format!("/api/auctions?shopId={shop_id}&status={status}&limit=1");
+        active += cx.get_value(&path).await?.i64_at("/pagination/total")? as u64;
+    }
+    ensure!(
+        active <= MAX_ACTIVE_AUCTIONS,
+        "shop {shop_id} has {active} active auctions, more than {MAX_ACTIVE_AUCTIONS}"
+    );
+    let probe = |n: u64| {
+        let mut body = template.clone();
+        body["name"] = json!(format!("Cap probe {n}"));
+        body["slug"] = json!(format!(
+            "{}-cap-{n}",
+            template["slug"].as_str().unwrap_or("probe")
+        ));
+        body
     };
-    result.and(cleanup.context("cleanup: cancelling the workflow's auction"))
+    for n in active..MAX_ACTIVE_AUCTIONS {
+        let id = cx.post_value("/api/auctions", &probe(n)).await?.id()?;
+        let path = format!("/api/auctions/{id}");
+        cx.defer("Cleanup: Cancel Cap Probe", async move |cx| {
+            patch_stored(cx, &path, json!({ "status": "cancelled" }))
+                .await
+                .map(drop)
+        });
+    }
+    let refused = cx
+        .post("/api/auctions")
+        .json(&probe(MAX_ACTIVE_AUCTIONS))
+        .await?;
+    refused.expect_status(409)?;
+    Ok(())
 }
 
 /// `amount` rounded to cents, as the marketplace stores money.
@@ -76,7 +107,7 @@ async fn append_to_description(cx: &Ctx, path: &str, sentence: &str) -> StepResu
     Ok(())
 }
 
-async fn inline_operations(cx: &mut Ctx, auction_slot: &mut Option<String>) -> StepResult {
+async fn inline_operations(cx: &mut Ctx) -> StepResult {
     let tag = unique("");
 
     let shop = cx
@@ -269,9 +300,17 @@ async fn inline_operations(cx: &mut Ctx, auction_slot: &mut Option<String>) -> S
             });
             let auction = cx.post_value("/api/auctions", &body).await?;
             let id = auction.id()?;
-            *auction_slot = Some(id.clone());
+            // Cancelled once the workflow ends, however it ends: a shop may have only a few
+            // active auctions, and they would pile up over repeated runs.
+            let path = format!("/api/auctions/{id}");
+            cx.defer("Cleanup: Cancel Test Auction", async move |cx| {
+                patch_stored(cx, &path, json!({ "status": "cancelled" }))
+                    .await
+                    .map(drop)
+            });
             expect_subset(&auction, &body)?;
             expect_json!(auction, { "currentBid": starting_bid })?;
+            expect_auction_cap(cx, &shop_id, &body).await?;
             Ok(id)
         })
         .await?;

@@ -7,11 +7,12 @@
 //! - Seed bug fixed: step 8 sent `couponCode` from a field the cart summary does not have, so
 //!   the order never carried the coupon. The order now gets the cart's `couponCode`, and the
 //!   step checks the order's `couponCode` and `discount` match the cart's.
-//! - Step 5 (Check Available Coupons) was "soft": an optional step. It picks the first listed
-//!   active coupon that can apply now (started, not expired, not used up, minimum purchase
-//!   met) instead of blindly the first one (seeded `FUTURE15` is active but not yet valid).
-//! - Step 6 (Apply Coupon) ran only when step 5 found a coupon; the same here, so the
-//!   workflow then has 10 steps (planned: 11).
+//! - Step 5 (Check Available Coupons) was "soft" in the seed, whose backend lacked coupons;
+//!   the marketplace has them and its seed data holds usable ones, so the step is required and
+//!   must find one. It picks the first listed active coupon that can apply now (started, not
+//!   expired, not used up, minimum purchase met, for every product) instead of blindly the first one (seeded
+//!   `FUTURE15` is active but not yet valid).
+//! - Step 6 (Apply Coupon) ran only when step 5 found a coupon; step 5 now always does.
 //! - Checks added where the seed only logged: the cart holds our product, the coupon's
 //!   discount is in the cart total, the order is ours and was created `pending`, the cart is
 //!   empty after clearing. Step 9 accepts any non-cancelled status whose history starts with
@@ -27,7 +28,7 @@ workflow! {
     id: "product-purchase",
     name: "Product Purchase Flow",
     tags: ["shop", "checkout"],
-    steps: 11,
+    steps: 12,
     run: product_purchase,
 }
 
@@ -66,6 +67,10 @@ fn usable(coupon: &Value, now: &str, subtotal: f64) -> bool {
             (Some(limit), Some(used)) => used < limit,
             _ => true,
         }
+        // The marketplace enforces the applicability: a coupon for some categories or
+        // products may not apply to this cart (a fresh customer meets the per-user and
+        // first-order rules).
+        && coupon["applicability"].as_str().is_none_or(|a| a == "all")
 }
 
 async fn product_purchase(cx: &mut Ctx) -> StepResult {
@@ -121,41 +126,43 @@ async fn product_purchase(cx: &mut Ctx) -> StepResult {
         .await?;
 
     let coupon = cx
-        .optional_step("Check Available Coupons", async |cx| {
+        .step("Check Available Coupons", async |cx| {
             let page = cx.get_value("/api/coupons?status=active&limit=5").await?;
             let (now, subtotal) = (iso_in_days(0), cart.f64_at("subtotal")?);
-            Ok(page
-                .data()?
-                .iter()
-                .find(|c| usable(c, &now, subtotal))
-                .cloned())
-        })
-        .await
-        .flatten();
-
-    // The seed ran "Apply Coupon" only when a coupon was found.
-    let mut checkout_cart = cart;
-    if let Some(coupon) = &coupon {
-        checkout_cart = cx
-            .step("Apply Coupon", async |cx| {
-                let code = coupon.str_at("code")?;
-                let applied = cx
-                    .post_value("/api/cart/coupon", &json!({ "code": code }))
-                    .await?;
-                expect_json!(applied, { "couponCode": code })?;
-                if matches!(coupon["type"].as_str(), Some("percentage" | "flat")) {
-                    let discount = applied.f64_at("discount")?;
-                    ensure!(
-                        discount > 0.0,
-                        "coupon {code} gave no discount: {}",
-                        short(&applied)
-                    );
-                }
-                check_cart_total(&applied)?;
-                Ok(applied)
+            let listed = page.data()?;
+            let found = listed.iter().find(|c| usable(c, &now, subtotal)).cloned();
+            found.ok_or_else(|| {
+                let codes: Vec<&str> = listed.iter().filter_map(|c| c["code"].as_str()).collect();
+                anyhow!(
+                    "no listed active coupon applies now to a subtotal of {subtotal}: {codes:?}"
+                )
             })
-            .await?;
-    }
+        })
+        .await?;
+
+    // The seed ran "Apply Coupon" only when a coupon was found; step 5 now always finds one.
+    let checkout_cart = cx
+        .step("Apply Coupon", async |cx| {
+            let code = coupon.str_at("code")?;
+            let applied = cx
+                .post_value("/api/cart/coupon", &json!({ "code": code }))
+                .await?;
+            expect_json!(applied, { "couponCode": code })?;
+            if matches!(coupon["type"].as_str(), Some("percentage" | "flat")) {
+                let discount = applied.f64_at("discount")?;
+                ensure!(
+                    discount > 0.0,
+                    "coupon {code} gave no discount: {}",
+                    short(&applied)
+                );
+            }
+            check_cart_total(&applied)?;
+            // The answer says applied; the cart read back must say so too.
+            let stored = cx.get_value("/api/cart").await?;
+            expect_json!(stored, { "couponCode": code })?;
+            Ok(applied)
+        })
+        .await?;
 
     let items = cx
         .step("Proceed to Checkout", async |_| {

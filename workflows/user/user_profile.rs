@@ -7,7 +7,8 @@
 //!   checks are exact (the seed had to filter on a `TEST_` prefix, and its cleanup could race
 //!   with other runs using the same user).
 //! - Steps 3 (Send Email Verification OTP) and 4 (Send Mobile Verification OTP) were optional
-//!   (Y) in the seed and stay optional.
+//!   (Y) in the seed, whose backend lacked them; the marketplace has both, so they are
+//!   required.
 //! - Checks added where the seed only logged: the address edit is returned and persisted,
 //!   exactly one address is the default after the change (setting a default clears the
 //!   others), and after cleanup the user has no address left and its original name back. A
@@ -21,7 +22,7 @@ workflow! {
     id: "user-profile",
     name: "User Profile Management",
     tags: ["user", "profile"],
-    steps: 12,
+    steps: 13,
     run: user_profile,
 }
 
@@ -85,19 +86,19 @@ async fn user_profile(cx: &mut Ctx) -> StepResult {
     })
     .await?;
 
-    cx.optional_step("Send Email Verification OTP", async |cx| {
+    cx.step("Send Email Verification OTP", async |cx| {
         let answer = cx.post_value("/api/user/verify-email", &json!({})).await?;
         answer.str_at("message")?;
         Ok(())
     })
-    .await;
+    .await?;
 
-    cx.optional_step("Send Mobile Verification OTP", async |cx| {
+    cx.step("Send Mobile Verification OTP", async |cx| {
         let answer = cx.post_value("/api/user/verify-mobile", &json!({})).await?;
         answer.str_at("message")?;
         Ok(())
     })
-    .await;
+    .await?;
 
     let home = cx
         .step("Create Primary Address", async |cx| {

@@ -20,7 +20,7 @@ workflow! {
     id: "wishlist-favorites",
     name: "Wishlist & Favorites",
     tags: ["user", "favorites"],
-    steps: 10,
+    steps: 11,
     run: wishlist_favorites,
 }
 

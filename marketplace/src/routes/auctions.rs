@@ -5,6 +5,27 @@ use super::prelude::*;
 
 /// Every bid after the first must beat the current bid by at least this much.
 pub const MIN_INCREMENT: f64 = 100.0;
+/// The most active (scheduled or live) auctions one shop may have at once.
+pub const MAX_ACTIVE_PER_SHOP: usize = 5;
+
+fn active(status: AuctionStatus) -> bool {
+    matches!(status, AuctionStatus::Scheduled | AuctionStatus::Live)
+}
+
+/// `409` when `shop_id` already has [`MAX_ACTIVE_PER_SHOP`] active auctions besides `except`.
+fn ensure_room(s: &Store, shop_id: &str, except: Option<&str>) -> Result<(), ApiError> {
+    let n = s
+        .auctions
+        .iter()
+        .filter(|a| a.shop_id == shop_id && active(a.status) && Some(a.id.as_str()) != except)
+        .count();
+    match n >= MAX_ACTIVE_PER_SHOP {
+        true => Err(conflict(format!(
+            "shop '{shop_id}' already has {n} active (scheduled or live) auctions, the most a shop may have is {MAX_ACTIVE_PER_SHOP}"
+        ))),
+        false => Ok(()),
+    }
+}
 
 pub fn routes() -> Router<Shared> {
     Router::new()
@@ -215,6 +236,9 @@ async fn create(
         "sellers can only create auctions for their own shop",
     )?;
     ensure_slug_free(&s.auctions, &slug, None, "auction")?;
+    if active(status) {
+        ensure_room(&s, &shop_id, None)?;
+    }
     let a = Auction {
         id: s.next_id("auc"),
         shop_id,
@@ -268,6 +292,12 @@ async fn update(
         &s.auctions[i].shop_id,
         "only the shop's owner or an admin can update this auction",
     )?;
+    if let Some(to) = b.status
+        && active(to)
+        && !active(s.auctions[i].status)
+    {
+        ensure_room(&s, &s.auctions[i].shop_id, Some(&s.auctions[i].id))?;
+    }
     let winning = s
         .bids
         .iter()

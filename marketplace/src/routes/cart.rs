@@ -224,6 +224,11 @@ async fn apply_coupon(
         .iter()
         .map(|i| i.price * f64::from(i.quantity))
         .sum();
+    let claim = pricing::Claim {
+        user: Some(&u.id),
+        lines: pricing::Claim::of_products(&s, cart.items.iter().map(|i| i.product_id.as_str())),
+    };
+    pricing::coupon_restrictions(&s, c, &claim).map_err(|e| bad("code", e))?;
     pricing::coupon_discount(c, subtotal, Ts::now()).map_err(|e| bad("code", e))?;
     s.carts.entry(u.id.clone()).or_default().coupon_code = Some(code);
     ok(summary(&s, &u.id))

@@ -286,10 +286,10 @@ struct ValidateBody {
     items: Vec<ValidateItem>,
 }
 
-/// Items are accepted (and type-checked) for compatibility; the rules use `cartTotal`.
+/// The amounts use `cartTotal`; the items' product and category ids decide a coupon's
+/// applicability (a product id alone is looked up for its category).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
 struct ValidateItem {
     product_id: Option<String>,
     category_id: Option<String>,
@@ -297,7 +297,11 @@ struct ValidateItem {
     price: Option<f64>,
 }
 
-async fn validate_code(State(st): State<Shared>, JsonBody(b): JsonBody<ValidateBody>) -> ApiResult {
+async fn validate_code(
+    State(st): State<Shared>,
+    MaybeAuth(user): MaybeAuth,
+    JsonBody(b): JsonBody<ValidateBody>,
+) -> ApiResult {
     let code = code(&validate::required("code", b.code.as_ref(), 40)?)?;
     let total = validate::money(
         "cartTotal",
@@ -318,7 +322,30 @@ async fn validate_code(State(st): State<Shared>, JsonBody(b): JsonBody<ValidateB
             json!({ "valid": false, "discount": 0, "message": format!("coupon {code} not found") }),
         );
     };
-    match pricing::coupon_discount(c, total, Ts::now()) {
+    let lines = b
+        .items
+        .iter()
+        .map(|it| {
+            let looked_up = || {
+                let id = it.product_id.as_deref()?;
+                s.products
+                    .iter()
+                    .find(|p| p.id == id)
+                    .map(|p| p.category_id.clone())
+            };
+            (
+                it.product_id.clone(),
+                it.category_id.clone().or_else(looked_up),
+            )
+        })
+        .collect();
+    let claim = pricing::Claim {
+        user: user.as_ref().map(|u| u.id.as_str()),
+        lines,
+    };
+    let checked = pricing::coupon_restrictions(&s, c, &claim)
+        .and_then(|()| pricing::coupon_discount(c, total, Ts::now()));
+    match checked {
         Ok((d, free)) => ok(json!({
             "valid": true, "discount": d, "freeShipping": free, "code": c.code, "type": c.kind,
             "message": format!("coupon {} applied", c.code),

@@ -161,6 +161,11 @@ async fn create(
                 .iter()
                 .find(|x| &x.code == c)
                 .ok_or_else(|| not_found("couponCode: coupon", c))?;
+            let claim = pricing::Claim {
+                user: Some(&u.id),
+                lines: pricing::Claim::of_products(&s, lines.iter().map(|l| l.product_id.as_str())),
+            };
+            pricing::coupon_restrictions(&s, coupon, &claim).map_err(|e| bad("couponCode", e))?;
             pricing::coupon_discount(coupon, subtotal, now).map_err(|e| bad("couponCode", e))?
         }
     };

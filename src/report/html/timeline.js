@@ -13,7 +13,7 @@
   const LABEL = 190;
   const AXIS = 22;
   const COLORS = {
-    passed: '#2e9d4f', completed: '#2e9d4f', failed: '#d33c3c', skipped: '#d9a21b',
+    passed: '#2e9d4f', success: '#2e9d4f', completed: '#2e9d4f', failed: '#d33c3c', skipped: '#d9a21b',
     blocked: '#8a5a9e', cancelled: '#888888', running: '#3b7dd8', pending: '#bbbbbb',
     wait: '#e4e4e4', retry: '#f1c4c4',
   };
