@@ -202,7 +202,22 @@ impl Harness {
         plan::validate(&self.workflows, None, OutsideDeps::Reject).context(invalid)?;
         if cli.libtest.list {
             // Nothing but the list: nextest parses it.
-            let trials: Vec<Trial> = self.workflows.iter().map(placeholder).collect();
+            // The command line's tags and partition narrow it as they would the run
+            // (harness.toml is not read for a list).
+            let tags = selection::Tags {
+                any: cli.tags.clone(),
+                none: cli.skip_tags.clone(),
+            };
+            let mut listed: Vec<WorkflowSpec> = self
+                .workflows
+                .iter()
+                .filter(|w| tags.admits(w))
+                .cloned()
+                .collect();
+            if let Some(partition) = &cli.partition {
+                listed = selection::shard_of(listed, partition, &Default::default());
+            }
+            let trials: Vec<Trial> = listed.iter().map(placeholder).collect();
             let args = cli.libtest_for(&trials);
             return Ok(libtest_mimic::run(&args, trials).exit_code());
         }
@@ -311,9 +326,12 @@ impl Harness {
             trials.len().clamp(2, 256)
         };
         let mut args = cli.libtest_for(&trials);
-        // Left out by tags or the partition: not run, not listed as run.
+        // Left out by tags or the partition: not run, not listed as run. An ignored workflow
+        // stays libtest's to report as ignored, unless this run includes ignored ones.
+        let ignored_run = cli.libtest.ignored || cli.libtest.include_ignored;
         for w in &self.workflows {
-            if !selected_ids.contains(&w.id) && !args.skip.contains(&w.id) {
+            let libtest_reports_it = w.ignored && !ignored_run;
+            if !selected_ids.contains(&w.id) && !args.skip.contains(&w.id) && !libtest_reports_it {
                 args.skip.push(w.id.clone());
             }
         }

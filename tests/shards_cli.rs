@@ -227,6 +227,16 @@ fn tags_select_from_the_command_line_and_harness_toml() {
         "{}",
         run.stdout
     );
+    let list = run_suite(&["--tag", "admin", "--list"], &[]);
+    assert_eq!(
+        list.stdout
+            .lines()
+            .filter(|l| l.ends_with(": test"))
+            .count(),
+        3,
+        "{}",
+        list.stdout
+    );
     let filtered = run_suite(&["--tag", "admin", "report"], &[]);
     assert_eq!(
         ids(&filtered.report()).into_iter().collect::<Vec<_>>(),
