@@ -81,6 +81,44 @@ pub fn settings() -> impl Iterator<Item = &'static Setting> {
         .flatten()
 }
 
+/// The engine settings one run may change for itself (serve mode's per-run `config`): every
+/// engine setting but `groups` (a table) and `interrupt_grace` (the server's stop decides it).
+pub fn run_settings() -> impl Iterator<Item = &'static Setting> {
+    EngineConfig::SETTINGS
+        .iter()
+        .flatten()
+        .filter(|s| !matches!(s.key, "groups" | "interrupt_grace"))
+}
+
+/// `base` with `overrides` (`(key, value as text)`, keys of [`run_settings`]) applied in the
+/// order of [`settings`]; the first bad value is refused, naming its key and why.
+pub fn override_engine(
+    base: &EngineConfig,
+    overrides: &[(&'static Setting, String)],
+) -> Result<EngineConfig, String> {
+    let mut config = Config {
+        engine: base.clone(),
+        ..Config::default()
+    };
+    let values = parsed(overrides.iter().cloned(), |s, value, reason| {
+        ConfigError::Cli {
+            flag: s.key,
+            value,
+            reason,
+        }
+    })
+    .map_err(|e| match e {
+        ConfigError::Cli {
+            flag,
+            value,
+            reason,
+        } => format!("config.{flag}: {value:?}: {reason}"),
+        other => other.to_string(),
+    })?;
+    apply(&mut config, values);
+    Ok(config.engine)
+}
+
 /// `opt!()` is `None`, `opt!(x)` is `Some(x)`.
 macro_rules! opt {
     () => {
@@ -249,6 +287,9 @@ settings! {
         /// Limits of the concurrency groups workflows may join (`[groups] NAME = N`).
         pub groups: BTreeMap<String, usize> = BTreeMap::new(), Groups, "groups",
             "WORKFLOW_GROUPS";
+        /// What each workflow reads with `cx.input()` (the seed's `context`); `--context`
+        /// fills it for a `cargo test` run, a run request's `context` in serve mode.
+        pub inputs: crate::input::Inputs = crate::input::Inputs::default();
     }
     extra {
         /// Stop starting workflows after the first failure: `max_fail = 1`.
@@ -278,9 +319,13 @@ settings! {
         /// Write reports into this directory (in the file: relative to the file).
         pub report_dir: PathBuf = PathBuf::from("target/workflow-reports"), Dir, "reports.dir",
             "WORKFLOW_REPORT_DIR", "--report-dir";
-        /// Reports to write: json, csv, junit, html.
-        pub report_formats: Vec<ReportFormat> = ReportFormat::ALL.to_vec(), ListOf<Word<ReportFormat>>,
+        /// Reports to write: json, csv, junit, html, steps (report-steps.csv).
+        pub report_formats: Vec<ReportFormat> = ReportFormat::DEFAULT.to_vec(), ListOf<Word<ReportFormat>>,
             "reports.formats", "WORKFLOW_REPORT_FORMATS", "--report-formats";
+        /// A JSON file of workflow input (`cx.input()`): one value for every selected
+        /// workflow, or an object keyed by workflow ids (in the file: relative to the file).
+        pub context: Option<PathBuf> = None, FilePath, "context", "WORKFLOW_CONTEXT",
+            "--context";
         /// Options of serve mode (`[api]`).
         pub api: ApiOptions = ApiOptions::default();
         /// The run history (`[history]`).
@@ -1001,7 +1046,7 @@ impl Shown for Transcripts {
 }
 
 impl Words for ReportFormat {
-    const METAVAR: &'static str = "json|csv|junit|html";
+    const METAVAR: &'static str = "json|csv|junit|html|steps";
 }
 
 impl<T: Words> Kind for Word<T> {
@@ -1051,6 +1096,23 @@ impl Kind for Dir {
     type Value = PathBuf;
     type Raw = PathBuf;
     const METAVAR: Option<&'static str> = Some("DIR");
+
+    fn parse(s: &str) -> Result<PathBuf, String> {
+        Ok(PathBuf::from(s))
+    }
+
+    fn check(raw: PathBuf, dir: &Path) -> Result<PathBuf, String> {
+        Ok(dir.join(raw))
+    }
+}
+
+/// A file; in the file relative to the file.
+struct FilePath;
+
+impl Kind for FilePath {
+    type Value = PathBuf;
+    type Raw = PathBuf;
+    const METAVAR: Option<&'static str> = Some("FILE");
 
     fn parse(s: &str) -> Result<PathBuf, String> {
         Ok(PathBuf::from(s))
@@ -1572,6 +1634,8 @@ mod tests {
                     .file_name()
                     .map(PathBuf::from)
                     .unwrap_or_default();
+                // Relative to the file in the file: compare the names only, as for the dir.
+                c.context = c.context.and_then(|p| p.file_name().map(PathBuf::from));
                 c
             };
             let (from_file, from_env) = (comparable(from_file), comparable(from_env));

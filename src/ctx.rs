@@ -96,6 +96,8 @@ pub(crate) struct Shared {
     pub transcripts: std::sync::Arc<crate::http::TranscriptPolicy>,
     pub events: EventSink,
     pub outputs: Outputs,
+    /// Each workflow's input (`cx.input()`).
+    pub inputs: Arc<crate::input::Inputs>,
 }
 
 /// One workflow's view of the run: its steps, its HTTP client and its default headers.
@@ -203,6 +205,33 @@ impl Ctx {
     /// does both, for requests built with `cx.get(…)`, `cx.post(…)`, ….
     pub fn client(&self) -> &reqwest::Client {
         &self.shared.client
+    }
+
+    /// This workflow's input for the run (the seed's `context`): from a run request's
+    /// `context`, `--context FILE` / `WORKFLOW_CONTEXT`, or `EngineConfig::inputs`. `None`
+    /// when the run gives it none.
+    pub fn input(&self) -> Option<&Value> {
+        self.shared.inputs.for_workflow(&self.workflow_id)
+    }
+
+    /// The input decoded as `T` (`None` without one). An input that does not decode is an
+    /// error naming the field: `the input of "auction-bidding" does not fit: auctions.live:
+    /// invalid type: string "x", expected a sequence`.
+    pub fn input_as<T: DeserializeOwned>(&self) -> StepResult<Option<T>> {
+        let Some(value) = self.input() else {
+            return Ok(None);
+        };
+        serde_path_to_error::deserialize(value)
+            .map(Some)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let path = if path == "." { "the input" } else { &path };
+                anyhow::anyhow!(
+                    "the input of {:?} does not fit: {path}: {}",
+                    self.workflow_id,
+                    e.inner()
+                )
+            })
     }
 
     /// Publishes `value` for the workflows that depend on this one (`depends_on`); they read it

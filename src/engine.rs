@@ -107,6 +107,7 @@ impl Engine {
             transcripts: std::sync::Arc::new(self.config.transcript_policy()),
             events: events.clone(),
             outputs: Outputs::default(),
+            inputs: Arc::new(self.config.inputs.clone()),
         };
         let mut run = Run::new(&self.config, workflows, shared);
         run.drive(interrupt).await;

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use serde_json::Value;
 use url::Url;
 
 use crate::ctx::Ctx;
@@ -106,6 +107,18 @@ impl Executor {
     /// Sets every scheduling option at once (groups, retries, timeouts, `max_fail`…).
     pub fn config(&mut self, config: EngineConfig) -> &mut Self {
         self.config = config;
+        self
+    }
+
+    /// Gives workflow `id` this input for its runs (`cx.input()`; replaces what it had).
+    pub fn input(&mut self, id: &str, value: Value) -> &mut Self {
+        self.config.inputs.set(id, value);
+        self
+    }
+
+    /// Gives every workflow without an input of its own this one.
+    pub fn input_for_all(&mut self, value: Value) -> &mut Self {
+        self.config.inputs.set_every(value);
         self
     }
 
@@ -215,13 +228,36 @@ impl Executor {
 }
 
 /// Runs `workflows` with `config` and returns the report: the seed's
-/// `executeWorkflowsInParallel` helper.
+/// `executeWorkflowsInParallel(workflows, onStatusUpdate)` helper. `on_status` gets every
+/// workflow's status whenever one changes, as [`Executor::on_status_update`] does (`|_| {}`
+/// for none); inputs go in `config.inputs`.
+///
+/// ```
+/// use workflow_harness::prelude::*;
+/// use workflow_harness::{EngineConfig, WorkflowSpec, execute_in_parallel};
+///
+/// # #[tokio::main(flavor = "multi_thread")]
+/// # async fn main() -> anyhow::Result<()> {
+/// let hello = WorkflowSpec::new("hello", "Hello", |cx| {
+///     Box::pin(async move { cx.step("Greet", async |_| Ok(())).await })
+/// });
+/// let report = execute_in_parallel(vec![hello], EngineConfig::default(), |statuses| {
+///     for s in statuses {
+///         eprintln!("{} {:?} {}%", s.workflow_id, s.status, s.progress);
+///     }
+/// })
+/// .await?;
+/// assert_eq!(report.completed, 1);
+/// # Ok(())
+/// # }
+/// ```
 pub async fn execute_in_parallel(
     workflows: Vec<WorkflowSpec>,
     config: EngineConfig,
+    on_status: impl FnMut(&[LiveStatus]) + Send + 'static,
 ) -> Result<RunReport, SuiteError> {
     let mut executor = Executor::new();
-    executor.config(config);
+    executor.config(config).on_status_update(on_status);
     for w in workflows {
         executor.add(w);
     }

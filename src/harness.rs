@@ -234,7 +234,11 @@ impl Harness {
         }
 
         let root = manifest_dir();
-        let config = config::load(&cli.overrides(), &|k| std::env::var(k).ok(), &root)?;
+        let mut config = config::load(&cli.overrides(), &|k| std::env::var(k).ok(), &root)?;
+        if let Some(path) = &config.context {
+            let ids = self.workflows.iter().map(|w| w.id.as_str());
+            config.engine.inputs = read_context(path, ids)?;
+        }
         plan::validate(
             &self.workflows,
             Some(&config.engine.groups),
@@ -669,6 +673,19 @@ fn client(config: &Config) -> anyhow::Result<reqwest::Client> {
         .timeout(config.request_timeout)
         .build()
         .context("cannot build the HTTP client")
+}
+
+/// The workflows' input from `--context FILE`: the file's JSON, for every workflow, or per
+/// workflow when it is an object keyed by registered ids. Errors name the file (and the line).
+fn read_context<'a>(
+    path: &std::path::Path,
+    ids: impl IntoIterator<Item = &'a str>,
+) -> anyhow::Result<crate::input::Inputs> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the context file {}", path.display()))?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("the context file {} is not JSON", path.display()))?;
+    Ok(crate::input::Inputs::from_json(value, ids))
 }
 
 /// The engine's settings, with the base URL of the embedded server when one was started.

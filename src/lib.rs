@@ -25,6 +25,7 @@ mod executor;
 mod harness;
 pub mod history;
 mod http;
+mod input;
 mod json;
 mod outcome;
 mod panics;
@@ -59,6 +60,7 @@ pub use http::{
     Cookie, Cookies, DEFAULT_REDACT_FIELDS, DEFAULT_REDIRECTS, Exchange, Http, HttpError, Identity,
     REDACTED, Redirect, Request, Response, TranscriptPolicy, Transcripts, USER_AGENT,
 };
+pub use input::Inputs;
 pub use json::{JsonError, JsonExt, SubsetError, expect_each, expect_subset, find_subset, short};
 pub use outcome::{RunOutcome, WorkflowOutcome};
 pub use partition::{Partition, PartitionKind, Shard};

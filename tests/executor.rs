@@ -171,15 +171,36 @@ async fn duplicate_and_invalid_ids_run_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn helper_runs_specs_and_exports_every_format() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
     let report = execute_in_parallel(
         vec![sleeper("x", 1), sleeper("y", 1)],
         EngineConfig {
             concurrency: 2,
             ..EngineConfig::default()
         },
+        move |statuses| log.lock().unwrap().push(statuses.to_vec()),
     )
     .await
     .unwrap();
+    // The seed's callback: every workflow's status, from pending to its verdict.
+    let seen = seen.lock().unwrap();
+    assert!(
+        seen[0].iter().all(|s| s.status == Status::Pending),
+        "{:?}",
+        seen[0]
+    );
+    let last = seen.last().unwrap();
+    let ids: Vec<&str> = last.iter().map(|s| s.workflow_id.as_str()).collect();
+    assert_eq!(ids, ["x", "y"]);
+    assert!(
+        last.iter()
+            .all(|s| s.status == Status::Completed && s.progress == 100.0)
+    );
+    assert!(
+        seen.iter()
+            .any(|all| all.iter().any(|s| s.status == Status::Running))
+    );
     assert!(
         report
             .workflows
@@ -208,5 +229,79 @@ async fn relative_paths_without_base_url_fail_clearly() {
     assert!(
         error.contains("GET /api/products") && error.contains("no base URL"),
         "{error}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn inputs_reach_their_workflows_and_a_bad_one_fails_naming_the_field() {
+    #[derive(serde::Deserialize)]
+    struct Order {
+        items: Vec<Item>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Item {
+        quantity: u32,
+    }
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let reader = |id: &str| {
+        let log = seen.clone();
+        WorkflowSpec::new(id, id, move |cx| {
+            let log = log.clone();
+            Box::pin(async move {
+                let quantities = cx
+                    .step("Decode", async |cx| {
+                        let order = cx.input_as::<Order>()?;
+                        Ok(order.map(|o| o.items.iter().map(|i| i.quantity).collect::<Vec<_>>()))
+                    })
+                    .await?;
+                log.lock()
+                    .unwrap()
+                    .push((cx.workflow_id().to_owned(), quantities));
+                Ok(())
+            })
+        })
+    };
+    let mut executor = Executor::new();
+    executor
+        .add(reader("own"))
+        .add(reader("shared"))
+        .add(reader("bad"))
+        .input("own", json!({"items": [{"quantity": 5}]}))
+        .input_for_all(json!({"items": [{"quantity": 2}, {"quantity": 3}]}))
+        .input(
+            "bad",
+            json!({"items": [{"quantity": 1}, {"quantity": "two"}]}),
+        );
+    let report = executor.execute_all().await.unwrap();
+    let mut got = seen.lock().unwrap().clone();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("own".to_owned(), Some(vec![5])),
+            ("shared".to_owned(), Some(vec![2, 3]))
+        ]
+    );
+    let bad = report
+        .workflows
+        .iter()
+        .find(|w| w.workflow_id == "bad")
+        .unwrap();
+    assert_eq!(bad.status, Status::Failed);
+    let error = bad.error.as_deref().unwrap();
+    assert!(
+        error.contains(
+            "the input of \"bad\" does not fit: items[1].quantity: invalid type: string \"two\""
+        ),
+        "{error}"
+    );
+
+    // Without an input, `input_as` is `None`, not an error.
+    let mut executor = Executor::new();
+    executor.add(reader("none"));
+    assert_eq!(executor.execute_all().await.unwrap().completed, 1);
+    assert_eq!(
+        seen.lock().unwrap().last(),
+        Some(&("none".to_owned(), None))
     );
 }

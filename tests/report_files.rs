@@ -65,7 +65,7 @@ fn temps(dir: &Path) -> Vec<String> {
 }
 
 /// The run id each report file names.
-fn run_ids(dir: &Path) -> [String; 4] {
+fn run_ids(dir: &Path) -> [String; 5] {
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
     let csv = std::fs::read_to_string(dir.join("report.csv")).unwrap();
@@ -86,11 +86,22 @@ fn run_ids(dir: &Path) -> [String; 4] {
         + "id=\"report-data\">".len();
     let end = start + html[start..].find("</script>").unwrap();
     let data: serde_json::Value = serde_json::from_str(&html[start..end]).unwrap();
+    // Every row of the per-step CSV names the run; take the one all rows agree on.
+    let steps = std::fs::read_to_string(dir.join("report-steps.csv")).unwrap();
+    let mut rows = csv::Reader::from_reader(steps.as_bytes());
+    let mut step_ids: Vec<String> = rows.records().map(|r| r.unwrap()[8].to_owned()).collect();
+    step_ids.dedup();
+    assert_eq!(
+        step_ids.len(),
+        1,
+        "one run id in report-steps.csv: {step_ids:?}"
+    );
     [
         json["runId"].as_str().unwrap().to_owned(),
         csv_id.to_owned(),
         property.attribute("value").unwrap().to_owned(),
         data["runId"].as_str().unwrap().to_owned(),
+        step_ids.remove(0),
     ]
 }
 
@@ -106,12 +117,18 @@ fn dead_pid() -> u32 {
 fn every_file_of_a_set_names_the_same_run() {
     let dir = tempfile::tempdir().unwrap();
     write_reports(&report("run-a"), dir.path(), &ReportFormat::ALL).unwrap();
-    assert_eq!(run_ids(dir.path()), ["run-a"; 4]);
+    assert_eq!(run_ids(dir.path()), ["run-a"; 5]);
     write_reports(&report("run-b"), dir.path(), &ReportFormat::ALL).unwrap();
-    assert_eq!(run_ids(dir.path()), ["run-b"; 4]);
+    assert_eq!(run_ids(dir.path()), ["run-b"; 5]);
     assert_eq!(
         names(dir.path()),
-        ["junit.xml", "report.csv", "report.html", "report.json"]
+        [
+            "junit.xml",
+            "report-steps.csv",
+            "report.csv",
+            "report.html",
+            "report.json"
+        ]
     );
 }
 

@@ -7,7 +7,7 @@
 //! not from the system under test, and it holds no error messages, so printing it with `cat`
 //! shows nothing the suite's author did not write.
 
-use super::RunReport;
+use super::{RunReport, StepStatus};
 
 const HEADER: [&str; 8] = [
     "Workflow ID",
@@ -81,6 +81,69 @@ fn write(report: &RunReport) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
     Ok(summary.into_inner()?)
 }
 
+/// The per-step CSV's header: the seed's browser exporter's, then what a reader needs to
+/// tell rows apart: the attempt the steps come from, the workflow's id (names need not be
+/// unique) and the run's id (every file of a report set names its run).
+pub const STEPS_HEADER: [&str; 9] = [
+    "Workflow",
+    "Step Number",
+    "Step Name",
+    "Status",
+    "Duration (ms)",
+    "Error",
+    "Attempt",
+    "Workflow ID",
+    "Run ID",
+];
+
+pub(super) fn to_steps_csv(report: &RunReport) -> String {
+    // As `to_csv`: memory cannot fail to take the bytes, and every field is a UTF-8 string.
+    let bytes = write_steps(report).expect("writing CSV to memory cannot fail");
+    String::from_utf8(bytes).expect("CSV of UTF-8 strings is UTF-8")
+}
+
+fn write_steps(report: &RunReport) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+    let mut table = csv::Writer::from_writer(Vec::new());
+    table.write_record(STEPS_HEADER)?;
+    for w in &report.workflows {
+        // The steps in `result` are those of the last attempt.
+        let attempt = w.attempts.last().map_or(1, |a| a.attempt).to_string();
+        let row = |number: usize, name: &str, status: &str, ms: u128, error: Option<&str>| {
+            // Errors quote the system under test (response bodies): its escape sequences are
+            // shown, not kept, so printing the file cannot drive a terminal.
+            let error = error.map(crate::text::terminal_safe).unwrap_or_default();
+            [
+                w.workflow_name.clone(),
+                number.to_string(),
+                name.to_owned(),
+                status.to_owned(),
+                ms.to_string(),
+                error.into_owned(),
+                attempt.clone(),
+                w.workflow_id.clone(),
+                report.run_id.clone(),
+            ]
+        };
+        if w.result.steps.is_empty() {
+            // A workflow that ran no step (blocked, not started) still gets a row: step 0,
+            // its verdict and reason, so every workflow of the run is in the file.
+            let ms = w.duration.as_millis();
+            table.write_record(row(0, "", w.status.as_str(), ms, w.error.as_deref()))?;
+        }
+        for (i, step) in w.result.steps.iter().enumerate() {
+            // The JSON's words: `success` is the seed's.
+            let status = match step.status {
+                StepStatus::Passed => "success",
+                StepStatus::Failed => "failed",
+                StepStatus::Skipped => "skipped",
+            };
+            let ms = step.duration.as_millis();
+            table.write_record(row(i + 1, &step.name, status, ms, step.error.as_deref()))?;
+        }
+    }
+    Ok(table.into_inner()?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::tests::sample;
@@ -121,5 +184,127 @@ mod tests {
         let mut reader = csv::Reader::from_reader(table.as_bytes());
         let names: Vec<String> = reader.records().map(|r| r.unwrap()[1].to_owned()).collect();
         assert_eq!(names, ["Alpha, \"quoted\"", "Beta", "Gamma"]);
+    }
+}
+
+#[cfg(test)]
+mod steps_tests {
+    use std::time::Duration;
+
+    use super::super::tests::sample;
+    use super::super::{Attempt, Status};
+
+    fn rows(text: &str) -> Vec<Vec<String>> {
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let header: Vec<String> = reader
+            .headers()
+            .unwrap()
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(header, super::STEPS_HEADER);
+        reader
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+            .collect()
+    }
+
+    #[test]
+    fn one_row_per_step_in_order_with_the_last_attempt() {
+        let mut report = sample();
+        report.workflows[1].attempts = vec![
+            Attempt {
+                attempt: 1,
+                passed: false,
+                duration: Duration::from_millis(5),
+                error: Some("first".into()),
+                failure_kind: None,
+            },
+            Attempt {
+                attempt: 2,
+                passed: false,
+                duration: Duration::from_millis(30),
+                error: Some("second".into()),
+                failure_kind: None,
+            },
+        ];
+        report.workflows[1].result.steps[1].error = Some("bad \x1b[2J body, \"quoted\"".into());
+        let text = report.to_steps_csv();
+        assert!(text.starts_with(
+            "Workflow,Step Number,Step Name,Status,Duration (ms),Error,Attempt,Workflow ID,Run ID\n"
+        ));
+        let rows = rows(&text);
+        let wanted: Vec<Vec<&str>> = vec![
+            vec![
+                "Alpha, \"quoted\"",
+                "1",
+                "a1",
+                "success",
+                "0",
+                "",
+                "1",
+                "a",
+                "run-42",
+            ],
+            vec![
+                "Alpha, \"quoted\"",
+                "2",
+                "a2",
+                "skipped",
+                "1",
+                "a2 broke",
+                "1",
+                "a",
+                "run-42",
+            ],
+            vec!["Beta", "1", "b1", "success", "10", "", "2", "b", "run-42"],
+            vec![
+                "Beta",
+                "2",
+                "b",
+                "failed",
+                "20",
+                "bad \\x1b[2J body, \"quoted\"",
+                "2",
+                "b",
+                "run-42",
+            ],
+            vec!["Gamma", "1", "c1", "success", "30", "", "1", "c", "run-42"],
+        ];
+        assert_eq!(rows, wanted);
+        assert!(
+            !text.contains('\x1b'),
+            "escape sequences are shown, not kept"
+        );
+    }
+
+    #[test]
+    fn a_workflow_without_steps_gets_row_zero_with_its_verdict() {
+        let mut report = sample();
+        let w = &mut report.workflows[2];
+        w.result.steps.clear();
+        w.status = Status::Blocked;
+        w.error = Some("blocked by b: failed".into());
+        let rows = rows(&report.to_steps_csv());
+        let last = rows.last().unwrap();
+        assert_eq!(
+            last,
+            &[
+                "Gamma",
+                "0",
+                "",
+                "blocked",
+                "30",
+                "blocked by b: failed",
+                "1",
+                "c",
+                "run-42"
+            ]
+        );
+        assert_eq!(
+            rows.len(),
+            5,
+            "the four steps of a and b, then Gamma's row 0"
+        );
     }
 }

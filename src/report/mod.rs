@@ -412,6 +412,13 @@ impl RunReport {
         csv::to_csv(self)
     }
 
+    /// The per-step CSV (`report-steps.csv`): the seed's header `Workflow,Step Number,Step
+    /// Name,Status,Duration (ms),Error`, then `Attempt`, `Workflow ID` and `Run ID`; one row
+    /// per step of each workflow's last attempt (step 0 for a workflow that ran none).
+    pub fn to_steps_csv(&self) -> String {
+        csv::to_steps_csv(self)
+    }
+
     /// The report as JUnit XML: one test suite, one test case per workflow.
     pub fn to_junit(&self) -> String {
         junit::to_junit(self)

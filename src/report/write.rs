@@ -29,13 +29,24 @@ pub enum ReportFormat {
     Csv,
     /// `junit.xml`.
     Junit,
+    /// `report-steps.csv`: one row per step.
+    Steps,
     /// `report.html`.
     Html,
 }
 
 impl ReportFormat {
     /// Every format, in the order they are written.
-    pub const ALL: [ReportFormat; 4] = [
+    pub const ALL: [ReportFormat; 5] = [
+        ReportFormat::Json,
+        ReportFormat::Csv,
+        ReportFormat::Junit,
+        ReportFormat::Html,
+        ReportFormat::Steps,
+    ];
+
+    /// The formats written unless `reports.formats` says otherwise (`steps` is asked for).
+    pub const DEFAULT: [ReportFormat; 4] = [
         ReportFormat::Json,
         ReportFormat::Csv,
         ReportFormat::Junit,
@@ -48,6 +59,7 @@ impl ReportFormat {
             ReportFormat::Json => "report.json",
             ReportFormat::Csv => "report.csv",
             ReportFormat::Junit => "junit.xml",
+            ReportFormat::Steps => "report-steps.csv",
             ReportFormat::Html => "report.html",
         }
     }
@@ -57,6 +69,7 @@ impl ReportFormat {
             ReportFormat::Json => report.to_json(),
             ReportFormat::Csv => report.to_csv(),
             ReportFormat::Junit => report.to_junit(),
+            ReportFormat::Steps => report.to_steps_csv(),
             ReportFormat::Html => report.to_html(),
         }
     }
@@ -71,8 +84,9 @@ impl FromStr for ReportFormat {
             "csv" => Ok(ReportFormat::Csv),
             "junit" => Ok(ReportFormat::Junit),
             "html" => Ok(ReportFormat::Html),
+            "steps" => Ok(ReportFormat::Steps),
             other => Err(format!(
-                "unknown report format {other:?}: expected json, csv, junit or html"
+                "unknown report format {other:?}: expected json, csv, junit, html or steps"
             )),
         }
     }
@@ -402,6 +416,8 @@ mod tests {
         assert_eq!(paths.len(), ReportFormat::ALL.len());
         let json = std::fs::read_to_string(out.join("report.json")).unwrap();
         assert!(json.contains("\"totalWorkflows\": 3"));
+        let steps = std::fs::read_to_string(out.join("report-steps.csv")).unwrap();
+        assert_eq!(steps, sample().to_steps_csv());
         let leftovers: Vec<_> = std::fs::read_dir(&out)
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())

@@ -31,6 +31,9 @@ pub enum ApiError {
     /// No run has this id (never existed, or evicted from the retained runs).
     #[error("no run with id {0:?}")]
     RunNotFound(String),
+    /// No registered workflow has this id (`POST /{workflow}`); the seed's message.
+    #[error("Workflow {0:?} not found")]
+    WorkflowNotFound(String),
     /// The run has not finished, so its report does not exist yet.
     #[error("run {0} is still running; its report is available when it finishes")]
     RunInProgress(String),
@@ -73,6 +76,11 @@ pub enum ApiError {
         /// The `Retry-After` advice, in seconds.
         retry_after: u64,
     },
+    /// A WebSocket handshake from a page of another site (its `Origin`).
+    #[error(
+        "origin {0:?} is not allowed: a WebSocket may be opened from the dashboard's own origin or an allowed host"
+    )]
+    OriginNotAllowed(String),
     /// The request's `Host` is not one the server answers (DNS-rebinding protection).
     #[error(
         "host {0:?} is not allowed: add it to [api] allowed_hosts (WORKFLOW_API_ALLOWED_HOSTS) to serve it"
@@ -87,13 +95,15 @@ impl ApiError {
             ApiError::Selection(_) | ApiError::BadParameter(_) => StatusCode::BAD_REQUEST,
             ApiError::Body { status, .. } => *status,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::RunNotFound(_) | ApiError::NoRoute { .. } => StatusCode::NOT_FOUND,
+            ApiError::RunNotFound(_) | ApiError::WorkflowNotFound(_) | ApiError::NoRoute { .. } => {
+                StatusCode::NOT_FOUND
+            }
             ApiError::RunInProgress(_) => StatusCode::CONFLICT,
             ApiError::RunFailed { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Busy { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::HostNotAllowed(_) => StatusCode::FORBIDDEN,
+            ApiError::HostNotAllowed(_) | ApiError::OriginNotAllowed(_) => StatusCode::FORBIDDEN,
         }
     }
 }

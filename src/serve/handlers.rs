@@ -59,7 +59,18 @@ pub(super) async fn start_run(
 ) -> Result<Response, ApiError> {
     let background = flag(query.as_deref(), "async")?;
     let selection = request::select(&body, &state.context.workflows, state.context.max_workflows)?;
-    let run = launch::start(&state, selection.requested, selection.workflows)?;
+    let engine = state.context.engine.clone();
+    let run = launch::start(&state, selection.requested, selection.workflows, engine)?;
+    answer(&state, &run, background).await
+}
+
+/// The answer to a run request: 202 with the run's URLs at once when `background`, else,
+/// once the run is over, its report (both with `X-Run-Id` and `Location`).
+pub(super) async fn answer(
+    state: &AppState,
+    run: &Run,
+    background: bool,
+) -> Result<Response, ApiError> {
     let url = run_url(&run.id);
     let headers = [
         (HeaderName::from_static("x-run-id"), header_value(&run.id)),
@@ -83,7 +94,7 @@ pub(super) async fn start_run(
     if state.is_draining() && !matches!(run.outcome(), Some(Outcome::Report(_))) {
         return Err(ApiError::ShuttingDown);
     }
-    let report = finished_report(&run)?;
+    let report = finished_report(run)?;
     Ok((StatusCode::OK, headers, json_text(report.to_json())).into_response())
 }
 
@@ -184,6 +195,7 @@ pub(super) async fn run_status(
                 "json": format!("{url}/report.json"),
                 "csv": format!("{url}/report.csv"),
                 "junit": format!("{url}/junit.xml"),
+                "steps": format!("{url}/report-steps.csv"),
             });
         }
         Some(Outcome::Failed(reason)) => body["error"] = json!(reason),
@@ -210,6 +222,7 @@ pub(super) async fn report(
     let (content_type, body) = match format {
         ReportFormat::Csv => ("text/csv; charset=utf-8", report.to_csv()),
         ReportFormat::Junit => ("application/xml; charset=utf-8", report.to_junit()),
+        ReportFormat::Steps => ("text/csv; charset=utf-8", report.to_steps_csv()),
         _ => ("application/json", report.to_json()),
     };
     let disposition = header_value(&format!("attachment; filename=\"{id}-{file}\""));

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::engine::Engine;
+use crate::engine::{Engine, EngineConfig};
 use crate::event::{EventKind, PlannedWorkflow};
 use crate::report::{self, ReportFormat};
 use crate::workflow::WorkflowSpec;
@@ -20,17 +20,21 @@ pub(super) const RETRY_AFTER_SECS: u64 = 5;
 /// Registers a run of `workflows` and starts it in the background (or queues it until its
 /// slots are free); returns it at once. Refused while the server stops (503) and when the
 /// queue is full (429).
+///
+/// `engine` is the run's own settings: the server's, or a copy a run request changed for
+/// itself (`POST /{workflow}` with `config`), so nothing a request gives outlives its run.
 pub(super) fn start(
     state: &AppState,
     requested: Vec<String>,
     workflows: Vec<WorkflowSpec>,
+    engine: EngineConfig,
 ) -> Result<Arc<Run>, ApiError> {
     if state.is_draining() {
         return Err(ApiError::ShuttingDown);
     }
     let wanted = workflows
         .len()
-        .min(state.context.engine.concurrency)
+        .min(engine.concurrency)
         .min(state.slots.max_running())
         .max(1);
     let admission = state
@@ -44,6 +48,8 @@ pub(super) fn start(
     let planned = workflows.iter().map(PlannedWorkflow::from).collect();
     let queued = matches!(admission, Admission::Queued(_));
     let run = state.runs.create(requested, planned, queued);
+    // Nobody following every run is not an error.
+    let _ = state.created.send(run.clone());
     let (state, tracked) = (state.clone(), run.clone());
     // Taken before the run can finish, so a stopping server waits for its record.
     let recording = state.recordings.clone().try_acquire_owned().ok();
@@ -58,7 +64,7 @@ pub(super) fn start(
         match held {
             Some(held) => {
                 tracked.start();
-                drive(&state, &tracked, workflows, held).await;
+                drive(&state, &tracked, workflows, engine, held).await;
             }
             None => tracked.finish(Err(
                 "cancelled: the server stopped before the run got workflow slots".into(),
@@ -73,8 +79,13 @@ pub(super) fn start(
 
 /// Runs the workflows with `held.count()` as the engine's concurrency, giving slots back as
 /// the unfinished workflows become fewer than the slots held.
-async fn drive(state: &AppState, run: &Run, workflows: Vec<WorkflowSpec>, mut held: Held) {
-    let mut config = state.context.engine.clone();
+async fn drive(
+    state: &AppState,
+    run: &Run,
+    workflows: Vec<WorkflowSpec>,
+    mut config: EngineConfig,
+    mut held: Held,
+) {
     config.concurrency = held.count();
     // When the server stops, the engine itself interrupts the run after the grace, so the run
     // ends with an honest report (`interrupted`, the cut workflows cancelled) instead of none.

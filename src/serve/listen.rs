@@ -20,9 +20,8 @@ use std::time::Duration;
 use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, mpsc, watch};
 use tower_service::Service as _;
 
 /// The limits of the accept loop.
@@ -34,6 +33,39 @@ pub(super) struct Limits {
     pub max_connections: usize,
 }
 
+/// The open connections, to close gracefully once the server stops.
+///
+/// hyper-util's `GracefulShutdown` does not take connections that may be upgraded (the
+/// WebSocket streams need `with_upgrades`), so this does the same by hand: each connection
+/// task watches a stop flag and holds a sender of a channel whose end says all are closed.
+/// An upgraded connection leaves HTTP (and this set) once upgraded: its WebSocket handler
+/// ends with the server on its own.
+pub(super) struct Connections {
+    stop: watch::Sender<bool>,
+    open: Option<mpsc::Sender<()>>,
+    closed: mpsc::Receiver<()>,
+}
+
+impl Connections {
+    fn new() -> Self {
+        let (open, closed) = mpsc::channel(1);
+        Connections {
+            stop: watch::channel(false).0,
+            open: Some(open),
+            closed,
+        }
+    }
+
+    /// Asks every connection to close once its request in flight is answered, and completes
+    /// when all have closed.
+    pub async fn shutdown(mut self) {
+        self.stop.send_replace(true);
+        drop(self.open.take());
+        // Every task holds a sender; `None` once the last one is gone.
+        let _ = self.closed.recv().await;
+    }
+}
+
 /// Accepts connections on `listener` and serves `router` on them until `stop` completes;
 /// then returns the handle that closes the open connections gracefully.
 pub(super) async fn accept(
@@ -41,8 +73,8 @@ pub(super) async fn accept(
     router: Router,
     limits: Limits,
     stop: impl Future<Output = ()>,
-) -> GracefulShutdown {
-    let graceful = GracefulShutdown::new();
+) -> Connections {
+    let graceful = Connections::new();
     let slots = Arc::new(Semaphore::new(
         limits.max_connections.clamp(1, Semaphore::MAX_PERMITS),
     ));
@@ -81,12 +113,26 @@ pub(super) async fn accept(
             }
         };
         let _ = stream.set_nodelay(true);
-        let connection = builder.serve_connection(TokioIo::new(stream), service.clone());
-        let connection = graceful.watch(connection);
+        let connection = builder
+            .serve_connection(TokioIo::new(stream), service.clone())
+            .with_upgrades();
+        let mut stopping = graceful.stop.subscribe();
+        let open = graceful.open.clone();
         tokio::spawn(async move {
+            let _open = open;
+            tokio::pin!(connection);
             // A connection error (timeout, reset, bad request head) only ends that connection.
-            let _ = connection.await;
-            // The socket is closed by now (the connection owned it); only then the slot frees.
+            let stopped = tokio::select! {
+                _ = connection.as_mut() => false,
+                // The guard `wait_for` returns is dropped here, before the next await.
+                stop = stopping.wait_for(|stop| *stop) => stop.is_ok(),
+            };
+            if stopped {
+                connection.as_mut().graceful_shutdown();
+                let _ = connection.await;
+            }
+            // The socket is closed by now (the connection owned it), or handed to a
+            // WebSocket; only then the slot frees.
             drop(slot);
         });
     }

@@ -20,9 +20,11 @@ mod launch;
 mod listen;
 mod request;
 mod runs;
+mod single;
 mod slots;
 mod sse;
 mod stored;
+mod ws;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -33,7 +35,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 
 use crate::config::ApiOptions;
 use crate::engine::EngineConfig;
@@ -49,6 +51,9 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// How many finished runs are kept (with their events and reports); older ones are forgotten.
 pub const RETAINED_RUNS: usize = 100;
+
+/// How many run creations an all-runs WebSocket client may not have seen yet.
+const CREATED_BACKLOG: usize = 256;
 
 /// After the grace, how long a run's engine may take to cut its workflows and report.
 const INTERRUPT_MARGIN: Duration = Duration::from_secs(2);
@@ -75,7 +80,20 @@ pub struct ServeLimits {
     pub max_connections: usize,
     /// On shutdown, how long running runs may go on before they are cut short.
     pub shutdown_grace: Duration,
+    /// The most events a WebSocket client may be behind its run before it is dropped
+    /// (close code 1008); not a setting: [`WS_MAX_BACKLOG`] unless a test says otherwise.
+    pub ws_max_backlog: usize,
+    /// How long a WebSocket client's socket may take to accept one message before the
+    /// client is dropped; [`WS_SEND_TIMEOUT`] unless a test says otherwise.
+    pub ws_send_timeout: Duration,
 }
+
+/// How many events a WebSocket client may fall behind its run: a whole run of the suite
+/// (20 workflows, about 500 events) several times over.
+pub const WS_MAX_BACKLOG: usize = 4096;
+
+/// How long a WebSocket client's socket may refuse a message, as the head-read timeout.
+pub const WS_SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl From<&ApiOptions> for ServeLimits {
     fn from(api: &ApiOptions) -> Self {
@@ -86,6 +104,8 @@ impl From<&ApiOptions> for ServeLimits {
             header_read_timeout: api.header_read_timeout,
             max_connections: api.max_connections,
             shutdown_grace: api.shutdown_grace,
+            ws_max_backlog: WS_MAX_BACKLOG,
+            ws_send_timeout: WS_SEND_TIMEOUT,
         }
     }
 }
@@ -178,6 +198,8 @@ struct Shared {
     runs: runs::Registry,
     slots: slots::Slots,
     hosts: hosts::HostPolicy,
+    /// Every run as it is registered, for the all-runs WebSocket stream.
+    created: broadcast::Sender<Arc<runs::Run>>,
     /// Flips to `true` when the server begins to stop: no new runs, queued ones cancelled.
     draining: watch::Sender<bool>,
     /// Flips to `true` when the grace is over: open event streams and waiting requests end.
@@ -229,6 +251,7 @@ fn app(context: ServeContext, bound: Option<SocketAddr>) -> (Router, AppState) {
         runs: runs::Registry::starting_at(RETAINED_RUNS, first_run),
         slots,
         hosts,
+        created: broadcast::channel(CREATED_BACKLOG).0,
         draining: watch::channel(false).0,
         stopping: watch::channel(false).0,
         recordings: Arc::new(tokio::sync::Semaphore::new(RECORDINGS as usize)),
@@ -238,10 +261,18 @@ fn app(context: ServeContext, bound: Option<SocketAddr>) -> (Router, AppState) {
             "/api/test-workflows/parallel",
             get(handlers::list_workflows).post(handlers::start_run),
         )
+        // Static segments win over `{workflow}`: a workflow named `parallel` or `runs` can
+        // only run through `…/parallel`.
+        .route(
+            "/api/test-workflows/{workflow}",
+            axum::routing::post(single::run_workflow),
+        )
         .route("/api/test-workflows/runs", get(handlers::list_runs))
         .route("/api/test-workflows/history", get(stored::history))
         .route("/api/test-workflows/runs/{id}", get(handlers::run_status))
         .route("/api/test-workflows/runs/{id}/events", get(sse::events))
+        .route("/api/test-workflows/runs/{id}/ws", get(ws::run_events))
+        .route("/api/test-workflows/runs/ws", get(ws::all_events))
         .route(
             "/api/test-workflows/runs/{id}/report.json",
             get(|s, id| handlers::report(s, id, ReportFormat::Json)),
@@ -253,6 +284,10 @@ fn app(context: ServeContext, bound: Option<SocketAddr>) -> (Router, AppState) {
         .route(
             "/api/test-workflows/runs/{id}/junit.xml",
             get(|s, id| handlers::report(s, id, ReportFormat::Junit)),
+        )
+        .route(
+            "/api/test-workflows/runs/{id}/report-steps.csv",
+            get(|s, id| handlers::report(s, id, ReportFormat::Steps)),
         )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

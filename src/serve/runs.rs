@@ -292,6 +292,11 @@ impl Run {
         (inner.board.statuses().to_vec(), inner.log.len() as u64)
     }
 
+    /// The number of events logged so far.
+    pub fn event_count(&self) -> u64 {
+        self.lock().log.len() as u64
+    }
+
     /// Waits until the run is over.
     pub async fn finished(&self) {
         let mut done = self.finished.subscribe();

@@ -1,5 +1,6 @@
 // Drives the serve-mode dashboard in headless Debian Chromium: pick three workflows, run them,
-// wait for them to complete, check the statistics and the JSON download, take screenshots.
+// wait for them to complete, check the statistics and the JSON download, compare the
+// browser's WebSocket and EventSource on one more run, take screenshots.
 //
 //   DASHBOARD_URL=http://127.0.0.1:PORT node dashboard.mjs [SCREENSHOT_DIR]
 //
@@ -111,6 +112,60 @@ async function main() {
     const [download] = await Promise.all([page.waitForEvent("download"), byId("download-json").click()]);
     check(download.suggestedFilename().endsWith("report.json"), `download name ${download.suggestedFilename()}`);
     console.log(`JSON download ok: ${download.suggestedFilename()}`);
+    // The per-step CSV: a header, then one row per step of the report's workflows.
+    const stepsHref = await byId("download-steps").getAttribute("href");
+    const steps = await context.request.get(new URL(stepsHref, url).toString());
+    check(steps.status() === 200, `GET ${stepsHref}: ${steps.status()}`);
+    const lines = (await steps.text()).trim().split("\n");
+    check(lines[0].startsWith("Workflow,Step Number,Step Name,Status,Duration (ms),Error,Attempt"), `steps header: ${lines[0]}`);
+    const stepCount = report.workflows.reduce((n, w) => n + w.result.steps.length, 0);
+    check(lines.length === stepCount + 1, `steps CSV: ${lines.length - 1} rows for ${stepCount} steps`);
+    console.log(`steps CSV ok: ${stepCount} rows`);
+
+    // The browser's own WebSocket and EventSource on one more run: the same events, ids and
+    // data, and the WebSocket ends with a normal close after runFinished.
+    const streams = await page.evaluate(async () => {
+      const started = await fetch("/api/test-workflows/parallel?async=true", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ workflowIds: ["admin-blog"] }),
+      });
+      const { runId } = await started.json();
+      const viaWs = new Promise((resolve, reject) => {
+        const seen = [];
+        const ws = new WebSocket(`ws://${location.host}/api/test-workflows/runs/${runId}/ws?from=0`);
+        ws.onmessage = (m) => {
+          const e = JSON.parse(m.data);
+          seen.push([e.id, e.event, JSON.stringify(e.data)]);
+        };
+        ws.onclose = (c) => resolve({ seen, code: c.code });
+        ws.onerror = () => reject(new Error("WebSocket error"));
+      });
+      const viaSse = new Promise((resolve) => {
+        const seen = [];
+        const source = new EventSource(`/api/test-workflows/runs/${runId}/events?lastEventId=0`);
+        const names = ["runStarted", "workflowStarted", "stepStarted", "stepFinished",
+          "workflowRetrying", "workflowFinished", "runInterrupted", "runFinished"];
+        for (const name of names) {
+          source.addEventListener(name, (e) => {
+            seen.push([Number(e.lastEventId), name, JSON.stringify(JSON.parse(e.data))]);
+            if (name === "runFinished") {
+              source.close();
+              resolve(seen);
+            }
+          });
+        }
+      });
+      const [ws, sse] = await Promise.all([viaWs, viaSse]);
+      return { ws, sse };
+    });
+    check(streams.ws.code === 1000, `WebSocket close code ${streams.ws.code}`);
+    check(streams.sse.length > 3, `SSE events: ${streams.sse.length}`);
+    check(
+      JSON.stringify(streams.ws.seen) === JSON.stringify(streams.sse),
+      `WebSocket and SSE differ: ${streams.ws.seen.length} vs ${streams.sse.length} events`,
+    );
+    console.log(`WebSocket and EventSource agree on ${streams.sse.length} events`);
 
     // The History panel: the run just finished among the recent runs, and per workflow a
     // pass/fail strip (one mark per recorded run) and a duration sparkline.

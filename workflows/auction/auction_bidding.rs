@@ -5,7 +5,9 @@
 //! - Fresh bidder (`as_new_user`), so its bids are its own.
 //! - Step 1 takes the first listed auction that has been live for a minute or more (an
 //!   auction a seller workflow has just put live may be cancelled by it moments later), else
-//!   the first listed.
+//!   the first listed. As in the seed, a run's input (`context`) with `auctions.live` replaces
+//!   the list: the first auction given is the one bid on (an input of another shape fails
+//!   the step, naming the field).
 //! - Step 2 always fetches the auction (the seed skipped the call because list items carry an
 //!   `endTime`) and checks it is `live`.
 //! - Seed bug fixed: step 5 compared `currentBid` to the bid with exact equality, which races
@@ -34,11 +36,28 @@ workflow! {
     run: auction_bidding,
 }
 
+/// The seed's `context`: `{"auctions": {"live": [auction, …]}}`, each auction at least an `id`.
+#[derive(serde::Deserialize)]
+struct Input {
+    auctions: Option<GivenAuctions>,
+}
+
+#[derive(serde::Deserialize)]
+struct GivenAuctions {
+    live: Option<Vec<Value>>,
+}
+
 async fn auction_bidding(cx: &mut Ctx) -> StepResult {
     as_new_user(cx, "bidder").await?;
 
     let auction_id = cx
         .step("Browse Live Auctions", async |cx| {
+            if let Some(given) = cx.input_as::<Input>()?.and_then(|i| i.auctions?.live) {
+                let first = given
+                    .first()
+                    .context("the input's auctions.live is empty")?;
+                return Ok(first.id()?);
+            }
             let page = cx
                 .get_value("/api/auctions?status=live&limit=10&page=1")
                 .await?;

@@ -1,0 +1,116 @@
+//! `POST /api/test-workflows/{workflow}[?async=true]` with `{"config"?: {...}, "context"?:
+//! ...}`: the seed's dynamic route, one workflow by id (its dependencies pulled in, as for
+//! `…/parallel`).
+//!
+//! `config` changes the engine settings of this run only: the run gets its own copy of the
+//! server's settings, so (unlike the seed's `Object.assign` into its global `TEST_CONFIG`)
+//! nothing a request gives outlives its run. `context` is the named workflow's input
+//! (`cx.input()`); its dependencies keep the server's.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::response::Response;
+use serde_json::{Map, Value, json};
+
+use super::AppState;
+use super::error::ApiError;
+use super::extract::{JsonBody, flag};
+use super::{handlers, launch, request};
+use crate::config::{self, Setting};
+use crate::engine::EngineConfig;
+
+/// The keys a body may hold.
+const BODY_KEYS: [&str; 2] = ["config", "context"];
+
+/// The handler.
+pub(super) async fn run_workflow(
+    State(state): State<AppState>,
+    path: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    RawQuery(query): RawQuery,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let Path(id) = path.map_err(|rejection| {
+        ApiError::BadParameter(format!(
+            "invalid workflow id in the path: {}",
+            rejection.body_text()
+        ))
+    })?;
+    if !state.context.workflows.iter().any(|w| w.id == id) {
+        return Err(ApiError::WorkflowNotFound(id));
+    }
+    let background = flag(query.as_deref(), "async")?;
+    let Value::Object(body) = body else {
+        return Err(bad(
+            "the body must be a JSON object: {\"config\"?: {…}, \"context\"?: …}",
+        ));
+    };
+    let unknown: Vec<&str> = body
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !BODY_KEYS.contains(k))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(bad(&format!(
+            "unknown body keys: {} (expected config, context)",
+            unknown.join(", ")
+        )));
+    }
+    let mut engine = match body.get("config") {
+        None | Some(Value::Null) => state.context.engine.clone(),
+        Some(Value::Object(changes)) => for_this_run(&state.context.engine, changes)?,
+        Some(_) => return Err(bad("config must be an object of settings")),
+    };
+    if let Some(context) = body.get("context").filter(|c| !c.is_null()) {
+        engine.inputs.set(&id, context.clone());
+    }
+    let selection = request::select(
+        &json!({ "workflowIds": [id] }),
+        &state.context.workflows,
+        state.context.max_workflows,
+    )?;
+    let run = launch::start(&state, selection.requested, selection.workflows, engine)?;
+    handlers::answer(&state, &run, background).await
+}
+
+/// The server's engine settings with `changes` (keys of [`config::run_settings`]) applied,
+/// as a copy. Unknown keys are refused together, by name; a bad value by its key.
+fn for_this_run(
+    base: &EngineConfig,
+    changes: &Map<String, Value>,
+) -> Result<EngineConfig, ApiError> {
+    let allowed: Vec<&'static Setting> = config::run_settings().collect();
+    let unknown: Vec<&str> = changes
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !allowed.iter().any(|s| s.key == *k))
+        .collect();
+    if !unknown.is_empty() {
+        let keys: Vec<&str> = allowed.iter().map(|s| s.key).collect();
+        return Err(bad(&format!(
+            "unknown config keys: {} (a run may set {})",
+            unknown.join(", "),
+            keys.join(", ")
+        )));
+    }
+    let mut overrides = Vec::with_capacity(changes.len());
+    for (key, value) in changes {
+        let Some(setting) = allowed.iter().find(|s| s.key == key) else {
+            continue;
+        };
+        let text = match value {
+            Value::String(text) => text.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(on) => on.to_string(),
+            other => {
+                return Err(bad(&format!(
+                    "config.{key}: expected a string, number or boolean, got {other}"
+                )));
+            }
+        };
+        overrides.push((*setting, text));
+    }
+    config::override_engine(base, &overrides).map_err(|reason| bad(&reason))
+}
+
+fn bad(message: &str) -> ApiError {
+    ApiError::BadParameter(message.to_owned())
+}
