@@ -66,6 +66,7 @@ fn shard(k: usize, n: usize, per: usize) -> RunReport {
             total: n,
         },
         suite: "bench".into(),
+        plan: None,
     });
     report
 }

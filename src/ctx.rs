@@ -1,6 +1,7 @@
 //! The context a workflow runs with: named, timed steps and HTTP against the base URL.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -47,20 +48,34 @@ pub(crate) fn in_flight_text(in_flight: &[String]) -> String {
 /// A polling step ([`Ctx::poll`]) never got what it waited for; the last try's error is the
 /// source.
 #[derive(Debug, thiserror::Error)]
-#[error(
-    "still failing after {tries} {} in {within:?} (one every {every:?}); the last",
-    if *tries == 1 { "try" } else { "tries" }
-)]
 pub struct PollGaveUp {
-    /// How many tries were made.
+    /// How many tries were made (the one cut off at the deadline included).
     pub tries: u32,
     /// How long it polled for.
     pub within: Duration,
     /// The pause between tries.
     pub every: Duration,
-    /// The last try's error.
+    /// When the deadline cut the final try short: why (the request in flight). Its error
+    /// says nothing about the polled condition, so `last` is the try before it.
+    pub cut_off: Option<String>,
+    /// The last answered try's error.
     #[source]
     pub last: anyhow::Error,
+}
+
+impl fmt::Display for PollGaveUp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let tries = if self.tries == 1 { "try" } else { "tries" };
+        write!(
+            f,
+            "still failing after {} {tries} in {:?} (one every {:?})",
+            self.tries, self.within, self.every
+        )?;
+        match &self.cut_off {
+            Some(cut) => write!(f, "; the last was cut off ({cut}); the one before"),
+            None => write!(f, "; the last"),
+        }
+    }
 }
 
 /// The outputs workflows publish for their dependents, shared by one run.
@@ -274,27 +289,38 @@ impl Ctx {
         let index = self.begin(name, false);
         let started = std::time::Instant::now();
         let mut tries = 0u32;
+        let mut answered: Option<anyhow::Error> = None;
         let result = loop {
             tries += 1;
             let try_started = std::time::Instant::now();
             let remaining = within.saturating_sub(started.elapsed());
-            let outcome = match tokio::time::timeout(remaining, body(self)).await {
-                Ok(outcome) => outcome,
-                Err(_) => Err(self.timed_out(within).into()),
+            let (outcome, cut) = match tokio::time::timeout(remaining, body(self)).await {
+                Ok(outcome) => (outcome, false),
+                Err(_) => (Err(self.timed_out(within).into()), true),
             };
             let error = outcome.as_ref().err().map(|e| format!("{e:#}"));
             self.recorder.record_try(try_started, error);
             match outcome {
                 Ok(value) => break Ok(value),
-                Err(last) if started.elapsed() + every >= within => {
+                Err(error) if cut || started.elapsed() + every >= within => {
+                    // A try cut short by the deadline tells nothing about the condition:
+                    // the message leads with the last answer, when there was one.
+                    let (last, cut_off) = match (cut, answered.take()) {
+                        (true, Some(before)) => (before, Some(format!("{error:#}"))),
+                        (_, _) => (error, None),
+                    };
                     break Err(PollGaveUp {
                         tries,
                         within,
                         every,
+                        cut_off,
                         last,
                     });
                 }
-                Err(_) => tokio::time::sleep(every).await,
+                Err(error) => {
+                    answered = Some(error);
+                    tokio::time::sleep(every).await;
+                }
             }
         };
         match result {

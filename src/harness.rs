@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::mpsc as std_mpsc;
@@ -27,6 +27,7 @@ use crate::engine::{Engine, EngineConfig};
 use crate::event::Event;
 use crate::history::command::Rerun;
 use crate::history::{Journal, RunMeta, Source};
+use crate::partition::{Partition, PartitionKind};
 use crate::plan::{self, OutsideDeps};
 use crate::progress::{self, LiveView};
 use crate::report::{self, FailureKind, ReportFold, RunReport, Status, WorkflowReport};
@@ -226,7 +227,14 @@ impl Harness {
                 .cloned()
                 .collect();
             if let Some(partition) = &cli.partition {
-                listed = selection::shard_of(listed, partition, &Default::default());
+                // The durations a run would balance by: the list must name the shard's
+                // workflows exactly. A harness.toml that does not load means defaults here;
+                // the run itself reports it.
+                let root = manifest_dir();
+                let env = |k: &str| std::env::var(k).ok();
+                let config = config::load(&cli.overrides(), &env, &root).unwrap_or_default();
+                let durations = partition_durations(partition, &config, &root);
+                listed = selection::shard_of(listed, partition, &durations).0;
             }
             let trials: Vec<Trial> = listed.iter().map(placeholder).collect();
             let args = cli.libtest_for(&trials);
@@ -270,7 +278,13 @@ impl Harness {
 
     /// What libtest's filters select (among `only`, when given: `--last-failed`), plus
     /// their dependencies unless `no_deps`.
-    fn select(&self, cli: &Cli, config: &Config, only: Option<&[String]>) -> Vec<WorkflowSpec> {
+    /// With a partition, its plan's fingerprint too.
+    fn select(
+        &self,
+        cli: &Cli,
+        config: &Config,
+        only: Option<&[String]>,
+    ) -> (Vec<WorkflowSpec>, Option<String>) {
         let selected: Vec<WorkflowSpec> = self
             .workflows
             .iter()
@@ -288,13 +302,12 @@ impl Harness {
             plan::with_dependencies(&self.workflows, &selected)
         };
         match &cli.partition {
-            // Balanced by the last report's durations (the run history's when recorded).
-            Some(partition) => selection::shard_of(
-                selected,
-                partition,
-                &selection::recorded_durations(&config.report_dir),
-            ),
-            None => selected,
+            Some(partition) => {
+                let durations = partition_durations(partition, config, &manifest_dir());
+                let (mine, plan) = selection::shard_of(selected, partition, &durations);
+                (mine, Some(plan))
+            }
+            None => (selected, None),
         }
     }
 
@@ -331,7 +344,7 @@ impl Harness {
                 }
             },
         };
-        let selected = self.select(&cli, &config, rerun.as_deref());
+        let (selected, plan) = self.select(&cli, &config, rerun.as_deref());
         if !cli.last_failed && !selected.is_empty() {
             journal = open();
         }
@@ -413,7 +426,7 @@ impl Harness {
         let mut report = report;
         report.shard = cli
             .partition
-            .map(|p| selection::shard_record(p, &self.workflows));
+            .map(|p| selection::shard_record(p, &self.workflows, plan.clone()));
         let nothing_selected = nothing_selected.filter(|_| report.shard.is_none());
         if let Some(message) = nothing_selected {
             // No reports: the previous run's stay where they are, as they were.
@@ -713,6 +726,21 @@ fn quiet(args: &libtest_mimic::Arguments) -> bool {
             args.format,
             Some(libtest_mimic::FormatSetting::Terse | libtest_mimic::FormatSetting::Json)
         )
+}
+
+/// What `duration` partitions balance by (the run history's medians, else the last
+/// report's); other kinds need none.
+fn partition_durations(
+    partition: &Partition,
+    config: &Config,
+    root: &Path,
+) -> HashMap<String, Duration> {
+    if partition.kind != PartitionKind::Duration {
+        return HashMap::new();
+    }
+    let env = |k: &str| std::env::var(k).ok();
+    let suite = crate::history::suite_name(&env, root);
+    selection::recorded_durations(&config.history, &config.report_dir, root, &suite)
 }
 
 /// The directory of the suite's `Cargo.toml` (cargo and nextest set `CARGO_MANIFEST_DIR` when

@@ -93,6 +93,11 @@ pub struct Shard {
     pub partition: Partition,
     /// The suite's fingerprint.
     pub suite: String,
+    /// A fingerprint of the whole assignment (every selected workflow and its shard): shards
+    /// that planned differently (another selection, or `duration` shards that saw other
+    /// recorded durations) cannot be merged into one run. Absent in older reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<String>,
 }
 
 /// A fingerprint of a suite: its workflow ids, in any order.
@@ -206,22 +211,55 @@ pub fn assign(
     shards
 }
 
-/// The workflows of `partition`'s shard, in their order.
+/// The workflows of `partition`'s shard, in their order, and the plan's fingerprint (see
+/// [`Shard::plan`]).
 pub fn select(
     workflows: Vec<WorkflowSpec>,
     partition: &Partition,
     durations: &HashMap<String, Duration>,
-) -> Vec<WorkflowSpec> {
+) -> (Vec<WorkflowSpec>, String) {
     let shards = assign(&workflows, partition.kind, partition.total, durations);
-    workflows
+    let plan = plan_fingerprint(&shards);
+    let mine = workflows
         .into_iter()
         .filter(|w| shards.get(&w.id) == Some(&partition.shard))
-        .collect()
+        .collect();
+    (mine, plan)
+}
+
+/// A fingerprint of an assignment (workflow id → shard), in any order.
+pub fn plan_fingerprint(shards: &HashMap<String, usize>) -> String {
+    let mut lines: Vec<String> = shards.iter().map(|(id, k)| format!("{id} {k}")).collect();
+    lines.sort_unstable();
+    format!("{:016x}", stable_hash(&lines.join("\n")))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn other_durations_give_another_plan() {
+        let partition = Partition {
+            kind: PartitionKind::Duration,
+            shard: 1,
+            total: 2,
+        };
+        let ms = |pairs: &[(&str, u64)]| -> HashMap<String, Duration> {
+            pairs
+                .iter()
+                .map(|(id, ms)| (id.to_string(), Duration::from_millis(*ms)))
+                .collect()
+        };
+        let fast_first = ms(&[("w00", 900), ("w01", 10), ("w02", 10), ("w03", 10)]);
+        let slow_last = ms(&[("w00", 10), ("w01", 10), ("w02", 10), ("w03", 900)]);
+        let (a, plan_a) = select(suite(4), &partition, &fast_first);
+        let (b, plan_b) = select(suite(4), &partition, &slow_last);
+        assert_ne!(plan_a, plan_b);
+        let ids = |ws: &[WorkflowSpec]| ws.iter().map(|w| w.id.clone()).collect::<Vec<_>>();
+        assert_ne!(ids(&a), ids(&b));
+        assert_eq!(select(suite(4), &partition, &fast_first).1, plan_a);
+    }
 
     fn suite(n: usize) -> Vec<WorkflowSpec> {
         (0..n)
@@ -276,12 +314,16 @@ mod tests {
         ] {
             for total in 1..=8 {
                 let mut seen: HashMap<String, usize> = HashMap::new();
+                let mut plans = std::collections::HashSet::new();
                 for shard in 1..=total {
                     let partition = Partition { kind, shard, total };
-                    for w in select(suite(37), &partition, &durations) {
+                    let (mine, plan) = select(suite(37), &partition, &durations);
+                    plans.insert(plan);
+                    for w in mine {
                         assert!(seen.insert(w.id.clone(), shard).is_none(), "{} twice", w.id);
                     }
                 }
+                assert_eq!(plans.len(), 1, "{kind:?} {total}: the shards planned alike");
                 assert_eq!(seen.len(), workflows.len(), "{kind:?} {total}");
                 for w in &workflows {
                     for dep in &w.depends_on {

@@ -5,6 +5,8 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
+use crate::config::HistoryOptions;
+use crate::history::{DEFAULT_FILE, Journal};
 use crate::partition::{self, Partition, Shard};
 use crate::report::RunReport;
 use crate::workflow::WorkflowSpec;
@@ -27,9 +29,41 @@ impl Tags {
     }
 }
 
-/// The durations to balance `duration:K/N` shards with: each workflow's in the last report of
-/// `report_dir`, when there is one (the run history's, when recorded, take precedence).
-pub fn recorded_durations(report_dir: &Path) -> HashMap<String, Duration> {
+/// The durations to balance `duration:K/N` shards with: each workflow's median over the last
+/// [`HISTORY_RUNS`] recorded runs of `suite` in the run history, when it holds any; else each
+/// workflow's in the last report of `report_dir`, when there is one. A default SQLite history
+/// that does not exist yet is not created just to be read.
+pub fn recorded_durations(
+    history: &HistoryOptions,
+    report_dir: &Path,
+    root: &Path,
+    suite: &str,
+) -> HashMap<String, Duration> {
+    let exists = history.url.is_some() || report_dir.join(DEFAULT_FILE).exists();
+    if history.enabled && exists {
+        let mut journal = Journal::open(history, report_dir, root);
+        let medians = journal
+            .with(|store| store.workflow_history(suite, HISTORY_RUNS))
+            .map(|h| {
+                h.rows
+                    .into_iter()
+                    .filter(|row| row.runs > 0)
+                    .map(|row| (row.id, Duration::from_millis(row.p50_ms.max(0) as u64)))
+                    .collect::<HashMap<_, _>>()
+            })
+            .unwrap_or_default();
+        if !medians.is_empty() {
+            return medians;
+        }
+    }
+    last_report_durations(report_dir)
+}
+
+/// How many recorded runs `duration` partitions take the median over.
+pub const HISTORY_RUNS: usize = 20;
+
+/// Each workflow's duration in the last report of `report_dir`.
+fn last_report_durations(report_dir: &Path) -> HashMap<String, Duration> {
     let Ok(text) = std::fs::read_to_string(report_dir.join("report.json")) else {
         return HashMap::new();
     };
@@ -45,20 +79,23 @@ pub fn recorded_durations(report_dir: &Path) -> HashMap<String, Duration> {
 }
 
 /// The shard `partition` of `selected`, whose units are closed over `depends_on` within the
-/// selection (the selection already holds the dependencies it runs).
+/// selection (the selection already holds the dependencies it runs), and the plan's
+/// fingerprint.
 pub fn shard_of(
     selected: Vec<WorkflowSpec>,
     partition: &Partition,
     durations: &HashMap<String, Duration>,
-) -> Vec<WorkflowSpec> {
+) -> (Vec<WorkflowSpec>, String) {
     partition::select(selected, partition, durations)
 }
 
-/// What a shard's reports record: the partition, and the suite (all registered ids).
-pub fn shard_record(partition: Partition, all: &[WorkflowSpec]) -> Shard {
+/// What a shard's reports record: the partition, the suite (all registered ids) and the
+/// plan it ran by.
+pub fn shard_record(partition: Partition, all: &[WorkflowSpec], plan: Option<String>) -> Shard {
     Shard {
         partition,
         suite: partition::suite_fingerprint(all.iter().map(|w| w.id.as_str())),
+        plan,
     }
 }
 

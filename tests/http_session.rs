@@ -124,6 +124,18 @@ async fn server() -> String {
             "/lines",
             get(|| async { "{\"n\":1}\n\n{\"n\":2}\n{\"n\":3}\n" }),
         )
+        .route(
+            "/answer-then-hang",
+            get({
+                let calls = Arc::new(AtomicU32::new(0));
+                move || async move {
+                    if calls.fetch_add(1, Ordering::SeqCst) > 0 {
+                        tokio::time::sleep(Duration::from_secs(3)).await;
+                    }
+                    axum::Json(json!({ "status": "pending" }))
+                }
+            }),
+        )
         .route("/bad-lines", get(|| async { "{\"n\":1}\n{\"n\":\n" }))
         .route(
             "/job",
@@ -536,11 +548,65 @@ async fn a_polling_step_records_each_try() {
         1 => "1 try".to_owned(),
         n => format!("{n} tries"),
     };
+    // When the deadline cut the final try short (a loaded machine), the message says so and
+    // still leads with the last answer.
+    let cut = never
+        .tries
+        .last()
+        .and_then(|t| t.error.as_deref())
+        .is_some_and(|e| e.starts_with("timed out after 300ms"));
+    let head = match cut && never.try_count > 1 {
+        false => format!("still failing after {tries} in 300ms (one every 30ms); the last: "),
+        true => format!(
+            "still failing after {tries} in 300ms (one every 30ms); the last was cut off \
+             (timed out after 300ms; request in flight: GET "
+        ),
+    };
+    assert!(error.starts_with(&head), "{error}");
+    if never.try_count > 1 {
+        assert!(error.contains("right \"cancelled\""), "{error}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_poll_cut_off_at_its_deadline_names_the_request_and_the_last_answer() {
+    let base = server().await;
+    let spec = WorkflowSpec::new("poll-cut", "Poll cut", |cx| {
+        Box::pin(async move {
+            cx.poll(
+                "Cancelled",
+                Duration::from_millis(10),
+                Duration::from_secs(1),
+                async |cx| {
+                    // The first try answers; the second hangs past the deadline.
+                    let job = cx.get_value("/answer-then-hang").await?;
+                    ensure_eq!(job.str_at("status")?, "cancelled");
+                    Ok(())
+                },
+            )
+            .await
+        })
+    });
+    let mut executor = Executor::new();
+    executor
+        .config(EngineConfig {
+            base_url: Some(base.parse().unwrap()),
+            ..EngineConfig::default()
+        })
+        .add(spec);
+    let report = executor.execute_all().await.unwrap();
+    let step = &report.workflows[0].result.steps[0];
+    assert_eq!(step.status, StepStatus::Failed);
+    assert_eq!(step.try_count, 2, "{step:?}");
+    let error = step.error.clone().unwrap_or_default();
     assert!(
-        error.starts_with(&format!(
-            "still failing after {tries} in 300ms (one every 30ms); the last: "
-        )),
+        error.starts_with(
+            "still failing after 2 tries in 1s (one every 10ms); the last was cut off \
+             (timed out after 1s; request in flight: GET "
+        ),
         "{error}"
     );
+    assert!(error.contains("/answer-then-hang"), "{error}");
+    assert!(error.contains("); the one before: "), "{error}");
     assert!(error.contains("right \"cancelled\""), "{error}");
 }

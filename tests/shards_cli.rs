@@ -261,6 +261,134 @@ fn tags_select_from_the_command_line_and_harness_toml() {
     );
 }
 
+/// The listed workflows of `--partition P --list` in `dir`.
+fn listed(partition: &str, dir: &Path) -> BTreeSet<String> {
+    let list = run_suite(
+        &["--partition", partition, "--list"],
+        &[("WORKFLOW_REPORT_DIR", &env_dir(dir))],
+    );
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    list.stdout
+        .lines()
+        .filter_map(|l| l.strip_suffix(": test"))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn duration_shards_balance_by_the_run_history() {
+    use workflow_harness::history::{RunMeta, Store, Target, suite_name};
+    let root = tempfile::tempdir().unwrap();
+    let (with_history, without) = (root.path().join("a"), root.path().join("b"));
+    // A real run's report, recorded with user-profile taking 5 s: duration:K/2 puts it alone
+    // in the first shard (count would put three units there).
+    let whole = run_suite(&[], &[("WORKFLOW_HISTORY_ENABLED", "false")]);
+    std::fs::create_dir_all(&with_history).unwrap();
+    let mut recorded = whole.report();
+    for w in &mut recorded.workflows {
+        w.duration = std::time::Duration::from_millis(if w.workflow_id == "user-profile" {
+            5000
+        } else {
+            10
+        });
+    }
+    assert!(!with_history.join("history.sqlite").exists());
+    let env = |k: &str| std::env::var(k).ok();
+    let meta = RunMeta {
+        run_id: "recorded".into(),
+        suite: suite_name(&env, Path::new(env!("CARGO_MANIFEST_DIR"))),
+        ..RunMeta::default()
+    };
+    let mut store = Store::open(&Target::Sqlite(with_history.join("history.sqlite"))).unwrap();
+    store.record(&recorded, &meta).unwrap();
+    drop(store);
+    // And a report.json that says otherwise (admin-users the slow one): the history wins.
+    let mut last = recorded.clone();
+    for w in &mut last.workflows {
+        let ms = if w.workflow_id == "admin-users" {
+            5000
+        } else {
+            10
+        };
+        w.duration = std::time::Duration::from_millis(ms);
+    }
+    std::fs::write(with_history.join("report.json"), last.to_json()).unwrap();
+    let no_history = root.path().join("c");
+    std::fs::create_dir_all(&no_history).unwrap();
+    std::fs::write(no_history.join("report.json"), last.to_json()).unwrap();
+    assert_eq!(
+        listed("duration:1/2", &no_history)
+            .into_iter()
+            .collect::<Vec<_>>(),
+        ["admin-users"],
+        "without a history, the last report balances"
+    );
+    assert!(
+        !no_history.join("history.sqlite").exists(),
+        "reading created no history"
+    );
+
+    let first = listed("duration:1/2", &with_history);
+    assert_eq!(first.into_iter().collect::<Vec<_>>(), ["user-profile"]);
+    assert_eq!(listed("duration:2/2", &with_history).len(), 7);
+
+    // The run is the list; both shards from one history merge.
+    let shard_dir = |k: usize| root.path().join(format!("shard-{k}"));
+    for k in 1..=2 {
+        std::fs::create_dir_all(shard_dir(k)).unwrap();
+        std::fs::copy(
+            with_history.join("history.sqlite"),
+            shard_dir(k).join("history.sqlite"),
+        )
+        .unwrap();
+        let run = run_suite(
+            &["--partition", &format!("duration:{k}/2")],
+            &[("WORKFLOW_REPORT_DIR", &env_dir(&shard_dir(k)))],
+        );
+        assert!(run.code == 0 || run.code == 101, "{}", run.stderr);
+        let shard = report(&shard_dir(k));
+        assert!(shard.shard.as_ref().unwrap().plan.is_some());
+        if k == 1 {
+            assert_eq!(
+                ids(&shard).into_iter().collect::<Vec<_>>(),
+                ["user-profile"]
+            );
+        }
+    }
+    let merged_dir = env_dir(&root.path().join("merged"));
+    let merged = run_suite(
+        &[
+            "--merge-reports",
+            &env_dir(&shard_dir(1)),
+            &env_dir(&shard_dir(2)),
+        ],
+        &[("WORKFLOW_REPORT_DIR", &merged_dir)],
+    );
+    assert_eq!(merged.code, 101, "admin-audit fails: {}", merged.stderr);
+    assert_eq!(report(Path::new(&merged_dir)).total_workflows, 8);
+
+    // A second shard that saw no history planned by count: the merge refuses, by name,
+    // instead of losing or doubling workflows.
+    let run = run_suite(
+        &["--partition", "duration:2/2"],
+        &[("WORKFLOW_REPORT_DIR", &env_dir(&without))],
+    );
+    assert!(run.code == 0 || run.code == 101, "{}", run.stderr);
+    let refused = run_suite(
+        &[
+            "--merge-reports",
+            &env_dir(&shard_dir(1)),
+            &env_dir(&without),
+        ],
+        &[("WORKFLOW_REPORT_DIR", &merged_dir)],
+    );
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("the shards planned differently"),
+        "{}",
+        refused.stderr
+    );
+}
+
 fn main() -> ExitCode {
     support::main(&[
         (
@@ -274,6 +402,10 @@ fn main() -> ExitCode {
         (
             "nextest_fragments_merge_with_one_command",
             nextest_fragments_merge_with_one_command,
+        ),
+        (
+            "duration_shards_balance_by_the_run_history",
+            duration_shards_balance_by_the_run_history,
         ),
         (
             "tags_select_from_the_command_line_and_harness_toml",

@@ -240,6 +240,15 @@ fn check_shards(reports: &[(PathBuf, RunReport)]) -> Result<(), MergeError> {
                 "partitions {} and {}",
                 reference.partition, shard.partition
             ))
+        } else if shard.plan.is_some() && reference.plan.is_some() && shard.plan != reference.plan {
+            Some(format!(
+                "the shards planned differently (plans {} and {}): each ran another selection, \
+                 or, with duration partitions, saw other recorded durations, so workflows may \
+                 be missing or doubled; give every shard the same filters and the same history \
+                 (a shared [history] url, or one report.json restored before the run)",
+                reference.plan.as_deref().unwrap_or_default(),
+                shard.plan.as_deref().unwrap_or_default()
+            ))
         } else {
             None
         };
@@ -308,6 +317,7 @@ mod tests {
                 total: n,
             },
             suite: suite.into(),
+            plan: None,
         });
         report
     }
