@@ -239,14 +239,59 @@ fn the_configured_token_is_required() {
     });
 }
 
+fn api_tags_select_as_cargo_test_tags_do() {
+    let served = Served::start(&[]);
+    let (report, unknown) = runtime().block_on(async {
+        let client = reqwest::Client::new();
+        let url = format!("{}/api/test-workflows/parallel", served.base);
+        let response = client
+            .post(&url)
+            .json(&json!({"tags": ["seller", "user"], "skipTags": ["user"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let report = response.json::<RunReport>().await.unwrap();
+        let unknown = client
+            .post(&url)
+            .json(&json!({"tags": ["sellr"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(unknown.status(), 400);
+        (report, unknown.json::<Value>().await.unwrap())
+    });
+    let cli = run_suite(
+        &["--tag", "seller", "--tag", "user", "--skip-tag", "user"],
+        &[],
+    );
+    assert_eq!(shape(&report), shape(&cli.report()));
+    let ids: Vec<&str> = report
+        .workflows
+        .iter()
+        .map(|w| w.workflow_id.as_str())
+        .collect();
+    assert_eq!(ids, ["seller-coupons", "seller-shop"]);
+    assert!(
+        unknown
+            .to_string()
+            .contains("tags: unknown tags: sellr (known: seller, user)"),
+        "{unknown}"
+    );
+}
+
 fn main() -> ExitCode {
     if std::env::var_os(FIXTURE_ENV).is_some() {
         return support::fixture_main();
     }
-    let tests: [(&str, fn()); 2] = [
+    let tests: [(&str, fn()); 3] = [
         (
             "api_run_equals_cargo_test_run",
             api_run_equals_cargo_test_run,
+        ),
+        (
+            "api_tags_select_as_cargo_test_tags_do",
+            api_tags_select_as_cargo_test_tags_do,
         ),
         (
             "the_configured_token_is_required",
