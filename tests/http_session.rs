@@ -587,15 +587,8 @@ async fn a_poll_cut_off_at_its_deadline_names_the_request_and_the_last_answer() 
             .await
         })
     });
-    let mut executor = Executor::new();
-    executor
-        .config(EngineConfig {
-            base_url: Some(base.parse().unwrap()),
-            ..EngineConfig::default()
-        })
-        .add(spec);
-    let report = executor.execute_all().await.unwrap();
-    let step = &report.workflows[0].result.steps[0];
+    let w = local::run_one(&base, spec).await;
+    let step = &w.result.steps[0];
     assert_eq!(step.status, StepStatus::Failed);
     assert_eq!(step.try_count, 2, "{step:?}");
     let error = step.error.clone().unwrap_or_default();
