@@ -90,6 +90,47 @@ pub fn run_settings() -> impl Iterator<Item = &'static Setting> {
         .filter(|s| !matches!(s.key, "groups" | "interrupt_grace"))
 }
 
+/// A run's `config` object (serve mode's per-run settings, a schedule's `config`) as
+/// overrides for [`override_engine`]: unknown keys are refused together, by name; a value
+/// that is not a string, number or boolean by its key.
+pub fn run_overrides(
+    changes: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Vec<(&'static Setting, String)>, String> {
+    use serde_json::Value;
+    let allowed: Vec<&'static Setting> = run_settings().collect();
+    let unknown: Vec<&str> = changes
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !allowed.iter().any(|s| s.key == *k))
+        .collect();
+    if !unknown.is_empty() {
+        let keys: Vec<&str> = allowed.iter().map(|s| s.key).collect();
+        return Err(format!(
+            "unknown config keys: {} (a run may set {})",
+            unknown.join(", "),
+            keys.join(", ")
+        ));
+    }
+    let mut overrides = Vec::with_capacity(changes.len());
+    for (key, value) in changes {
+        let Some(setting) = allowed.iter().find(|s| s.key == key) else {
+            continue;
+        };
+        let text = match value {
+            Value::String(text) => text.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(on) => on.to_string(),
+            other => {
+                return Err(format!(
+                    "config.{key}: expected a string, number or boolean, got {other}"
+                ));
+            }
+        };
+        overrides.push((*setting, text));
+    }
+    Ok(overrides)
+}
+
 /// `base` with `overrides` (`(key, value as text)`, keys of [`run_settings`]) applied in the
 /// order of [`settings`]; the first bad value is refused, naming its key and why.
 pub fn override_engine(
@@ -332,6 +373,10 @@ settings! {
         pub history: HistoryOptions = HistoryOptions::default();
         /// `[server]`, the embedded server's options, for its factory to parse.
         pub server: ServerTable = ServerTable::default();
+        /// `[[schedule]]`: the runs serve mode starts by itself.
+        pub schedules: Vec<crate::schedule::Schedule> = Vec::new();
+        /// `[[alert]]`: the webhooks told when a scheduled workflow fails and recovers.
+        pub alerts: Vec<crate::schedule::Alert> = Vec::new();
         /// The file the settings were read from, if any.
         pub file: Option<PathBuf> = None;
     }
@@ -659,6 +704,8 @@ pub fn load(
             .deserialize(toml::Deserializer::parse(&text).map_err(|e| file_error(&path, &e))?)
             .map_err(|e| file_error(&path, &e))?;
         apply(&mut config, file.values);
+        config.schedules = file.schedules;
+        config.alerts = file.alerts;
         if let Some(table) = file.server {
             let source = Some((path.clone(), Arc::from(text)));
             config.server = ServerTable { table, source };
@@ -726,6 +773,8 @@ fn parsed(
 struct FileLayer {
     values: Vec<(usize, Assign)>,
     server: Option<toml::Table>,
+    schedules: Vec<crate::schedule::Schedule>,
+    alerts: Vec<crate::schedule::Alert>,
 }
 
 /// One table of harness.toml: the top level (`prefix` empty) or a `[section]` (`"api."`).
@@ -768,6 +817,19 @@ impl<'de> Visitor<'de> for Level<'_> {
                 self.out.server = Some(map.next_value()?);
                 continue;
             }
+            // Arrays of tables, checked entry by entry (the error names the entry).
+            if key == "schedule" {
+                let entries: Vec<toml::Value> = map.next_value()?;
+                self.out.schedules =
+                    crate::schedule::from_toml(entries).map_err(A::Error::custom)?;
+                continue;
+            }
+            if key == "alert" {
+                let entries: Vec<toml::Value> = map.next_value()?;
+                self.out.alerts =
+                    crate::schedule::alerts_from_toml(entries).map_err(A::Error::custom)?;
+                continue;
+            }
             let value = match EngineConfig::read_toml(&key, &mut map, self.dir)? {
                 Some(value) => Some(value),
                 None => match Config::read_toml(&key, &mut map, self.dir)? {
@@ -803,7 +865,13 @@ impl<'de> DeserializeSeed<'de> for KnownKey<'_> {
         let mut names: Vec<&str> = settings()
             .filter_map(|s| s.key.strip_prefix(self.0))
             .map(|rest| rest.split('.').next().unwrap_or(rest))
-            .chain(self.0.is_empty().then_some("server"))
+            .chain(
+                self.0
+                    .is_empty()
+                    .then_some(["server", "schedule", "alert"])
+                    .into_iter()
+                    .flatten(),
+            )
             .collect();
         names.dedup();
         if names.contains(&key.as_str()) {
