@@ -408,6 +408,9 @@ settings! {
         /// Serve mode: on SIGTERM/SIGINT, how long running runs may still take (0s allowed).
         pub shutdown_grace: Duration = secs(10), Delay, "api.shutdown_grace",
             "WORKFLOW_API_SHUTDOWN_GRACE";
+        /// Serve mode: the server's address as alert readers reach it, for the run links in
+        /// alerts (unset: the address it listens on).
+        pub public_url: Option<Url> = None, Http, "api.public_url", "WORKFLOW_API_PUBLIC_URL";
     }
 }
 

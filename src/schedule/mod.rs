@@ -100,12 +100,22 @@ impl ScheduleSpec {
 
 impl Schedule {
     /// The selection as a run request's body (`request::select` reads it).
-    pub fn selection(&self) -> Value {
-        serde_json::json!({
-            "workflowIds": self.workflow_ids,
-            "tags": self.tags,
-            "skipTags": self.skip_tags,
-        })
+    /// Nothing named: every workflow of `all`.
+    pub fn selection(&self, all: &[crate::WorkflowSpec]) -> Value {
+        let mut body = Map::new();
+        let mut put = |key: &str, list: &[String]| {
+            if !list.is_empty() {
+                body.insert(key.to_owned(), serde_json::json!(list));
+            }
+        };
+        put("workflowIds", &self.workflow_ids);
+        put("tags", &self.tags);
+        put("skipTags", &self.skip_tags);
+        if self.workflow_ids.is_empty() && self.tags.is_empty() {
+            let ids: Vec<&str> = all.iter().map(|w| w.id.as_str()).collect();
+            body.insert("workflowIds".into(), serde_json::json!(ids));
+        }
+        Value::Object(body)
     }
 
     /// How the API and the dashboard show it.
