@@ -97,8 +97,15 @@ impl ManualClock {
 
     /// Completes when something is asleep until exactly `at`.
     pub async fn sleeping_until(&self, at: DateTime<Utc>) {
+        self.sleeping_until_n(at, 1).await;
+    }
+
+    /// Completes when at least `n` things are asleep until exactly `at`.
+    pub async fn sleeping_until_n(&self, at: DateTime<Utc>, n: usize) {
         let mut state = self.0.subscribe();
-        let _ = state.wait_for(|s| s.sleepers.contains(&at)).await;
+        let _ = state
+            .wait_for(|s| s.sleepers.iter().filter(|t| **t == at).count() >= n)
+            .await;
     }
 
     /// The times things are asleep until, earliest first.

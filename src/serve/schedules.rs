@@ -63,9 +63,11 @@ impl Board {
 
     fn push(&self, name: &str, record: SlotRecord) {
         self.update(name, |entry| {
-            // A slot seen again (its run finished) replaces its earlier record.
-            if entry.recent.back().is_some_and(|r| r.slot == record.slot) {
-                entry.recent.pop_back();
+            // A slot seen again (its run finished, after later slots were skipped) replaces
+            // its earlier record, in its place.
+            if let Some(earlier) = entry.recent.iter_mut().find(|r| r.slot == record.slot) {
+                *earlier = record;
+                return;
             }
             entry.recent.push_back(record);
             while entry.recent.len() > STRIP {

@@ -101,6 +101,7 @@ fn entry(run: &RunSummary) -> Value {
         "statusUrl": run_url(&run.run_id),
         "completed": run.completed,
         "failed": run.failed,
+        "schedule": run.schedule,
         "stored": true,
     })
 }
