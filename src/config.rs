@@ -1838,3 +1838,100 @@ mod tests {
         assert_eq!(listed, declared, "declared:\n{}", print.join("\n"));
     }
 }
+
+#[cfg(test)]
+mod schedule_tests {
+    use super::*;
+
+    fn load_file(text: &str) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(FILE_NAME), text).unwrap();
+        load(&Overrides::default(), &|_| None, dir.path())
+    }
+
+    #[test]
+    fn schedules_and_alerts_are_read_from_the_file() {
+        let config = load_file(
+            r#"
+[[schedule]]
+name = "shop"
+cron = "*/5 * * * *"
+timezone = "Europe/Berlin"
+tags = ["shop"]
+config = { base_url = "https://staging.example.com", concurrency = 4, retries = 2 }
+
+[[schedule]]
+name = "all"
+cron = "@hourly"
+
+[[alert]]
+url = "https://hooks.example.com/T0/B0/x"
+format = "slack"
+schedules = ["shop"]
+retry_delay = "5s"
+"#,
+        )
+        .unwrap();
+        assert_eq!(config.schedules.len(), 2);
+        let shop = &config.schedules[0];
+        assert_eq!(
+            (shop.name.as_str(), shop.cron.expression(), shop.cron.zone()),
+            ("shop", "*/5 * * * *", "Europe/Berlin")
+        );
+        assert_eq!(shop.tags, ["shop"]);
+        assert_eq!(shop.config["retries"], 2);
+        assert_eq!(config.schedules[1].cron.zone(), "UTC");
+        let alert = &config.alerts[0];
+        assert_eq!(alert.format, crate::schedule::AlertFormat::Slack);
+        assert_eq!(alert.retry_delay, Duration::from_secs(5));
+        assert_eq!(alert.retries, 5);
+        assert!(alert.covers("shop") && !alert.covers("all"));
+    }
+
+    #[test]
+    fn bad_entries_are_errors_naming_the_entry_and_key() {
+        for (text, says) in [
+            (
+                "[[schedule]]\nname = \"a\"\ncron = \"* * *\"",
+                "schedule \"a\": cron \"* * *\"",
+            ),
+            (
+                "[[schedule]]\nname = \"a\"\ncron = \"* * * * *\"\ntimezone = \"Mars\"",
+                "schedule \"a\": timezone \"Mars\"",
+            ),
+            (
+                "[[schedule]]\nname = \"a\"\ncron = \"* * * * *\"\nconfig = { colour = 1 }",
+                "schedule \"a\": unknown config keys: colour",
+            ),
+            (
+                "[[schedule]]\nname = \"a\"\ncron = \"* * * * *\"\nconfig = { retries = \"x\" }",
+                "schedule \"a\": config.retries",
+            ),
+            (
+                "[[schedule]]\nname = \"a\"\ncron = \"* * * * *\"\nevery = 5",
+                "[[schedule]] #1: unknown field `every`",
+            ),
+            ("[[schedule]]\ncron = \"* * * * *\"", "missing field `name`"),
+            (
+                "[[schedule]]\nname = \"a\"\ncron = \"* * * * *\"\n[[schedule]]\nname = \"a\"\ncron = \"@daily\"",
+                "schedule \"a\": the name is given twice",
+            ),
+            (
+                "[[alert]]\nurl = \"ftp://x\"",
+                "[[alert]] #1: url \"ftp://x\"",
+            ),
+            (
+                "[[alert]]\nurl = \"http://x\"\nformat = \"teams\"",
+                "[[alert]] #1: unknown variant `teams`",
+            ),
+            (
+                "[[alert]]\nurl = \"http://x\"\nretry_delay = \"soon\"",
+                "[[alert]] #1: retry_delay \"soon\"",
+            ),
+        ] {
+            let error = load_file(text).unwrap_err().to_string();
+            assert!(error.contains(says), "{text}\n=> {error}");
+            assert!(error.contains(FILE_NAME), "names the file: {error}");
+        }
+    }
+}
