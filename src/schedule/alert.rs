@@ -377,3 +377,127 @@ fn chain(error: &dyn std::error::Error) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::SystemTime;
+
+    use super::*;
+    use crate::report::{StepSummary, WorkflowReport};
+    use crate::step::StepRecord;
+
+    fn workflow(id: &str, status: Status) -> WorkflowReport {
+        let steps = match status {
+            Status::Failed => vec![
+                StepRecord::new("Open", StepStatus::Passed, Duration::ZERO),
+                StepRecord {
+                    error: Some("500 from /x".into()),
+                    ..StepRecord::new("Pay", StepStatus::Failed, Duration::ZERO)
+                },
+            ],
+            _ => Vec::new(),
+        };
+        WorkflowReport {
+            workflow_id: id.into(),
+            workflow_name: id.to_uppercase(),
+            status,
+            progress: 100.0,
+            current_step: String::new(),
+            start_time: SystemTime::UNIX_EPOCH,
+            end_time: SystemTime::UNIX_EPOCH,
+            duration: Duration::ZERO,
+            error: (status != Status::Completed).then(|| "it broke".into()),
+            failure_kind: None,
+            tags: Vec::new(),
+            planned_steps: None,
+            priority: 0,
+            depends_on: Vec::new(),
+            group: None,
+            as_dependency: false,
+            blocked_by: None,
+            flaky: false,
+            attempts: Vec::new(),
+            result: StepSummary::new(steps),
+        }
+    }
+
+    fn run(workflows: Vec<WorkflowReport>) -> RunReport {
+        RunReport::new(workflows, SystemTime::UNIX_EPOCH, Duration::ZERO)
+    }
+
+    #[test]
+    fn only_changes_are_transitions() {
+        let mut failing = BTreeMap::new();
+        let first = transitions(
+            &mut failing,
+            &run(vec![
+                workflow("a", Status::Failed),
+                workflow("b", Status::Completed),
+                workflow("c", Status::Blocked),
+            ]),
+            "run-1",
+        );
+        assert_eq!(
+            first,
+            [Transition::Failing {
+                workflow_id: "a".into(),
+                workflow_name: "A".into(),
+                step: Some("Pay".into()),
+                error: Some("500 from /x".into()),
+            }],
+            "a passing first run and a blocked workflow say nothing"
+        );
+        // Still failing; cancelled (a stop) changes nothing either.
+        let again = run(vec![
+            workflow("a", Status::Failed),
+            workflow("b", Status::Cancelled),
+        ]);
+        assert!(transitions(&mut failing, &again, "run-2").is_empty());
+        let back = transitions(
+            &mut failing,
+            &run(vec![workflow("a", Status::Completed)]),
+            "run-3",
+        );
+        assert_eq!(
+            back,
+            [Transition::Recovered {
+                workflow_id: "a".into(),
+                workflow_name: "A".into(),
+                failing_since: "run-1".into(),
+            }]
+        );
+        assert!(failing.is_empty());
+    }
+
+    #[test]
+    fn slack_messages_are_one_text_field() {
+        let message = Message {
+            schedule: "s".into(),
+            run_id: "run-3".into(),
+            run_url: "http://h/api/test-workflows/runs/run-3".into(),
+            at: chrono::DateTime::UNIX_EPOCH,
+            transition: Transition::Failing {
+                workflow_id: "a".into(),
+                workflow_name: "A".into(),
+                step: Some("Pay".into()),
+                error: Some("x".repeat(2000)),
+            },
+        };
+        let slack = message.body(AlertFormat::Slack);
+        let text = slack["text"].as_str().unwrap();
+        assert!(
+            text.contains("A (a) is failing on schedule s at step \"Pay\""),
+            "{text}"
+        );
+        assert!(text.len() < 1000, "a huge error is cut: {}", text.len());
+        assert!(text.ends_with("(<http://h/api/test-workflows/runs/run-3|run-3>)"));
+        let json = message.body(AlertFormat::Json);
+        assert_eq!(json["event"], "failing");
+        assert_eq!(json["at"], "1970-01-01T00:00:00Z");
+        assert_eq!(
+            json["error"].as_str().unwrap().len(),
+            2000,
+            "JSON keeps it whole"
+        );
+    }
+}
