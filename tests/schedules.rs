@@ -491,12 +491,14 @@ async fn schedules_are_added_and_removed_through_the_api_with_a_token() {
     assert_eq!(response.status(), 403);
     m.server.stop().await;
 
+    let dir = tempfile::tempdir().unwrap();
+    let target = Target::Sqlite(dir.path().join("h.sqlite"));
     let mut m = Monitor::start(
         workflows(),
         vec![every_minute("from-file", &["probe"])],
         Vec::new(),
         at("2026-01-01T00:00:30Z"),
-        None,
+        Some(target.clone()),
         Some("secret"),
     )
     .await;
@@ -588,6 +590,41 @@ async fn schedules_are_added_and_removed_through_the_api_with_a_token() {
     assert_eq!(m.note().await.schedule, "from-file");
     m.reach(minute(4)).await;
     assert_eq!(m.note().await.schedule, "from-file");
+    let kept = json!({"name": "kept", "cron": "* * * * *", "workflowIds": ["probe"]});
+    assert_eq!(post(kept).await.unwrap().status(), 201);
     m.server.stop().await;
     assert!(m.notes.try_recv().is_err());
+
+    // A restarted server has the API's schedule again (the deleted one not), from the
+    // history: both come due at minute 6.
+    let mut m = Monitor::start(
+        workflows(),
+        vec![every_minute("from-file", &["probe"])],
+        Vec::new(),
+        minute(5),
+        Some(target),
+        Some("secret"),
+    )
+    .await;
+    m.reach_n(minute(6), 2).await;
+    let mut names = vec![m.note().await.schedule, m.note().await.schedule];
+    names.sort();
+    assert_eq!(names, ["from-file", "kept"]);
+    let listed: Value = client
+        .get(m.server.url("/api/test-workflows/schedules"))
+        .bearer_auth("secret")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sources: Vec<(&str, &str)> = listed["schedules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap(), s["source"].as_str().unwrap()))
+        .collect();
+    assert_eq!(sources, [("from-file", "config"), ("kept", "api")]);
+    m.server.stop().await;
 }

@@ -207,4 +207,42 @@ impl Store {
         });
         result.map_err(|m| self.error(m))
     }
+
+    /// Keeps a schedule added through the API (`definition`: its JSON), replacing one of the
+    /// same name.
+    pub fn save_api_schedule(
+        &mut self,
+        suite: &str,
+        name: &str,
+        definition: &str,
+    ) -> Result<(), HistoryError> {
+        let result = self.db.execute(
+            "INSERT INTO api_schedules (suite, name, definition) VALUES ($1, $2, $3)
+             ON CONFLICT (suite, name) DO UPDATE SET definition = excluded.definition",
+            &[suite.into(), name.into(), definition.into()],
+        );
+        result.map(drop).map_err(|m| self.error(m))
+    }
+
+    /// Forgets a schedule added through the API.
+    pub fn delete_api_schedule(&mut self, suite: &str, name: &str) -> Result<(), HistoryError> {
+        let result = self.db.execute(
+            "DELETE FROM api_schedules WHERE suite = $1 AND name = $2",
+            &[suite.into(), name.into()],
+        );
+        result.map(drop).map_err(|m| self.error(m))
+    }
+
+    /// The schedules added through the API: `(name, definition)`, by name.
+    pub fn api_schedules(&mut self, suite: &str) -> Result<Vec<(String, String)>, HistoryError> {
+        let result = self.db.query(
+            "SELECT name, definition FROM api_schedules WHERE suite = $1 ORDER BY name",
+            &[suite.into()],
+        );
+        let rows = result.map_err(|m| self.error(m))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r[0].string(), r[1].string()))
+            .collect())
+    }
 }

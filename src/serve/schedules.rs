@@ -106,6 +106,38 @@ pub(super) fn start(state: &AppState, bound: std::net::SocketAddr) {
         }
         add(state, schedule.clone(), false);
     }
+    if state.context.history.is_some() {
+        tokio::spawn(resume_api_schedules(state.clone()));
+    }
+}
+
+/// Starts again the schedules an earlier server was given through the API. One that no
+/// longer fits (its name now in harness.toml, a workflow gone) is left out, logged, and kept
+/// in the store.
+async fn resume_api_schedules(state: AppState) {
+    let stored = store(&state, |store, suite| store.api_schedules(suite))
+        .await
+        .unwrap_or_default();
+    for (name, definition) in stored {
+        let schedule = serde_json::from_str::<ScheduleSpec>(&definition)
+            .map_err(|e| e.to_string())
+            .and_then(ScheduleSpec::check)
+            .and_then(|s| check(&s, &state.context.workflows).map(|()| s));
+        match schedule {
+            Ok(schedule) if !state.schedules.lock().contains_key(&schedule.name) => {
+                add(&state, schedule, true);
+            }
+            Ok(_) => eprintln!(
+                "serve: the schedule {name:?} added through the API is also in harness.toml: \
+                 the file's is used"
+            ),
+            Err(reason) => {
+                eprintln!(
+                    "serve: the schedule {name:?} added through the API: {reason}: not scheduled"
+                )
+            }
+        }
+    }
 }
 
 /// Registers `schedule` and starts its task.
@@ -446,6 +478,12 @@ pub(super) async fn create(
         )));
     }
     let name = schedule.name.clone();
+    // Kept in the history (when there is one), so a restarted server has it again.
+    let (n, definition) = (name.clone(), schedule.describe().to_string());
+    store(&state, move |store, suite| {
+        store.save_api_schedule(suite, &n, &definition)
+    })
+    .await;
     add(&state, schedule, true);
     let entries = state.schedules.lock();
     let listed = entries.get(&name).map(view).unwrap_or(Value::Null);
@@ -457,7 +495,7 @@ pub(super) async fn delete(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    remove(&state, name)
+    remove(&state, name).await
 }
 
 /// `DELETE /api/test-workflows/schedules?name=…`.
@@ -468,27 +506,38 @@ pub(super) async fn delete_by_query(
     let name = query_param(query.as_deref(), "name").ok_or_else(|| {
         ApiError::BadParameter("name the schedule: DELETE …/schedules/{name} or ?name=".into())
     })?;
-    remove(&state, name)
+    remove(&state, name).await
 }
 
-fn remove(state: &AppState, name: String) -> Result<Json<Value>, ApiError> {
+async fn remove(state: &AppState, name: String) -> Result<Json<Value>, ApiError> {
+    take(state, &name)?;
+    let n = name.clone();
+    store(state, move |store, suite| {
+        store.delete_api_schedule(suite, &n)
+    })
+    .await;
+    Ok(Json(json!({ "deleted": name })))
+}
+
+/// Stops and forgets an API schedule.
+fn take(state: &AppState, name: &str) -> Result<(), ApiError> {
     if state.context.token.is_none() {
         return Err(ApiError::SchedulesLocked);
     }
     let mut entries = state.schedules.lock();
-    let Some(entry) = entries.get(&name) else {
-        return Err(ApiError::ScheduleNotFound(name));
+    let Some(entry) = entries.get(name) else {
+        return Err(ApiError::ScheduleNotFound(name.to_owned()));
     };
     if !entry.from_api {
         return Err(ApiError::ScheduleConflict(format!(
             "schedule {name:?} is defined in harness.toml: remove it there"
         )));
     }
-    if let Some(entry) = entries.remove(&name)
+    if let Some(entry) = entries.remove(name)
         && let Some(task) = entry.task
     {
         // A run it started goes on and is recorded; no further slot is.
         task.abort();
     }
-    Ok(Json(json!({ "deleted": name })))
+    Ok(())
 }
