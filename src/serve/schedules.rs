@@ -227,7 +227,15 @@ async fn drive(state: AppState, schedule: Schedule) {
                     continue;
                 }
                 () = clock.sleep_until(due) => {}
-                () = state.draining() => break,
+                () = state.draining() => {
+                    // The server gives the run its grace (and waits for this, as for the
+                    // run's own record): its transitions are still told and kept.
+                    let permit = state.recordings.clone().try_acquire_owned().ok();
+                    run.finished().await;
+                    finished(&state, &schedule, slot, &run, &mut failing).await;
+                    drop(permit);
+                    break;
+                }
             }
         } else {
             tokio::select! {
