@@ -1889,6 +1889,23 @@ retry_delay = "5s"
     }
 
     #[test]
+    fn the_readme_s_schedule_example_is_valid() {
+        let readme = include_str!("../README.md");
+        let section = readme
+            .split_once("### Scheduled runs and alerts")
+            .expect("the README's section")
+            .1;
+        let block = section
+            .split_once("```toml\n")
+            .and_then(|(_, rest)| rest.split_once("```"))
+            .expect("a toml block")
+            .0;
+        let config = load_file(block).unwrap();
+        assert_eq!(config.schedules[0].name, "shop-every-5-min");
+        assert_eq!(config.alerts.len(), 1);
+    }
+
+    #[test]
     fn bad_entries_are_errors_naming_the_entry_and_key() {
         for (text, says) in [
             (
