@@ -397,7 +397,6 @@ async fn finished(
         }
         _ => false,
     };
-    state.schedules.update(name, |e| e.running = None);
     state.schedules.push(
         name,
         SlotRecord {
@@ -408,6 +407,7 @@ async fn finished(
             passed: Some(passed),
         },
     );
+    state.schedules.update(name, |e| e.running = None);
     note(
         state,
         name,
@@ -425,10 +425,13 @@ fn time(ms: i64) -> Value {
     })
 }
 
-fn slot_view(record: &SlotRecord) -> Value {
+/// A slot as listed; `running` is the schedule's run in progress.
+fn slot_view(record: &SlotRecord, running: Option<&str>) -> Value {
     let result = match (record.state, record.passed) {
         (SlotState::Skipped, _) => "skipped",
-        (SlotState::Ran, None) => "running",
+        (SlotState::Ran, None) if record.run_id.as_deref() == running => "running",
+        // Started by an earlier server that stopped before recording it.
+        (SlotState::Ran, None) => "unknown",
         (SlotState::Ran, Some(true)) => "passed",
         (SlotState::Ran, Some(false)) => "failed",
     };
@@ -447,8 +450,12 @@ fn view(entry: &Entry) -> Value {
         json!(t.to_rfc3339_opts(SecondsFormat::Secs, true))
     });
     body["running"] = json!(entry.running);
-    body["last"] = entry.recent.back().map_or(Value::Null, slot_view);
-    body["recent"] = entry.recent.iter().map(slot_view).collect();
+    let running = entry.running.as_deref();
+    body["last"] = entry
+        .recent
+        .back()
+        .map_or(Value::Null, |r| slot_view(r, running));
+    body["recent"] = entry.recent.iter().map(|r| slot_view(r, running)).collect();
     body
 }
 
