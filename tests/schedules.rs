@@ -397,13 +397,9 @@ async fn a_webhook_that_is_down_is_retried_with_backoff_and_never_stops_the_sche
     assert_eq!(first["event"], "failing");
     // The refused webhook gave up after its 3 attempts; the flaky one took it on its third.
     // Nothing sleeps on their behalf any more, and the schedule goes on.
-    tokio::time::timeout(BOUND, async {
-        while m.hand.sleepers() != [minute(2)] {
-            tokio::task::yield_now().await;
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("sleepers: {:?}", m.hand.sleepers()));
+    tokio::time::timeout(BOUND, m.hand.sleepers_are(|all| all == [minute(2)]))
+        .await
+        .unwrap_or_else(|_| panic!("sleepers: {:?}", m.hand.sleepers()));
     assert_eq!(ran(&m.run_slot(minute(2)).await), ("run-2".into(), false));
     broken.store(false, Ordering::SeqCst);
     assert_eq!(ran(&m.run_slot(minute(3)).await), ("run-3".into(), true));
@@ -627,4 +623,31 @@ async fn schedules_are_added_and_removed_through_the_api_with_a_token() {
         .collect();
     assert_eq!(sources, [("from-file", "config"), ("kept", "api")]);
     m.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clock_that_jumps_runs_only_the_latest_slot_due() {
+    let mut m = Monitor::start(
+        vec![switchable("probe", Arc::new(AtomicBool::new(false)))],
+        vec![every_minute("watch", &["probe"])],
+        Vec::new(),
+        at("2026-01-01T00:00:30Z"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(ran(&m.run_slot(minute(1)).await), ("run-1".into(), true));
+    // A suspended machine wakes at 00:05:10: minutes 2 to 4 are not run one after another.
+    tokio::time::timeout(BOUND, m.hand.sleeping_until(minute(2)))
+        .await
+        .unwrap();
+    m.hand.set(minute(5) + chrono::Duration::seconds(10));
+    let note = m.note().await;
+    assert_eq!(note.slot, minute(5), "{note:?}");
+    assert_eq!(ran(&note), ("run-2".into(), true));
+    tokio::time::timeout(BOUND, m.hand.sleepers_are(|all| all == [minute(6)]))
+        .await
+        .unwrap_or_else(|_| panic!("sleepers: {:?}", m.hand.sleepers()));
+    m.server.stop().await;
+    assert!(m.notes.try_recv().is_err(), "no other slot ran");
 }

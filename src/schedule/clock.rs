@@ -102,9 +102,19 @@ impl ManualClock {
 
     /// Completes when at least `n` things are asleep until exactly `at`.
     pub async fn sleeping_until_n(&self, at: DateTime<Utc>, n: usize) {
+        self.sleepers_are(|all| all.iter().filter(|t| **t == at).count() >= n)
+            .await;
+    }
+
+    /// Completes when the times things are asleep until (earliest first) satisfy `check`.
+    pub async fn sleepers_are(&self, check: impl Fn(&[DateTime<Utc>]) -> bool) {
         let mut state = self.0.subscribe();
         let _ = state
-            .wait_for(|s| s.sleepers.iter().filter(|t| **t == at).count() >= n)
+            .wait_for(|s| {
+                let mut all = s.sleepers.clone();
+                all.sort();
+                check(&all)
+            })
             .await;
     }
 
