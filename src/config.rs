@@ -703,7 +703,7 @@ pub fn load(
         let mut file = FileLayer::default();
         // Relative paths in the file start at the file, so it works from any directory.
         let dir = path.parent().unwrap_or(Path::new("."));
-        Level::top(dir, &mut file)
+        Level::top(dir, &text, &mut file)
             .deserialize(toml::Deserializer::parse(&text).map_err(|e| file_error(&path, &e))?)
             .map_err(|e| file_error(&path, &e))?;
         apply(&mut config, file.values);
@@ -786,14 +786,17 @@ struct FileLayer {
 struct Level<'a> {
     prefix: String,
     dir: &'a Path,
+    /// The file's text, to say on which line an entry of `[[schedule]]`/`[[alert]]` is.
+    text: &'a str,
     out: &'a mut FileLayer,
 }
 
 impl<'a> Level<'a> {
-    fn top(dir: &'a Path, out: &'a mut FileLayer) -> Self {
+    fn top(dir: &'a Path, text: &'a str, out: &'a mut FileLayer) -> Self {
         Level {
             prefix: String::new(),
             dir,
+            text,
             out,
         }
     }
@@ -821,16 +824,24 @@ impl<'de> Visitor<'de> for Level<'_> {
                 continue;
             }
             // Arrays of tables, checked entry by entry (the error names the entry).
-            if key == "schedule" {
-                let entries: Vec<toml::Value> = map.next_value()?;
-                self.out.schedules =
-                    crate::schedule::from_toml(entries).map_err(A::Error::custom)?;
-                continue;
-            }
-            if key == "alert" {
-                let entries: Vec<toml::Value> = map.next_value()?;
-                self.out.alerts =
-                    crate::schedule::alerts_from_toml(entries).map_err(A::Error::custom)?;
+            if key == "schedule" || key == "alert" {
+                let spanned: Vec<toml::Spanned<toml::Value>> = map.next_value()?;
+                let line = |i: usize| {
+                    spanned.get(i).map_or(0, |entry| {
+                        let start = entry.span().start.min(self.text.len());
+                        self.text[..start].matches('\n').count() + 1
+                    })
+                };
+                let entries = spanned.iter().map(|e| e.get_ref().clone()).collect();
+                // The error says which entry: its name or number, and its line.
+                let fail = |(i, reason): (usize, String)| {
+                    A::Error::custom(format!("{reason} (the entry at line {})", line(i)))
+                };
+                if key == "schedule" {
+                    self.out.schedules = crate::schedule::from_toml(entries).map_err(fail)?;
+                } else {
+                    self.out.alerts = crate::schedule::alerts_from_toml(entries).map_err(fail)?;
+                }
                 continue;
             }
             let value = match EngineConfig::read_toml(&key, &mut map, self.dir)? {
@@ -848,6 +859,7 @@ impl<'de> Visitor<'de> for Level<'_> {
                 None => map.next_value_seed(Level {
                     prefix: format!("{key}."),
                     dir: self.dir,
+                    text: self.text,
                     out: &mut *self.out,
                 })?,
             }
@@ -1950,5 +1962,14 @@ retry_delay = "5s"
             assert!(error.contains(says), "{text}\n=> {error}");
             assert!(error.contains(FILE_NAME), "names the file: {error}");
         }
+        // The entry's own line, not the first entry's.
+        let text = "concurrency = 2\n\n[[schedule]]\nname = \"a\"\ncron = \"@daily\"\n\n\
+                    [[schedule]]\nname = \"b\"\ncron = \"* *\"\n";
+        let error = load_file(text).unwrap_err().to_string();
+        assert!(
+            error.contains("schedule \"b\": cron \"* *\"")
+                && error.contains("(the entry at line 7)"),
+            "{error}"
+        );
     }
 }

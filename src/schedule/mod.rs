@@ -132,19 +132,22 @@ impl Schedule {
     }
 }
 
-/// `[[schedule]]` entries of harness.toml, each checked while it is read (so an error carries
-/// its line), names unique.
-pub(crate) fn from_toml(entries: Vec<toml::Value>) -> Result<Vec<Schedule>, String> {
+/// `[[schedule]]` entries of harness.toml, checked, names unique; an error comes with the
+/// index of the entry it is about.
+pub(crate) fn from_toml(entries: Vec<toml::Value>) -> Result<Vec<Schedule>, (usize, String)> {
     let mut schedules: Vec<Schedule> = Vec::with_capacity(entries.len());
     for (i, entry) in entries.into_iter().enumerate() {
-        let spec: ScheduleSpec = entry
-            .try_into()
-            .map_err(|e: toml::de::Error| format!("[[schedule]] #{}: {}", i + 1, e.message()))?;
-        let schedule = spec.check()?;
+        let spec: ScheduleSpec = entry.try_into().map_err(|e: toml::de::Error| {
+            (i, format!("[[schedule]] #{}: {}", i + 1, e.message()))
+        })?;
+        let schedule = spec.check().map_err(|reason| (i, reason))?;
         if schedules.iter().any(|s| s.name == schedule.name) {
-            return Err(format!(
-                "schedule {:?}: the name is given twice (names are unique)",
-                schedule.name
+            return Err((
+                i,
+                format!(
+                    "schedule {:?}: the name is given twice (names are unique)",
+                    schedule.name
+                ),
             ));
         }
         schedules.push(schedule);
@@ -152,17 +155,17 @@ pub(crate) fn from_toml(entries: Vec<toml::Value>) -> Result<Vec<Schedule>, Stri
     Ok(schedules)
 }
 
-/// `[[alert]]` entries of harness.toml, checked.
-pub(crate) fn alerts_from_toml(entries: Vec<toml::Value>) -> Result<Vec<Alert>, String> {
+/// `[[alert]]` entries of harness.toml, checked; an error comes with the entry's index.
+pub(crate) fn alerts_from_toml(entries: Vec<toml::Value>) -> Result<Vec<Alert>, (usize, String)> {
     entries
         .into_iter()
         .enumerate()
         .map(|(i, entry)| {
-            let spec: alert::AlertSpec = entry
-                .try_into()
-                .map_err(|e: toml::de::Error| format!("[[alert]] #{}: {}", i + 1, e.message()))?;
+            let spec: alert::AlertSpec = entry.try_into().map_err(|e: toml::de::Error| {
+                (i, format!("[[alert]] #{}: {}", i + 1, e.message()))
+            })?;
             spec.check()
-                .map_err(|reason| format!("[[alert]] #{}: {reason}", i + 1))
+                .map_err(|reason| (i, format!("[[alert]] #{}: {reason}", i + 1)))
         })
         .collect()
 }
