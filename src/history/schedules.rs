@@ -50,7 +50,7 @@ pub struct SlotRecord {
 impl Store {
     /// Claims `slot` (epoch ms) of `schedule`: `true` when this call recorded it, `false`
     /// when it was recorded before (it must not run again). Prunes the schedule's slots
-    /// beyond the newest [`KEEP_SLOTS`].
+    /// beyond the newest 1000.
     pub fn claim_slot(
         &mut self,
         suite: &str,
