@@ -114,6 +114,7 @@ async fn serve_run(n: usize) -> RunReport {
         max_workflows: n,
         report_dir: None,
         history: None,
+        scheduling: Default::default(),
         limits: ServeLimits {
             max_running: CONCURRENCY,
             ..ServeLimits::default()

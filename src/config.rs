@@ -90,6 +90,47 @@ pub fn run_settings() -> impl Iterator<Item = &'static Setting> {
         .filter(|s| !matches!(s.key, "groups" | "interrupt_grace"))
 }
 
+/// A run's `config` object (serve mode's per-run settings, a schedule's `config`) as
+/// overrides for [`override_engine`]: unknown keys are refused together, by name; a value
+/// that is not a string, number or boolean by its key.
+pub fn run_overrides(
+    changes: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Vec<(&'static Setting, String)>, String> {
+    use serde_json::Value;
+    let allowed: Vec<&'static Setting> = run_settings().collect();
+    let unknown: Vec<&str> = changes
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !allowed.iter().any(|s| s.key == *k))
+        .collect();
+    if !unknown.is_empty() {
+        let keys: Vec<&str> = allowed.iter().map(|s| s.key).collect();
+        return Err(format!(
+            "unknown config keys: {} (a run may set {})",
+            unknown.join(", "),
+            keys.join(", ")
+        ));
+    }
+    let mut overrides = Vec::with_capacity(changes.len());
+    for (key, value) in changes {
+        let Some(setting) = allowed.iter().find(|s| s.key == key) else {
+            continue;
+        };
+        let text = match value {
+            Value::String(text) => text.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(on) => on.to_string(),
+            other => {
+                return Err(format!(
+                    "config.{key}: expected a string, number or boolean, got {other}"
+                ));
+            }
+        };
+        overrides.push((*setting, text));
+    }
+    Ok(overrides)
+}
+
 /// `base` with `overrides` (`(key, value as text)`, keys of [`run_settings`]) applied in the
 /// order of [`settings`]; the first bad value is refused, naming its key and why.
 pub fn override_engine(
@@ -332,6 +373,10 @@ settings! {
         pub history: HistoryOptions = HistoryOptions::default();
         /// `[server]`, the embedded server's options, for its factory to parse.
         pub server: ServerTable = ServerTable::default();
+        /// `[[schedule]]`: the runs serve mode starts by itself.
+        pub schedules: Vec<crate::schedule::Schedule> = Vec::new();
+        /// `[[alert]]`: the webhooks told when a scheduled workflow fails and recovers.
+        pub alerts: Vec<crate::schedule::Alert> = Vec::new();
         /// The file the settings were read from, if any.
         pub file: Option<PathBuf> = None;
     }
@@ -363,6 +408,9 @@ settings! {
         /// Serve mode: on SIGTERM/SIGINT, how long running runs may still take (0s allowed).
         pub shutdown_grace: Duration = secs(10), Delay, "api.shutdown_grace",
             "WORKFLOW_API_SHUTDOWN_GRACE";
+        /// Serve mode: the server's address as alert readers reach it, for the run links in
+        /// alerts (unset: the address it listens on).
+        pub public_url: Option<Url> = None, Http, "api.public_url", "WORKFLOW_API_PUBLIC_URL";
     }
 }
 
@@ -655,10 +703,12 @@ pub fn load(
         let mut file = FileLayer::default();
         // Relative paths in the file start at the file, so it works from any directory.
         let dir = path.parent().unwrap_or(Path::new("."));
-        Level::top(dir, &mut file)
+        Level::top(dir, &text, &mut file)
             .deserialize(toml::Deserializer::parse(&text).map_err(|e| file_error(&path, &e))?)
             .map_err(|e| file_error(&path, &e))?;
         apply(&mut config, file.values);
+        config.schedules = file.schedules;
+        config.alerts = file.alerts;
         if let Some(table) = file.server {
             let source = Some((path.clone(), Arc::from(text)));
             config.server = ServerTable { table, source };
@@ -726,6 +776,8 @@ fn parsed(
 struct FileLayer {
     values: Vec<(usize, Assign)>,
     server: Option<toml::Table>,
+    schedules: Vec<crate::schedule::Schedule>,
+    alerts: Vec<crate::schedule::Alert>,
 }
 
 /// One table of harness.toml: the top level (`prefix` empty) or a `[section]` (`"api."`).
@@ -734,14 +786,17 @@ struct FileLayer {
 struct Level<'a> {
     prefix: String,
     dir: &'a Path,
+    /// The file's text, to say on which line an entry of `[[schedule]]`/`[[alert]]` is.
+    text: &'a str,
     out: &'a mut FileLayer,
 }
 
 impl<'a> Level<'a> {
-    fn top(dir: &'a Path, out: &'a mut FileLayer) -> Self {
+    fn top(dir: &'a Path, text: &'a str, out: &'a mut FileLayer) -> Self {
         Level {
             prefix: String::new(),
             dir,
+            text,
             out,
         }
     }
@@ -768,6 +823,27 @@ impl<'de> Visitor<'de> for Level<'_> {
                 self.out.server = Some(map.next_value()?);
                 continue;
             }
+            // Arrays of tables, checked entry by entry (the error names the entry).
+            if key == "schedule" || key == "alert" {
+                let spanned: Vec<toml::Spanned<toml::Value>> = map.next_value()?;
+                let line = |i: usize| {
+                    spanned.get(i).map_or(0, |entry| {
+                        let start = entry.span().start.min(self.text.len());
+                        self.text[..start].matches('\n').count() + 1
+                    })
+                };
+                let entries = spanned.iter().map(|e| e.get_ref().clone()).collect();
+                // The error says which entry: its name or number, and its line.
+                let fail = |(i, reason): (usize, String)| {
+                    A::Error::custom(format!("{reason} (the entry at line {})", line(i)))
+                };
+                if key == "schedule" {
+                    self.out.schedules = crate::schedule::from_toml(entries).map_err(fail)?;
+                } else {
+                    self.out.alerts = crate::schedule::alerts_from_toml(entries).map_err(fail)?;
+                }
+                continue;
+            }
             let value = match EngineConfig::read_toml(&key, &mut map, self.dir)? {
                 Some(value) => Some(value),
                 None => match Config::read_toml(&key, &mut map, self.dir)? {
@@ -783,6 +859,7 @@ impl<'de> Visitor<'de> for Level<'_> {
                 None => map.next_value_seed(Level {
                     prefix: format!("{key}."),
                     dir: self.dir,
+                    text: self.text,
                     out: &mut *self.out,
                 })?,
             }
@@ -803,7 +880,13 @@ impl<'de> DeserializeSeed<'de> for KnownKey<'_> {
         let mut names: Vec<&str> = settings()
             .filter_map(|s| s.key.strip_prefix(self.0))
             .map(|rest| rest.split('.').next().unwrap_or(rest))
-            .chain(self.0.is_empty().then_some("server"))
+            .chain(
+                self.0
+                    .is_empty()
+                    .then_some(["server", "schedule", "alert"])
+                    .into_iter()
+                    .flatten(),
+            )
             .collect();
         names.dedup();
         if names.contains(&key.as_str()) {
@@ -1765,5 +1848,128 @@ mod tests {
         declared.sort();
         listed.sort();
         assert_eq!(listed, declared, "declared:\n{}", print.join("\n"));
+    }
+}
+
+#[cfg(test)]
+mod schedule_tests {
+    use super::*;
+
+    fn load_file(text: &str) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(FILE_NAME), text).unwrap();
+        load(&Overrides::default(), &|_| None, dir.path())
+    }
+
+    #[test]
+    fn schedules_and_alerts_are_read_from_the_file() {
+        let config = load_file(
+            r#"
+[[schedule]]
+name = "shop"
+cron = "*/5 * * * *"
+timezone = "Europe/Berlin"
+tags = ["shop"]
+config = { base_url = "https://staging.example.com", concurrency = 4, retries = 2 }
+
+[[schedule]]
+name = "all"
+cron = "@hourly"
+
+[[alert]]
+url = "https://hooks.example.com/T0/B0/x"
+format = "slack"
+schedules = ["shop"]
+retry_delay = "5s"
+"#,
+        )
+        .unwrap();
+        assert_eq!(config.schedules.len(), 2);
+        let shop = &config.schedules[0];
+        assert_eq!(
+            (shop.name.as_str(), shop.cron.expression(), shop.cron.zone()),
+            ("shop", "*/5 * * * *", "Europe/Berlin")
+        );
+        assert_eq!(shop.tags, ["shop"]);
+        assert_eq!(shop.config["retries"], 2);
+        assert_eq!(config.schedules[1].cron.zone(), "UTC");
+        let alert = &config.alerts[0];
+        assert_eq!(alert.format, crate::schedule::AlertFormat::Slack);
+        assert_eq!(alert.retry_delay, Duration::from_secs(5));
+        assert_eq!(alert.retries, 5);
+        assert!(alert.covers("shop") && !alert.covers("all"));
+    }
+
+    #[test]
+    fn the_readme_s_schedule_example_is_valid() {
+        let readme = include_str!("../README.md");
+        let section = readme
+            .split_once("### Scheduled runs and alerts")
+            .expect("the README's section")
+            .1;
+        let block = section
+            .split_once("```toml\n")
+            .and_then(|(_, rest)| rest.split_once("```"))
+            .expect("a toml block")
+            .0;
+        let config = load_file(block).unwrap();
+        assert_eq!(config.schedules[0].name, "shop-every-5-min");
+        assert_eq!(config.alerts.len(), 1);
+    }
+
+    #[test]
+    fn bad_entries_are_errors_naming_the_entry_and_key() {
+        for (text, says) in [
+            (
+                "[[schedule]]\nname = \"a\"\ncron = \"* * *\"",
+                "schedule \"a\": cron \"* * *\"",
+            ),
+            (
+                "[[schedule]]\nname = \"a\"\ncron = \"* * * * *\"\ntimezone = \"Mars\"",
+                "schedule \"a\": timezone \"Mars\"",
+            ),
+            (
+                "[[schedule]]\nname = \"a\"\ncron = \"* * * * *\"\nconfig = { colour = 1 }",
+                "schedule \"a\": unknown config keys: colour",
+            ),
+            (
+                "[[schedule]]\nname = \"a\"\ncron = \"* * * * *\"\nconfig = { retries = \"x\" }",
+                "schedule \"a\": config.retries",
+            ),
+            (
+                "[[schedule]]\nname = \"a\"\ncron = \"* * * * *\"\nevery = 5",
+                "[[schedule]] #1: unknown field `every`",
+            ),
+            ("[[schedule]]\ncron = \"* * * * *\"", "missing field `name`"),
+            (
+                "[[schedule]]\nname = \"a\"\ncron = \"* * * * *\"\n[[schedule]]\nname = \"a\"\ncron = \"@daily\"",
+                "schedule \"a\": the name is given twice",
+            ),
+            (
+                "[[alert]]\nurl = \"ftp://x\"",
+                "[[alert]] #1: url \"ftp://x\"",
+            ),
+            (
+                "[[alert]]\nurl = \"http://x\"\nformat = \"teams\"",
+                "[[alert]] #1: unknown variant `teams`",
+            ),
+            (
+                "[[alert]]\nurl = \"http://x\"\nretry_delay = \"soon\"",
+                "[[alert]] #1: retry_delay \"soon\"",
+            ),
+        ] {
+            let error = load_file(text).unwrap_err().to_string();
+            assert!(error.contains(says), "{text}\n=> {error}");
+            assert!(error.contains(FILE_NAME), "names the file: {error}");
+        }
+        // The entry's own line, not the first entry's.
+        let text = "concurrency = 2\n\n[[schedule]]\nname = \"a\"\ncron = \"@daily\"\n\n\
+                    [[schedule]]\nname = \"b\"\ncron = \"* *\"\n";
+        let error = load_file(text).unwrap_err().to_string();
+        assert!(
+            error.contains("schedule \"b\": cron \"* *\"")
+                && error.contains("(the entry at line 7)"),
+            "{error}"
+        );
     }
 }

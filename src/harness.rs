@@ -164,7 +164,17 @@ impl Harness {
             report_dir: Some(config.report_dir.clone()),
             limits,
             history,
+            scheduling: crate::schedule::Scheduling {
+                schedules: config.schedules.clone(),
+                alerts: config.alerts.clone(),
+                public_url: config.api.public_url.clone(),
+                ..crate::schedule::Scheduling::default()
+            },
         };
+        for schedule in &context.scheduling.schedules {
+            crate::serve::check_schedule(schedule, &context.workflows)
+                .map_err(|reason| anyhow::anyhow!("{reason}"))?;
+        }
         let served = runtime.block_on(async move {
             // Before the address is announced, so a signal sent right after is handled.
             let signals = crate::serve::stop_signals().context("cannot watch for stop signals")?;

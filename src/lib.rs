@@ -33,6 +33,7 @@ pub mod partition;
 mod plan;
 mod progress;
 pub mod report;
+pub mod schedule;
 mod selection;
 mod signal;
 mod status;

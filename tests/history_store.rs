@@ -386,6 +386,64 @@ fn the_executor_records_its_runs() {
     }
 }
 
+/// A schedule's slots are claimed once, settled with their run, listed oldest first with
+/// whether the run passed; its failing set is replaced as a whole; on both backends.
+fn schedule_slots_and_alert_states() {
+    use std::collections::BTreeMap;
+    use workflow_harness::history::SlotState;
+    for (target, _dir) in backends() {
+        let mut store = Store::open(&target).unwrap();
+        let suite = "pkg/sched";
+        assert_eq!(store.last_slot(suite, "s").unwrap(), None);
+        assert!(
+            store
+                .claim_slot(suite, "s", 60_000, SlotState::Ran, None)
+                .unwrap()
+        );
+        assert!(
+            !store
+                .claim_slot(suite, "s", 60_000, SlotState::Ran, None)
+                .unwrap(),
+            "a slot is claimed once ({target:?})"
+        );
+        store
+            .settle_slot(suite, "s", 60_000, Some("run-1"), None)
+            .unwrap();
+        assert!(
+            store
+                .claim_slot(suite, "s", 120_000, SlotState::Skipped, Some("busy"))
+                .unwrap()
+        );
+        // Another schedule's slots are its own.
+        assert!(
+            store
+                .claim_slot(suite, "t", 60_000, SlotState::Ran, None)
+                .unwrap()
+        );
+        assert_eq!(store.last_slot(suite, "s").unwrap(), Some(120_000));
+        let slots = store.slots(suite, "s", 10).unwrap();
+        let seen: Vec<_> = slots
+            .iter()
+            .map(|s| (s.slot, s.state, s.run_id.as_deref(), s.reason.as_deref()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (60_000, SlotState::Ran, Some("run-1"), None),
+                (120_000, SlotState::Skipped, None, Some("busy")),
+            ],
+            "{target:?}"
+        );
+        let mut failing = BTreeMap::from([("a".to_owned(), "run-1".to_owned())]);
+        store.set_failing(suite, "s", &failing).unwrap();
+        failing.insert("b".into(), "run-2".into());
+        failing.remove("a");
+        store.set_failing(suite, "s", &failing).unwrap();
+        assert_eq!(store.failing(suite, "s").unwrap(), failing);
+        assert!(store.failing(suite, "t").unwrap().is_empty());
+    }
+}
+
 fn main() -> ExitCode {
     let tests: &[(&str, fn())] = &[
         (
@@ -407,6 +465,10 @@ fn main() -> ExitCode {
         (
             "the_executor_records_its_runs",
             the_executor_records_its_runs,
+        ),
+        (
+            "schedule_slots_and_alert_states",
+            schedule_slots_and_alert_states,
         ),
         (
             "an_unreachable_server_is_an_error_naming_it",

@@ -280,11 +280,45 @@ fn api_tags_select_as_cargo_test_tags_do() {
     );
 }
 
+/// A schedule whose selection names no workflow of the suite stops `--serve` before it
+/// listens, naming the schedule; a bad cron expression names it too.
+fn a_bad_schedule_stops_serve_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    for (entry, says) in [
+        (
+            "name = \"watch\"\ncron = \"* * * * *\"\nworkflow_ids = [\"nope\"]",
+            "schedule \"watch\": Invalid workflow IDs: nope",
+        ),
+        (
+            "name = \"watch\"\ncron = \"* * * * *\"\ntags = [\"sellr\"]",
+            "schedule \"watch\": tags: unknown tags: sellr",
+        ),
+        (
+            "name = \"watch\"\ncron = \"every minute\"",
+            "schedule \"watch\": cron \"every minute\"",
+        ),
+    ] {
+        let file = dir.path().join("harness.toml");
+        std::fs::write(&file, format!("[[schedule]]\n{entry}\n")).unwrap();
+        let run = run_suite(
+            &["--serve", "127.0.0.1:0"],
+            &[("WORKFLOW_CONFIG", file.to_str().unwrap())],
+        );
+        assert_eq!(run.code, 2, "{entry}: {}", run.stderr);
+        assert!(run.stderr.contains(says), "{entry}: {}", run.stderr);
+        assert!(!run.stderr.contains("listening") && !run.stderr.contains("dashboard on"));
+    }
+}
+
 fn main() -> ExitCode {
     if std::env::var_os(FIXTURE_ENV).is_some() {
         return support::fixture_main();
     }
-    let tests: [(&str, fn()); 3] = [
+    let tests: [(&str, fn()); 4] = [
+        (
+            "a_bad_schedule_stops_serve_naming_it",
+            a_bad_schedule_stops_serve_naming_it,
+        ),
         (
             "api_run_equals_cargo_test_run",
             api_run_equals_cargo_test_run,

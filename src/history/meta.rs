@@ -56,6 +56,8 @@ pub struct RunMeta {
     pub ci_build: Option<String>,
     /// Serve mode's run number (the N of `run-N`).
     pub serve_seq: Option<i64>,
+    /// The schedule that started it (serve mode's scheduled runs).
+    pub schedule: Option<String>,
 }
 
 impl RunMeta {

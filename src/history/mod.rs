@@ -17,6 +17,7 @@ mod meta;
 mod query;
 mod record;
 mod regress;
+mod schedules;
 mod schema;
 mod stats;
 
@@ -25,6 +26,7 @@ pub use journal::{DEFAULT_FILE, Journal, ServeHistory};
 pub use meta::{RunMeta, Source, suite_name};
 pub use query::{LastRun, RunSummary};
 pub use regress::{Regression, Thresholds};
+pub use schedules::{SlotRecord, SlotState};
 pub use stats::{History, HistoryRow, Trend};
 
 use db::Db;

@@ -44,6 +44,8 @@ pub struct RunSummary {
     pub failed: usize,
     /// Whether its report is stored (serve mode's runs).
     pub has_report: bool,
+    /// The schedule that started it (serve mode's scheduled runs).
+    pub schedule: Option<String>,
 }
 
 impl Store {
@@ -194,7 +196,7 @@ impl Store {
 
 /// What [`summaries`] reads of a run.
 const SUMMARY_COLUMNS: &str = "SELECT r.run_id, r.source, r.started_at, r.ended_at, r.exit_code,
-        r.interrupted, (SELECT COUNT(*) FROM reports p WHERE p.run_id = r.run_id)
+        r.interrupted, (SELECT COUNT(*) FROM reports p WHERE p.run_id = r.run_id), r.schedule
     FROM runs r";
 
 /// The runs of `rows` (read with [`SUMMARY_COLUMNS`]), with their workflows.
@@ -228,6 +230,7 @@ fn summaries(db: &mut Db, rows: Vec<Vec<Value>>) -> DbResult<Vec<RunSummary>> {
             failed: count(&["failed", "blocked"]),
             workflow_ids: workflows.iter().map(|w| w[0].string()).collect(),
             has_report: r[6].int() > 0,
+            schedule: r[7].text().map(str::to_owned),
         });
     }
     Ok(runs)

@@ -81,8 +81,9 @@ fn write_run(db: &mut Db, report: &RunReport, meta: &RunMeta) -> DbResult<()> {
     let ended = started.saturating_add(ms(report.total_duration));
     db.execute(
         "INSERT INTO runs (run_id, suite, source, started_at, ended_at, base_url, selection,
-             exit_code, interrupted, shard, git_commit, git_branch, ci_build, serve_seq)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+             exit_code, interrupted, shard, git_commit, git_branch, ci_build, serve_seq,
+             schedule)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
          ON CONFLICT (run_id) DO UPDATE SET
              started_at = CASE WHEN excluded.started_at < runs.started_at
                  THEN excluded.started_at ELSE runs.started_at END,
@@ -107,6 +108,7 @@ fn write_run(db: &mut Db, report: &RunReport, meta: &RunMeta) -> DbResult<()> {
             meta.git_branch.clone().into(),
             meta.ci_build.clone().into(),
             meta.serve_seq.into(),
+            meta.schedule.clone().into(),
         ],
     )?;
     for w in &report.workflows {

@@ -62,6 +62,33 @@ const MIGRATIONS: &[&str] = &[
         run_id TEXT PRIMARY KEY,
         report TEXT NOT NULL
     );",
+    // 3: scheduled runs: the schedule a run belongs to, every slot of a schedule (run or
+    // skipped; a restarted server never runs a slot it finds here), and which workflows of a
+    // schedule are failing (so an alert is not sent again after a restart), and the schedules
+    // added through the API (back after a restart).
+    "ALTER TABLE runs ADD COLUMN schedule TEXT;
+    CREATE TABLE schedule_slots (
+        suite TEXT NOT NULL,
+        schedule TEXT NOT NULL,
+        slot BIGINT NOT NULL,
+        outcome TEXT NOT NULL,
+        run_id TEXT,
+        reason TEXT,
+        PRIMARY KEY (suite, schedule, slot)
+    );
+    CREATE TABLE alert_states (
+        suite TEXT NOT NULL,
+        schedule TEXT NOT NULL,
+        workflow_id TEXT NOT NULL,
+        failing_since TEXT NOT NULL,
+        PRIMARY KEY (suite, schedule, workflow_id)
+    );
+    CREATE TABLE api_schedules (
+        suite TEXT NOT NULL,
+        name TEXT NOT NULL,
+        definition TEXT NOT NULL,
+        PRIMARY KEY (suite, name)
+    );",
 ];
 
 /// An arbitrary constant: the PostgreSQL advisory lock migrations hold.

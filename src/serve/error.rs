@@ -86,6 +86,18 @@ pub enum ApiError {
         "host {0:?} is not allowed: add it to [api] allowed_hosts (WORKFLOW_API_ALLOWED_HOSTS) to serve it"
     )]
     HostNotAllowed(String),
+    /// Schedules can be changed through the API only when a token protects it.
+    #[error(
+        "schedules can be added and removed through the API only when [api] token \
+         (WORKFLOW_API_TOKEN) is set"
+    )]
+    SchedulesLocked,
+    /// No schedule has this name.
+    #[error("no schedule named {0:?}")]
+    ScheduleNotFound(String),
+    /// The schedule cannot be added or removed as asked (name taken, defined in the file).
+    #[error("{0}")]
+    ScheduleConflict(String),
 }
 
 impl ApiError {
@@ -104,6 +116,9 @@ impl ApiError {
             ApiError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Busy { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::HostNotAllowed(_) | ApiError::OriginNotAllowed(_) => StatusCode::FORBIDDEN,
+            ApiError::SchedulesLocked => StatusCode::FORBIDDEN,
+            ApiError::ScheduleNotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::ScheduleConflict(_) => StatusCode::CONFLICT,
         }
     }
 }

@@ -124,6 +124,7 @@ pub(super) async fn list_runs(
                 "workflowIds": run.requested,
                 "totalWorkflows": run.workflows.len(),
                 "statusUrl": run_url(&run.id),
+                "schedule": run.schedule,
             });
             if let Some(Outcome::Report(report)) = run.outcome() {
                 entry["completed"] = json!(report.completed);

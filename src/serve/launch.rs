@@ -29,6 +29,17 @@ pub(super) fn start(
     workflows: Vec<WorkflowSpec>,
     engine: EngineConfig,
 ) -> Result<Arc<Run>, ApiError> {
+    start_for(state, requested, workflows, engine, None)
+}
+
+/// [`start`] for `schedule` (recorded with the run), or for a request (`None`).
+pub(super) fn start_for(
+    state: &AppState,
+    requested: Vec<String>,
+    workflows: Vec<WorkflowSpec>,
+    engine: EngineConfig,
+    schedule: Option<String>,
+) -> Result<Arc<Run>, ApiError> {
     if state.is_draining() {
         return Err(ApiError::ShuttingDown);
     }
@@ -47,12 +58,13 @@ pub(super) fn start(
         })?;
     let planned = workflows.iter().map(PlannedWorkflow::from).collect();
     let queued = matches!(admission, Admission::Queued(_));
-    let run = state.runs.create(requested, planned, queued);
+    let run = state.runs.create(requested, planned, queued, schedule);
     // Nobody following every run is not an error.
     let _ = state.created.send(run.clone());
     let (state, tracked) = (state.clone(), run.clone());
     // Taken before the run can finish, so a stopping server waits for its record.
     let recording = state.recordings.clone().try_acquire_owned().ok();
+    let base_url = engine.base_url.as_ref().map(|u| u.to_string());
     tokio::spawn(async move {
         let held = match admission {
             Admission::Now(held) => Some(held),
@@ -71,7 +83,7 @@ pub(super) fn start(
             )),
         }
         save_and_prune(&state, &tracked).await;
-        super::stored::record(&state, &tracked).await;
+        super::stored::record(&state, &tracked, base_url).await;
         drop(recording);
     });
     Ok(run)

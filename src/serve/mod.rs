@@ -20,6 +20,7 @@ mod launch;
 mod listen;
 mod request;
 mod runs;
+mod schedules;
 mod single;
 mod slots;
 mod sse;
@@ -45,6 +46,7 @@ use crate::workflow::WorkflowSpec;
 
 pub use error::ApiError;
 pub use request::SelectionError;
+pub use schedules::check as check_schedule;
 
 /// The largest request body accepted (a run request is a list of ids); larger gets 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -187,6 +189,8 @@ pub struct ServeContext {
     /// The run history: runs recorded at their end, listed and served from it after a
     /// restart (`None`: memory only).
     pub history: Option<Arc<ServeHistory>>,
+    /// The schedules, alerts and the clock they run on (none by default).
+    pub scheduling: crate::schedule::Scheduling,
 }
 
 /// State shared by every handler.
@@ -207,6 +211,8 @@ struct Shared {
     /// One permit per run whose history record is not written yet: the server waits for
     /// them before it stops, so a restarted server finds every finished run.
     recordings: Arc<tokio::sync::Semaphore>,
+    /// The schedules' live state.
+    schedules: schedules::Board,
 }
 
 impl std::ops::Deref for AppState {
@@ -255,6 +261,7 @@ fn app(context: ServeContext, bound: Option<SocketAddr>) -> (Router, AppState) {
         draining: watch::channel(false).0,
         stopping: watch::channel(false).0,
         recordings: Arc::new(tokio::sync::Semaphore::new(RECORDINGS as usize)),
+        schedules: schedules::Board::default(),
     }));
     let api = Router::new()
         .route(
@@ -268,6 +275,16 @@ fn app(context: ServeContext, bound: Option<SocketAddr>) -> (Router, AppState) {
             axum::routing::post(single::run_workflow),
         )
         .route("/api/test-workflows/runs", get(handlers::list_runs))
+        .route(
+            "/api/test-workflows/schedules",
+            get(schedules::list)
+                .post(schedules::create)
+                .delete(schedules::delete_by_query),
+        )
+        .route(
+            "/api/test-workflows/schedules/{name}",
+            axum::routing::delete(schedules::delete),
+        )
         .route("/api/test-workflows/history", get(stored::history))
         .route("/api/test-workflows/runs/{id}", get(handlers::run_status))
         .route("/api/test-workflows/runs/{id}/events", get(sse::events))
@@ -338,6 +355,7 @@ pub async fn run(
     let grace = context.limits.shutdown_grace;
     let mut stopped = Stopped::default();
     let (router, state) = app(context, Some(bound));
+    schedules::start(&state, bound);
     let connections = listen::accept(listener, router, limits, shutdown).await;
     state.draining.send_replace(true);
     // Asks every connection to close once its request in flight is answered.

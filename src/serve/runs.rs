@@ -104,6 +104,8 @@ pub struct Run {
     pub workflows: Vec<PlannedWorkflow>,
     /// When the request came in.
     pub created: SystemTime,
+    /// The schedule that started it, if a schedule did.
+    pub schedule: Option<String>,
     inner: Mutex<Inner>,
     /// Waiting for slots (set at creation, cleared once it starts).
     queued: AtomicBool,
@@ -126,6 +128,7 @@ impl Run {
         requested: Vec<String>,
         workflows: Vec<PlannedWorkflow>,
         queued: bool,
+        schedule: Option<String>,
     ) -> Self {
         let created = SystemTime::now();
         // The board shows every workflow as pending from the start, before the engine's own
@@ -136,6 +139,7 @@ impl Run {
             requested,
             workflows,
             created,
+            schedule,
             inner: Mutex::new(Inner {
                 log: Vec::new(),
                 board,
@@ -375,11 +379,12 @@ impl Registry {
         requested: Vec<String>,
         workflows: Vec<PlannedWorkflow>,
         queued: bool,
+        schedule: Option<String>,
     ) -> Arc<Run> {
         let mut runs = self.lock();
         let id = format!("run-{}", runs.next);
         runs.next += 1;
-        let run = Arc::new(Run::new(id, requested, workflows, queued));
+        let run = Arc::new(Run::new(id, requested, workflows, queued, schedule));
         runs.runs.push_back(run.clone());
         run
     }
@@ -456,7 +461,7 @@ mod tests {
     #[test]
     fn late_subscribers_get_a_snapshot_then_the_rest() {
         let registry = Registry::new(10);
-        let run = registry.create(vec!["a".into()], vec![planned("a")], false);
+        let run = registry.create(vec!["a".into()], vec![planned("a")], false, None);
         let early = run.subscribe(Some(0));
         run.record(started("a"));
         let late = run.subscribe(None);
@@ -488,7 +493,7 @@ mod tests {
     #[test]
     fn a_queued_run_says_so_until_it_starts() {
         let registry = Registry::new(10);
-        let run = registry.create(vec!["a".into()], vec![planned("a")], true);
+        let run = registry.create(vec!["a".into()], vec![planned("a")], true, None);
         assert_eq!(run.state(), RunState::Queued);
         assert!(run.subscribe(None).initial[0].data().contains("\"queued\""));
         run.start();
@@ -501,7 +506,12 @@ mod tests {
     fn numbering_goes_on_from_the_first_number_given() {
         let registry = Registry::starting_at(10, 42);
         let ids: Vec<String> = (0..2)
-            .map(|_| registry.create(Vec::new(), Vec::new(), false).id.clone())
+            .map(|_| {
+                registry
+                    .create(Vec::new(), Vec::new(), false, None)
+                    .id
+                    .clone()
+            })
             .collect();
         assert_eq!(ids, ["run-42", "run-43"]);
     }
@@ -510,7 +520,7 @@ mod tests {
     fn only_finished_runs_beyond_the_limit_are_pruned() {
         let registry = Registry::new(1);
         let runs: Vec<Arc<Run>> = (0..3)
-            .map(|_| registry.create(Vec::new(), Vec::new(), false))
+            .map(|_| registry.create(Vec::new(), Vec::new(), false, None))
             .collect();
         runs[0].record(finished());
         runs[2].finish(Err("refused".into()));

@@ -15,7 +15,7 @@ use super::AppState;
 use super::error::ApiError;
 use super::extract::{JsonBody, flag};
 use super::{handlers, launch, request};
-use crate::config::{self, Setting};
+use crate::config;
 use crate::engine::EngineConfig;
 
 /// The keys a body may hold.
@@ -73,41 +73,11 @@ pub(super) async fn run_workflow(
 
 /// The server's engine settings with `changes` (keys of [`config::run_settings`]) applied,
 /// as a copy. Unknown keys are refused together, by name; a bad value by its key.
-fn for_this_run(
+pub(super) fn for_this_run(
     base: &EngineConfig,
     changes: &Map<String, Value>,
 ) -> Result<EngineConfig, ApiError> {
-    let allowed: Vec<&'static Setting> = config::run_settings().collect();
-    let unknown: Vec<&str> = changes
-        .keys()
-        .map(String::as_str)
-        .filter(|k| !allowed.iter().any(|s| s.key == *k))
-        .collect();
-    if !unknown.is_empty() {
-        let keys: Vec<&str> = allowed.iter().map(|s| s.key).collect();
-        return Err(bad(&format!(
-            "unknown config keys: {} (a run may set {})",
-            unknown.join(", "),
-            keys.join(", ")
-        )));
-    }
-    let mut overrides = Vec::with_capacity(changes.len());
-    for (key, value) in changes {
-        let Some(setting) = allowed.iter().find(|s| s.key == key) else {
-            continue;
-        };
-        let text = match value {
-            Value::String(text) => text.clone(),
-            Value::Number(n) => n.to_string(),
-            Value::Bool(on) => on.to_string(),
-            other => {
-                return Err(bad(&format!(
-                    "config.{key}: expected a string, number or boolean, got {other}"
-                )));
-            }
-        };
-        overrides.push((*setting, text));
-    }
+    let overrides = config::run_overrides(changes).map_err(|reason| bad(&reason))?;
     config::override_engine(base, &overrides).map_err(|reason| bad(&reason))
 }
 

@@ -101,6 +101,7 @@ fn entry(run: &RunSummary) -> Value {
         "statusUrl": run_url(&run.run_id),
         "completed": run.completed,
         "failed": run.failed,
+        "schedule": run.schedule,
         "stored": true,
     })
 }
@@ -145,7 +146,7 @@ pub(super) fn status(summary: &RunSummary, report: Option<&RunReport>) -> Value 
 
 /// Records a finished run (with its report) in the history; a run without a report (the
 /// engine refused it, the server cut it short) is not a run of the suite.
-pub(super) async fn record(state: &AppState, run: &Run) {
+pub(super) async fn record(state: &AppState, run: &Run, base_url: Option<String>) {
     let (Some(history), Some(Outcome::Report(report))) = (&state.context.history, run.outcome())
     else {
         return;
@@ -154,15 +155,11 @@ pub(super) async fn record(state: &AppState, run: &Run) {
         run_id: run.id.clone(),
         suite: history.suite.clone(),
         source: Some(Source::Serve),
-        base_url: state
-            .context
-            .engine
-            .base_url
-            .as_ref()
-            .map(|u| u.to_string()),
+        base_url,
         selection: run.requested.join(" "),
         exit_code: Some(if report.has_failures() { 101 } else { 0 }),
         serve_seq: number(&run.id).and_then(|n| i64::try_from(n).ok()),
+        schedule: run.schedule.clone(),
         ..RunMeta::default()
     };
     blocking(history, move |store| store.record(&report, &meta)).await;

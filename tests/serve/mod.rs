@@ -71,6 +71,7 @@ pub fn context(mut workflows: Vec<WorkflowSpec>) -> ServeContext {
         max_workflows: 100,
         report_dir: None,
         history: None,
+        scheduling: Default::default(),
         limits: ServeLimits {
             // A stopping test server does not wait long for held runs.
             shutdown_grace: Duration::from_millis(100),
