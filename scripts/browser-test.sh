@@ -35,11 +35,18 @@ mkdir -p target/browser
 cargo test -q --test report_html >/dev/null
 node tests/browser/report.mjs target/browser
 
+# The repository's harness.toml plus a schedule the Schedules panel must show (due only on
+# 29 February, so it never runs during the test).
+mkdir -p target/browser
+config="$PWD/target/browser/harness.toml"
+{ cat harness.toml; printf '\n[[schedule]]\nname = "leap-day"\ncron = "0 3 29 2 *"\ntimezone = "Europe/Berlin"\nworkflow_ids = ["user-profile"]\n'; } >"$config"
+
 log=$(mktemp)
 # cargo runs test binaries from the package root with CARGO_MANIFEST_DIR set; do the same so
 # harness.toml and the report directory resolve as under `cargo test`.
 # The marketplace adds 20 ms to each response, so the run lasts long enough to be seen live.
 WORKFLOW_SERVER_LATENCY_MS=${WORKFLOW_SERVER_LATENCY_MS:-20} CARGO_MANIFEST_DIR=$PWD \
+  WORKFLOW_CONFIG="$config" WORKFLOW_REPORT_DIR="$PWD/target/workflow-reports" \
   "$binary" --serve 127.0.0.1:0 >"$log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -f "$log"' EXIT

@@ -184,6 +184,22 @@ async function main() {
     }
     console.log("history panel ok");
 
+    // The Schedules panel: the schedule of the test's harness.toml, not run yet, with its
+    // next time (29 February, 03:00 in Berlin).
+    const schedule = page.locator('[data-testid="schedule"][data-name="leap-day"]');
+    await schedule.waitFor({ state: "visible", timeout: 20_000 })
+      .catch((e) => { throw new Error(`the leap-day schedule is not shown: ${e.message}`); });
+    const next = (await schedule.locator('[data-testid="schedule-next"]').textContent()).trim();
+    const due = new Date((await page.evaluate(async () =>
+      (await (await fetch("/api/test-workflows/schedules")).json()).schedules
+        .find((s) => s.name === "leap-day").nextAt)));
+    check(due.getUTCMonth() === 1 && due.getUTCDate() === 29, `next slot ${due.toISOString()}`);
+    check(next !== "–" && next.length > 0, `next time shown: ${next}`);
+    const lastResult = (await schedule.locator('[data-testid="schedule-last"]').textContent()).trim();
+    check(lastResult === "–", `last result of a schedule that never ran: ${lastResult}`);
+    check((await schedule.locator('[data-testid="schedule-strip"] i').count()) === 0, "an empty strip");
+    console.log(`schedules panel ok (next ${next})`);
+
     await page.screenshot({ path: join(outDir, "dashboard.png"), fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: join(outDir, "dashboard-narrow.png"), fullPage: true });
