@@ -10,7 +10,7 @@ use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 
 /// How long a SQLite writer waits for another process's transaction before giving up: far
 /// more than any recording takes, so parallel writers (nextest's processes) queue, never fail.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How long connecting to PostgreSQL may take when the URL does not say.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -206,6 +206,13 @@ fn pg_error(e: postgres::Error) -> String {
     }
 }
 
+/// Whether a SQLite error is a lock conflict, worth trying again.
+pub(crate) fn is_busy(message: &str) -> bool {
+    message.contains("database is locked")
+        || message.contains("database table is locked")
+        || message.contains("database is busy")
+}
+
 fn lite_error(e: rusqlite::Error) -> String {
     e.to_string()
 }
@@ -313,7 +320,30 @@ impl Db {
     /// Runs `work` in one write transaction: all of it is stored, or none. SQLite takes the
     /// write lock at `BEGIN IMMEDIATE` (waiting up to the busy timeout), so two writers never
     /// deadlock upgrading read locks.
-    pub fn write<T>(&mut self, work: impl FnOnce(&mut Db) -> DbResult<T>) -> DbResult<T> {
+    ///
+    /// SQLite answers some lock conflicts at once instead of through the busy timeout (a
+    /// snapshot gone stale while waiting, a journal-mode change under way in another process):
+    /// such a transaction is rolled back and run again, with growing pauses, for up to the
+    /// busy timeout.
+    pub fn write<T>(&mut self, mut work: impl FnMut(&mut Db) -> DbResult<T>) -> DbResult<T> {
+        let started = std::time::Instant::now();
+        let mut pause = Duration::from_millis(5);
+        loop {
+            match self.write_once(&mut work) {
+                Err(error)
+                    if matches!(self, Db::Sqlite(_))
+                        && is_busy(&error)
+                        && started.elapsed() < BUSY_TIMEOUT =>
+                {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(500));
+                }
+                result => return result,
+            }
+        }
+    }
+
+    fn write_once<T>(&mut self, work: &mut impl FnMut(&mut Db) -> DbResult<T>) -> DbResult<T> {
         let begin = match self {
             Db::Sqlite(_) => "BEGIN IMMEDIATE",
             Db::Postgres(_) => "BEGIN",
@@ -371,4 +401,38 @@ fn pg_value(row: &postgres::Row, i: usize) -> DbResult<Value> {
         row.try_get::<_, Option<String>>(i).map(Value::from)
     };
     value.map_err(pg_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lock_conflict_answered_at_once_reruns_the_transaction_and_others_do_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = Db::connect(&Target::Sqlite(dir.path().join("h.sqlite"))).unwrap();
+        db.batch("CREATE TABLE t (n BIGINT)").unwrap();
+        let mut calls = 0;
+        let stored = db.write(|db| {
+            calls += 1;
+            db.execute("INSERT INTO t (n) VALUES ($1)", &[Value::Int(calls)])?;
+            match calls {
+                1 => Err("database is locked".to_owned()),
+                _ => Ok(calls),
+            }
+        });
+        assert_eq!(stored, Ok(2));
+        // The first try was rolled back: one row, the second's.
+        let rows = db.query("SELECT n FROM t", &[]).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0][0].int(), 2);
+
+        let mut calls = 0;
+        let failed: DbResult<()> = db.write(|_| {
+            calls += 1;
+            Err("no such table: x".to_owned())
+        });
+        assert!(failed.is_err());
+        assert_eq!(calls, 1, "only lock conflicts are tried again");
+    }
 }

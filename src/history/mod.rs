@@ -86,6 +86,26 @@ impl Store {
     /// For migration tests.
     #[doc(hidden)]
     pub fn open_at(target: &Target, version: u32) -> Result<Store, HistoryError> {
+        // A lock conflict SQLite answers at once (see `Db::write`) is tried again, from the
+        // connection on, for up to the busy timeout.
+        let started = std::time::Instant::now();
+        let mut pause = std::time::Duration::from_millis(5);
+        loop {
+            match Store::try_open(target, version) {
+                Err(HistoryError::Db { message, .. })
+                    if matches!(target, Target::Sqlite(_))
+                        && db::is_busy(&message)
+                        && started.elapsed() < db::BUSY_TIMEOUT =>
+                {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(std::time::Duration::from_millis(500));
+                }
+                result => return result,
+            }
+        }
+    }
+
+    fn try_open(target: &Target, version: u32) -> Result<Store, HistoryError> {
         let fail = |message: String| HistoryError::Db {
             target: target.display(),
             message,
