@@ -383,7 +383,7 @@ mod tests {
     use std::time::SystemTime;
 
     use super::*;
-    use crate::report::{StepSummary, WorkflowReport};
+    use crate::report::WorkflowReport;
     use crate::step::StepRecord;
 
     fn workflow(id: &str, status: Status) -> WorkflowReport {
@@ -398,26 +398,9 @@ mod tests {
             _ => Vec::new(),
         };
         WorkflowReport {
-            workflow_id: id.into(),
-            workflow_name: id.to_uppercase(),
             status,
-            progress: 100.0,
-            current_step: String::new(),
-            start_time: SystemTime::UNIX_EPOCH,
-            end_time: SystemTime::UNIX_EPOCH,
-            duration: Duration::ZERO,
             error: (status != Status::Completed).then(|| "it broke".into()),
-            failure_kind: None,
-            tags: Vec::new(),
-            planned_steps: None,
-            priority: 0,
-            depends_on: Vec::new(),
-            group: None,
-            as_dependency: false,
-            blocked_by: None,
-            flaky: false,
-            attempts: Vec::new(),
-            result: StepSummary::new(steps),
+            ..crate::report::tests::workflow(id, &id.to_uppercase(), 0, steps)
         }
     }
 
